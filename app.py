@@ -1,0 +1,14 @@
+"""CNN Classroom: entry point. Sets up the page, the navigation, and the home page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.home import home_page
+from ui.navigation import available_pages
+
+st.set_page_config(page_title="CNN Classroom", page_icon=":material/school:", layout="wide")
+
+pages = [st.Page(home_page, title="Home", icon=":material/home:", default=True, url_path="home")]
+pages += [st.Page(info.path, title=info.title, icon=info.icon) for info in available_pages()]
+st.navigation(pages).run()

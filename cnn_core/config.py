@@ -1,0 +1,80 @@
+"""Constants shared by the whole app: paths, sizes, seeds, colour scales, class names.
+
+One place for every number that is a choice rather than a computation, so pages and
+tests agree on them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+SAMPLES_DIR = ASSETS_DIR / "samples"
+TEXT_DIR = ASSETS_DIR / "text"
+MODELS_DIR = ASSETS_DIR / "models"
+BUNDLED_MNIST = ASSETS_DIR / "mnist_subset.npz"
+
+# Where full data sets live on this machine. CNN_CLASSROOM_DATA wins; otherwise a `data/`
+# folder beside the code (ignored by git) so a teacher can drop files there.
+DATA_DIR_ENV = "CNN_CLASSROOM_DATA"
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+# Debian's `dataset-fashion-mnist` package installs the original files here.
+DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+# Decoded copies of slow-to-read sources (e.g. 60,000 CIFAR JPEGs) are cached here.
+CACHE_DIR_ENV = "CNN_CLASSROOM_CACHE"
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "cnn_classroom"
+
+
+def data_dir() -> Path:
+    """The local data folder, read from the environment at call time (tests change it)."""
+    return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR)
+
+
+def keras_datasets_dir() -> Path:
+    """Where `keras.datasets.*.load_data()` caches downloads (KERAS_HOME or ~/.keras)."""
+    keras_home = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
+    return Path(keras_home) / "datasets"
+
+
+# Images: uploads above this many pixels are refused before decoding (decompression bombs).
+# 50 MP comfortably admits phone photos (12-48 MP) while refusing crafted giants.
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_UPLOAD_BYTES = 60 * 1024 * 1024
+# Longest side of the copy the kernel page filters and shows; the full image is only
+# filtered for the download.
+PREVIEW_MAX_SIDE = 800
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"]
+
+# Kernels typed by a learner.
+MAX_KERNEL_SIZE = 15
+
+# Sliding-window and pooling pages keep grids small enough to print every number.
+MAX_GRID_SIZE = 16
+
+SEED = 42
+
+# Colour scales that stay readable when printed in greyscale (monotonic lightness).
+SEQUENTIAL_SCALE = "Viridis"
+GREY_SCALE = "gray"
+# Diverging values (signed kernel outputs, weights): blue - white - red keeps its order in
+# greyscale poorly, so signed maps use a lightness-monotonic scale and show the sign in text.
+SIGNED_SCALE = "Cividis"
+
+MNIST_CLASSES = [str(d) for d in range(10)]
+FASHION_MNIST_CLASSES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+CIFAR10_CLASSES = [
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+]
+
+# How long a dataset download may take before we fall back, so pages never hang offline.
+DOWNLOAD_TIMEOUT_S = 20.0

@@ -1,0 +1,129 @@
+"""Turning whatever a learner uploads into a plain (H, W, 3) uint8 RGB array, or a clear refusal."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from cnn_core.config import MAX_IMAGE_PIXELS
+
+ImageSource = bytes | bytearray | str | os.PathLike | BinaryIO
+
+
+class ImageError(ValueError):
+    """The file cannot be used as an image; the message says why in one sentence."""
+
+
+def _read_bytes(source: ImageSource) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source)
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"There is no image file at {path}.")
+        return path.read_bytes()
+    if hasattr(source, "getvalue"):
+        return source.getvalue()
+    if hasattr(source, "read"):
+        return source.read()
+    raise ImageError("Give an image as bytes, a file path or an open file.")
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Convert any Pillow mode to (H, W, 3) uint8, scaling deep images instead of clipping."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale (Pillow opens 16-bit PNGs as "I"): 65535 maps to 255.
+        grey = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if grey.max(initial=0) > 255 or mode.startswith("I;16") else 255.0
+        grey = np.clip(np.rint(grey * (255.0 / top)), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if mode == "F":
+        grey = np.asarray(img, dtype=np.float64)
+        grey = np.nan_to_num(grey)
+        low, high = grey.min(initial=0), grey.max(initial=0)
+        scaled = (grey - low) / (high - low) * 255 if high > low else np.zeros_like(grey)
+        return np.repeat(np.rint(scaled).astype(np.uint8)[:, :, None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        # Transparent pixels often hide arbitrary colours; show them on white, as viewers do.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
+    return np.asarray(img.convert("RGB"))
+
+
+def load_image(source: ImageSource, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Decode an image file into (H, W, 3) uint8 RGB.
+
+    Applies the EXIF orientation; converts greyscale, alpha (onto white), palette and CMYK;
+    scales 16-bit images to 8 bits; takes the first frame of animations. Raises ImageError
+    for empty, non-image and truncated files, and refuses images above `max_pixels` from
+    their header, before decoding a single pixel (decompression bombs).
+    """
+    data = _read_bytes(source)
+    if not data:
+        raise ImageError("The file is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            "This image has far too many pixels to open safely; use a smaller picture."
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise ImageError(
+            "This file is not an image we can read; upload a JPG, PNG, WebP, BMP, TIFF or GIF."
+        ) from None
+    width, height = img.size
+    if width < 1 or height < 1:
+        raise ImageError("This image has no pixels.")
+    if width * height > max_pixels:
+        raise ImageError(
+            f"This image is {width}x{height} pixels ({width * height / 1e6:.0f} MP); the limit "
+            f"is {max_pixels / 1e6:.0f} MP, so please shrink it first."
+        )
+    try:
+        img.seek(0)  # animated GIF/WebP/PNG: the first frame
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        rgb = _to_rgb_array(img)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        raise ImageError(
+            "This image file is damaged or cut off (truncated), so it cannot be decoded."
+        ) from None
+    return np.ascontiguousarray(rgb, dtype=np.uint8)
+
+
+def fit_within(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the longer side is at most `max_side` (area averaging, no aliasing).
+
+    Returns the image (unchanged if already small enough) and the scale factor applied.
+    """
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return image, 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of an (H, W) or (H, W, 3) RGB uint8 image."""
+    bgr = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, buffer = cv2.imencode(".png", bgr)
+    if not ok:
+        raise ImageError("The result could not be encoded as PNG.")
+    return buffer.tobytes()
+
+
+def to_greyscale(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB uint8 -> (H, W) uint8 luminance (ITU-R BT.601, as OpenCV and Pillow)."""
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)

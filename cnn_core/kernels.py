@@ -1,0 +1,191 @@
+"""Preset image kernels with plain-language captions, and parsing of kernels typed by a learner.
+
+All kernels are applied as cross-correlation (see `convolution`), so they read the way
+they are written: the top-left number multiplies the top-left pixel of the window.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnn_core.config import MAX_KERNEL_SIZE
+
+
+class KernelError(ValueError):
+    """A kernel the learner typed cannot be used; the message says why in one sentence."""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    matrix: np.ndarray = field(repr=False)
+    caption: str
+    # Edge detectors produce negative numbers; the page suggests |value| display for them.
+    signed_output: bool = False
+
+    def __repr__(self) -> str:
+        rows, cols = self.matrix.shape
+        return f"Kernel({self.name!r}, {rows}x{cols})"
+
+
+def _k(rows: Sequence[Sequence[float]], scale: float = 1.0) -> np.ndarray:
+    matrix = np.array(rows, dtype=np.float64) * scale
+    matrix.setflags(write=False)
+    return matrix
+
+
+_PRESETS = [
+    Kernel("Identity", _k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+           "Copies each pixel unchanged: a 1 in the middle, 0 around it. A good sanity check."),
+    Kernel("Box blur 3x3", _k(np.ones((3, 3)), 1 / 9),
+           "Each pixel becomes the average of its 3x3 neighbourhood, smoothing fine detail."),
+    Kernel("Mean blur 8x8", _k(np.ones((8, 8)), 1 / 64),
+           "Averages a wide 8x8 patch: a much stronger blur, and an even-sized kernel."),
+    Kernel("Gaussian blur 3x3", _k([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),
+           "A weighted average that trusts the centre most, so it blurs more gently than a box."),
+    Kernel("Sharpen", _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+           "Adds the difference from the neighbours back to each pixel, so edges stand out."),
+    Kernel("Edge detector 1 (diagonal)", _k([[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
+           "Compares opposite corners: flat areas cancel to 0, diagonal changes remain.",
+           signed_output=True),
+    Kernel("Edge detector 2 (4-neighbour)", _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+           "Sum of the four neighbours minus four times the centre: 0 on flat areas, "
+           "large at edges.", signed_output=True),
+    Kernel("Edge detector 3 (8-neighbour)", _k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
+           "Centre against all eight neighbours: outlines every edge whatever its direction.",
+           signed_output=True),
+    Kernel("Vertical edge", _k([[1, 0, -1], [1, 0, -1], [1, 0, -1]]),
+           "Left column minus right column: lights up where brightness changes from left to "
+           "right, i.e. vertical edges.", signed_output=True),
+    Kernel("Sobel x", _k([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+           "Horizontal change in brightness, with the middle row weighted double: finds "
+           "vertical edges while smoothing noise.", signed_output=True),
+    Kernel("Sobel y", _k([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+           "Vertical change in brightness: finds horizontal edges such as a horizon.",
+           signed_output=True),
+    Kernel("Prewitt x", _k([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]),
+           "Like Sobel x with equal weights: a simpler horizontal-gradient detector.",
+           signed_output=True),
+    Kernel("Laplacian", _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+           "The second derivative: responds where brightness bends, on both sides of an edge.",
+           signed_output=True),
+    Kernel("Emboss", _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+           "Light from the top-left: one side of each edge brightens, the other darkens, "
+           "like a relief."),
+]
+
+PRESET_KERNELS: dict[str, Kernel] = {kernel.name: kernel for kernel in _PRESETS}
+
+
+def get_kernel(name: str) -> Kernel:
+    """The preset called `name`; raises KernelError listing the valid names otherwise."""
+    try:
+        return PRESET_KERNELS[name]
+    except KeyError:
+        raise KernelError(
+            f"There is no preset called {name!r}; choose one of: {', '.join(PRESET_KERNELS)}."
+        ) from None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _parse_entry(text: str, row: int, col: int) -> float:
+    """One entry: a decimal number or a fraction such as 1/9 or -2/16."""
+    parts = text.split("/")
+    if len(parts) > 2 or not all(_NUMBER.match(part) for part in parts):
+        raise KernelError(
+            f"Row {row}, column {col}: {text!r} is not a number (use digits, '.', '-' or a "
+            "fraction like 1/9)."
+        )
+    value = float(parts[0])
+    if len(parts) == 2:
+        denominator = float(parts[1])
+        if denominator == 0:
+            raise KernelError(f"Row {row}, column {col}: {text!r} divides by zero.")
+        value /= denominator
+    if not math.isfinite(value):
+        raise KernelError(f"Row {row}, column {col}: {text!r} is too large to be a kernel weight.")
+    return value
+
+
+def check_kernel_size(rows: int, cols: int) -> None:
+    if rows < 1 or cols < 1:
+        raise KernelError("The kernel is empty; type at least one number.")
+    if rows > MAX_KERNEL_SIZE or cols > MAX_KERNEL_SIZE:
+        raise KernelError(
+            f"A {rows}x{cols} kernel is too big; the largest allowed is "
+            f"{MAX_KERNEL_SIZE}x{MAX_KERNEL_SIZE}."
+        )
+
+
+def parse_kernel(text: str) -> np.ndarray:
+    """Parse a kernel typed as rows of numbers.
+
+    Rows are separated by new lines or ';', entries by spaces or commas; brackets are
+    ignored, so "[[0,-1,0],[-1,5,-1],[0,-1,0]]" works too. Entries may be fractions (1/9).
+    Returns (rows, cols) float64. Raises KernelError with a one-sentence reason.
+    """
+    if not isinstance(text, str):
+        raise KernelError("Type the kernel as text, one row per line.")
+    cleaned = text.replace("],", ";").replace("[", " ").replace("]", " ")
+    lines = [line for line in re.split(r"[;\n]", cleaned) if line.strip(" \t,")]
+    if not lines:
+        raise KernelError("The kernel is empty; type at least one number.")
+    rows = []
+    for r, line in enumerate(lines, start=1):
+        entries = [e for e in re.split(r"[\s,]+", line.strip(" \t,")) if e]
+        rows.append([_parse_entry(entry, r, c) for c, entry in enumerate(entries, start=1)])
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        raise KernelError(
+            "Every row needs the same number of entries, but the rows have "
+            f"{', '.join(str(len(row)) for row in rows)}."
+        )
+    check_kernel_size(len(rows), widths.pop())
+    return np.array(rows, dtype=np.float64)
+
+
+def kernel_from_grid(grid: Sequence[Sequence[object]]) -> np.ndarray:
+    """Validate an edited grid (cells may be None, '', text or numbers) into a float64 kernel."""
+    rows = [list(row) for row in grid]
+    if not rows or not rows[0]:
+        raise KernelError("The kernel is empty; type at least one number.")
+    check_kernel_size(len(rows), max(len(row) for row in rows))
+    values = []
+    for r, row in enumerate(rows, start=1):
+        if len(row) != len(rows[0]):
+            raise KernelError("Every row of the kernel needs the same number of cells.")
+        out_row = []
+        for c, cell in enumerate(row, start=1):
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell).strip() in ("", "nan", "None"):
+                raise KernelError(f"Row {r}, column {c} is empty or not a number; fill it in.")
+            out_row.append(_parse_entry(str(cell).strip(), r, c))
+        values.append(out_row)
+    return np.array(values, dtype=np.float64)
+
+
+def normalise_kernel(kernel: np.ndarray) -> np.ndarray:
+    """Divide by the sum so the weights add up to 1 and brightness is kept.
+
+    Kernels summing to 0 (edge detectors) cannot be normalised and raise KernelError.
+    """
+    total = float(np.sum(kernel))
+    if abs(total) < 1e-12:
+        raise KernelError(
+            "These weights add up to 0 (typical for edge detectors), so they cannot be "
+            "divided by their sum; untick 'normalise'."
+        )
+    return np.asarray(kernel, dtype=np.float64) / total
+
+
+def format_kernel(kernel: np.ndarray) -> str:
+    """Kernel as text that `parse_kernel` reads back, fractions kept short."""
+    def fmt(value: float) -> str:
+        return f"{value:g}" if float(value).is_integer() else f"{value:.4g}"
+    return "\n".join(" ".join(fmt(v) for v in row) for row in np.asarray(kernel))

@@ -1,0 +1,23 @@
+"""The home page: what the app teaches, the learning path, and what this machine offers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.config import TEXT_DIR
+from ui.navigation import available_pages
+from ui.status import status_box
+
+
+def home_page() -> None:
+    st.title("CNN Classroom")
+    st.markdown((TEXT_DIR / "home.md").read_text(encoding="utf-8"))
+
+    st.subheader("Learning path")
+    for step, info in enumerate(available_pages(), start=1):
+        with st.container(border=True):
+            st.page_link(info.path, label=f"{step}. {info.title}", icon=info.icon)
+            st.caption(info.lesson)
+
+    st.subheader("This machine")
+    status_box()

@@ -1,0 +1,55 @@
+"""Status box for the home page: compute device and locally available data sets."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import streamlit as st
+
+from cnn_core import datasets
+from cnn_core.device import DeviceInfo, probe_device
+
+
+@st.cache_resource(show_spinner=False)
+def _device_probe() -> Future[DeviceInfo]:
+    # One probe per server: TensorFlow takes seconds to import, so it runs in the
+    # background while the page renders, and every session reads the same answer.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-probe")
+    future = executor.submit(probe_device)
+    executor.shutdown(wait=False)
+    return future
+
+
+def device_label(wait: float = 0.0) -> str | None:
+    """'GPU: ...' or 'CPU ...' once known, else None while the probe still runs."""
+    future = _device_probe()
+    if not future.done() and wait <= 0:
+        return None
+    try:
+        return future.result(timeout=wait or None).label
+    except TimeoutError:
+        return None
+
+
+@st.fragment(run_every=1.0)
+def _device_line() -> None:
+    if device_label() is None:
+        st.markdown(":material/hourglass_top: **Compute device:** checking what TensorFlow "
+                    "can use...")
+    else:
+        # Redraw the whole page once, which stops this polling fragment.
+        st.rerun(scope="app")
+
+
+def status_box() -> None:
+    with st.container(border=True):
+        if device_label() is None:
+            _device_line()
+        else:
+            st.markdown(f":material/memory: **Compute device:** {device_label()}")
+        rows = []
+        for name, info in datasets.DATASETS.items():
+            source = datasets.locate_dataset(name)
+            rows.append(f"- **{info.title}:** " + (source.description if source
+                                                   else f"not available. {info.how_to_get}"))
+        st.markdown("**Data sets on this machine**\n" + "\n".join(rows))
