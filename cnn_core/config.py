@@ -78,3 +78,11 @@ CIFAR10_CLASSES = [
 
 # How long a dataset download may take before we fall back, so pages never hang offline.
 DOWNLOAD_TIMEOUT_S = 20.0
+
+# Bundled photos for the kernel page, in the order offered (the cat first).
+SAMPLE_PHOTOS = {
+    "Cat (Chelsea)": "chelsea.png",
+    "Coffee cup": "coffee.png",
+    "Astronaut": "astronaut.png",
+    "Cameraman (greyscale)": "camera.png",
+}

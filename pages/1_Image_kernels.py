@@ -1,0 +1,77 @@
+"""Image kernels: upload a photo, try blur, sharpen and edge kernels, and see the arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnn_core.config import TEXT_DIR
+from cnn_core.convolution import apply_kernel
+from cnn_core.images import encode_png, to_greyscale
+from ui.filter_ui import clickable_original, filter_options_ui, inspector_ui
+from ui.kernel_ui import kernel_ui
+from ui.photo_ui import photo_ui
+
+st.title("Image kernels")
+st.caption("A kernel is a small grid of weights. Laid over each pixel in turn, it multiplies "
+           "the pixels under it by its weights and adds the products up: that sum is the new "
+           "pixel. Different weights blur, sharpen or find edges.")
+
+controls, shown = st.columns([1, 2.6], gap="large")
+with controls:
+    photo = photo_ui(key="photo")
+    kernel = kernel_ui(key="kernel")
+    options = filter_options_ui(kernel.signed_output if kernel else False, key="filter")
+
+if photo is None or kernel is None:
+    st.stop()
+
+source = photo.preview
+try:
+    result = apply_kernel(source, kernel.matrix, border=options.border, display=options.display,
+                          greyscale=options.greyscale)
+except ValueError as error:
+    st.error(str(error))
+    st.stop()
+if options.greyscale and source.ndim == 3:
+    source = to_greyscale(source)
+
+height, width = photo.full.shape[:2]
+out_h, out_w = result.shape[:2]
+with shown:
+    images = st.columns(2)
+with images[0]:
+    st.markdown(f"**Original** ({width} x {height} pixels). Click it to inspect a pixel.")
+    clickable_original(photo.preview, kernel.matrix.shape, options.border, key="inspect")
+with images[1]:
+    st.markdown(f"**Result: {kernel.name}** ({out_w} x {out_h} pixels shown)")
+    st.image(result, width="stretch", output_format="PNG")
+if photo.downscaled:
+    shown.caption(f"The preview is downscaled to {source.shape[1]} x {source.shape[0]} pixels so "
+               "it stays fast; the download below is filtered at the full "
+               f"{width} x {height}.")
+if options.border == "valid":
+    kh, kw = kernel.matrix.shape
+    shown.caption(f'"Valid" keeps only positions where the whole {kh}x{kw} kernel fits: '
+               f"{source.shape[1]} x {source.shape[0]} becomes {out_w} x {out_h} "
+               f"(width - {kw} + 1 by height - {kh} + 1).")
+
+
+def _full_resolution_png() -> bytes:
+    # Deferred: the 12 MP filter and PNG encoding only run when the learner clicks.
+    full = apply_kernel(photo.full, kernel.matrix, border=options.border,
+                        display=options.display, greyscale=options.greyscale)
+    return encode_png(full)
+
+
+shown.download_button("Download the full-resolution result (PNG)", data=_full_resolution_png,
+                   file_name=f"{Path(photo.name).stem}-{kernel.name.replace(' ', '_')}.png",
+                   mime="image/png", key="download_result", on_click="ignore",
+                   icon=":material/download:")
+
+st.subheader("Pixel inspector: how one output pixel is made")
+inspector_ui(source, result, kernel.matrix, options, key="inspect")
+
+with st.expander("Convolution or cross-correlation?"):
+    st.markdown((TEXT_DIR / "cross_correlation.md").read_text(encoding="utf-8"))

@@ -1,0 +1,111 @@
+"""AppTest of the Image kernels page: presets, custom kernels, options and the inspector."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnn_core.kernels import PRESET_KERNELS
+
+PAGE = "pages/1_Image_kernels.py"
+
+
+def markdown_text(app) -> str:
+    return "\n".join(str(m.value) for m in app.markdown)
+
+
+def test_page_loads_with_the_cat_and_sobel(run_page):
+    app = run_page(PAGE)
+    assert not app.exception
+    assert app.selectbox(key="photo_sample").value == "Cat (Chelsea)"
+    text = markdown_text(app)
+    assert "Result: Sobel x" in text and "451 x 300" in text
+    assert "The sum is" in text
+    assert len(app.get("image")) == 1  # the result; the original is the clickable component
+
+
+def test_switching_presets_changes_caption_and_result(run_page):
+    app = run_page(PAGE)
+    for name in ["Box blur 3x3", "Mean blur 8x8", "Sharpen", "Emboss"]:
+        app.selectbox(key="kernel_preset").set_value(name).run()
+        assert not app.exception
+        assert f"Result: {name}" in markdown_text(app)
+        assert PRESET_KERNELS[name].caption in [c.value for c in app.caption]
+
+
+def test_inspector_sum_matches_products_and_moves_with_sliders(run_page):
+    app = run_page(PAGE)
+    app.selectbox(key="kernel_preset").set_value("Identity").run()
+    app.slider(key="inspect_row").set_value(10).run()
+    app.slider(key="inspect_col").set_value(20).run()
+    assert "(row 10, column 20)" in markdown_text(app)
+    code = app.code[0].value
+    # Identity: the sum is the grey value of the pixel itself.
+    total = float(code.rsplit("=", 1)[1])
+    assert f"shown as pixel value **{int(total)}**" in markdown_text(app)
+
+
+@pytest.mark.parametrize("text", ["1 2 x", "1 2\n3", "nan 1", "", "1/0",
+                                  "\n".join([" ".join(["1"] * 16)] * 16)])
+def test_bad_custom_text_kernel_shows_an_error_not_an_exception(run_page, text):
+    app = run_page(PAGE)
+    app.radio(key="kernel_mode").set_value("Custom").run()
+    app.radio(key="kernel_entry").set_value("As text").run()
+    app.text_area(key="kernel_text").set_value(text).run()
+    assert not app.exception
+    assert len(app.error) == 1
+
+
+def test_custom_kernel_normalised_and_even_sizes(run_page):
+    app = run_page(PAGE)
+    app.radio(key="kernel_mode").set_value("Custom").run()
+    app.radio(key="kernel_entry").set_value("As text").run()
+    app.text_area(key="kernel_text").set_value("1 1\n1 1").run()
+    app.checkbox(key="kernel_normalise").check().run()
+    assert not app.exception and not app.error
+    assert "Result: Custom" in markdown_text(app)
+    app.text_area(key="kernel_text").set_value("1 0 -1\n1 0 -1").run()
+    assert app.error and "add up to 0" in app.error[0].value
+
+
+def test_custom_grid_resizes(run_page):
+    app = run_page(PAGE)
+    app.radio(key="kernel_mode").set_value("Custom").run()
+    app.number_input(key="kernel_rows").set_value(15).run()
+    app.number_input(key="kernel_cols").set_value(2).run()
+    assert not app.exception and not app.error
+    assert "Result: Custom" in markdown_text(app)
+
+
+def test_valid_border_shrinks_and_says_so(run_page):
+    app = run_page(PAGE)
+    app.selectbox(key="kernel_preset").set_value("Mean blur 8x8").run()
+    app.selectbox(key="filter_border").set_value("valid").run()
+    assert not app.exception
+    assert "444 x 293" in markdown_text(app)
+    assert any("becomes 444 x 293" in c.value for c in app.caption)
+
+
+@pytest.mark.parametrize("display", ["clip", "abs", "rescale"])
+@pytest.mark.parametrize("colour", ["Greyscale", "Each colour channel"])
+def test_display_and_colour_options(run_page, display, colour):
+    app = run_page(PAGE)
+    app.radio(key="filter_display").set_value(display).run()
+    app.radio(key="filter_colour").set_value(colour).run()
+    assert not app.exception
+    if colour == "Each colour channel":
+        app.radio(key="inspect_channel").set_value("Blue").run()
+        assert "(blue)" in " ".join(str(e.proto) for e in app.get("plotly_chart"))
+
+
+def test_every_sample_photo(run_page):
+    app = run_page(PAGE)
+    for label in app.selectbox(key="photo_sample").options:
+        app.selectbox(key="photo_sample").set_value(label).run()
+        assert not app.exception
+
+
+def test_upload_mode_without_a_file_explains_what_to_do(run_page):
+    app = run_page(PAGE)
+    app.radio(key="photo_source").set_value("Upload your own").run()
+    assert not app.exception
+    assert any("Choose a photo" in i.value for i in app.info)
