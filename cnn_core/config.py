@@ -86,3 +86,23 @@ SAMPLE_PHOTOS = {
     "Astronaut": "astronaut.png",
     "Cameraman (greyscale)": "camera.png",
 }
+
+# Data sets (cnn_core.datasets). Setting CNN_CLASSROOM_OFFLINE=1 forbids downloads (tests do).
+OFFLINE_ENV = "CNN_CLASSROOM_OFFLINE"
+# Where `keras.datasets.<name>.load_data()` downloads from, and roughly how much.
+DOWNLOAD_HOSTS = {
+    "mnist": "storage.googleapis.com",
+    "fashion_mnist": "storage.googleapis.com",
+    "cifar10": "www.cs.toronto.edu",
+}
+DOWNLOAD_SIZES_MB = {"mnist": 11, "fashion_mnist": 30, "cifar10": 170}
+# A download may take DOWNLOAD_TIMEOUT_S (TensorFlow's import plus slack) plus its size at
+# this slow-but-usable speed; a quick connection check first keeps offline users from waiting.
+DOWNLOAD_MIN_MB_PER_S = 1.0
+CONNECT_CHECK_TIMEOUT_S = 3.0
+# The bundled MNIST subset (scripts/build_mnist_subset.py makes assets/mnist_subset.npz).
+BUNDLED_MNIST_TRAIN = 6000
+BUNDLED_MNIST_TEST = 1000
+# Image-folder trees (cifar10_jpg.zip) list files class by class; they are put in this
+# fixed shuffled order, as in the original batches, so Keras' validation_split takes every class.
+FOLDER_ORDER_SEED = 0
