@@ -182,7 +182,8 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray, border: Border = "same",
     if border not in BORDERS:
         raise ValueError(f'Border must be one of {", ".join(BORDERS)}, not {border!r}.')
     if display not in DISPLAY_MODES:
-        raise ValueError(f'Display mode must be one of {", ".join(DISPLAY_MODES)}, not {display!r}.')
+        raise ValueError(f'Display mode must be one of {", ".join(DISPLAY_MODES)}, '
+                         f"not {display!r}.")
     image = np.asarray(image)
     if greyscale and image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)

@@ -54,7 +54,8 @@ def probe_device(timeout: float = 60.0) -> DeviceInfo:
         return DeviceInfo(error=f"could not start Python: {exc.strerror}")
     if done.returncode != 0:
         if "No module named" in done.stderr:
-            return DeviceInfo(error="TensorFlow is not installed; run pip install -r requirements.txt")
+            return DeviceInfo(
+                error="TensorFlow is not installed; run pip install -r requirements.txt")
         return DeviceInfo(error="TensorFlow failed to start")
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])

@@ -163,7 +163,8 @@ def kernel_from_grid(grid: Sequence[Sequence[object]]) -> np.ndarray:
             raise KernelError("Every row of the kernel needs the same number of cells.")
         out_row = []
         for c, cell in enumerate(row, start=1):
-            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell).strip() in ("", "nan", "None"):
+            blank = cell is None or (isinstance(cell, float) and math.isnan(cell))
+            if blank or str(cell).strip() in ("", "nan", "None"):
                 raise KernelError(f"Row {r}, column {c} is empty or not a number; fill it in.")
             out_row.append(_parse_entry(str(cell).strip(), r, c))
         values.append(out_row)

@@ -43,3 +43,98 @@ def number_grid_figure(values: np.ndarray, title: str = "", colorbar_title: str 
                       height=side, margin={"l": 40, "r": 10, "t": 40, "b": 40},
                       plot_bgcolor="white")
     return fig
+
+
+def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
+                           history: dict[str, list[float]], epochs: int) -> go.Figure:
+    """Loss and accuracy against epochs: per batch for training, per epoch for validation.
+
+    curve: (epoch fraction, loss, accuracy) per recorded batch; Keras reports the running
+    mean of the epoch so far, which is already smooth. history: Keras-style per-epoch lists.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
+                                                        "Accuracy (higher is better)"))
+    if curve:
+        position, loss, accuracy = (list(v) for v in zip(*curve, strict=True))
+        line = {"color": "#1f4e79", "width": 2}
+        fig.add_scatter(x=position, y=loss, name="training (per batch, smoothed)", line=line, row=1,
+                        col=1, legendgroup="train")
+        fig.add_scatter(x=position, y=[a * 100 for a in accuracy], name="training",
+                        line=line, row=1, col=2, legendgroup="train", showlegend=False)
+    val_loss, val_acc = history.get("val_loss", []), history.get("val_accuracy", [])
+    if val_loss:
+        ends = list(range(1, len(val_loss) + 1))
+        style = {"color": "#e07b00", "width": 2, "dash": "dash"}
+        marker = {"size": 9, "symbol": "diamond"}
+        fig.add_scatter(x=ends, y=val_loss, name="validation (per epoch)", line=style,
+                        marker=marker, mode="lines+markers", row=1, col=1, legendgroup="val")
+        fig.add_scatter(x=ends, y=[a * 100 for a in val_acc], name="validation (per epoch)",
+                        line=style, marker=marker, mode="lines+markers", row=1, col=2,
+                        legendgroup="val", showlegend=False)
+    fig.update_xaxes(title_text="epoch", range=[0, max(epochs, 1)])
+    fig.update_yaxes(title_text="cross-entropy loss", row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2)
+    fig.update_layout(height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.25}, uirevision="curves")
+    return fig
+
+
+def confusion_matrix_figure(matrix: np.ndarray, class_names: list[str],
+                            normalised: bool = False) -> go.Figure:
+    """Heat map of a confusion matrix (rows = true class, columns = predicted), numbers shown.
+
+    normalised: divide each row by its total, so a cell reads "% of this true class".
+    """
+    counts = np.asarray(matrix, dtype=np.float64)
+    if normalised:
+        totals = counts.sum(axis=1, keepdims=True)
+        values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) * 100
+        text = [[f"{v:.1f}%" for v in row] for row in values]
+        unit = "% of the true class"
+    else:
+        values = counts
+        text = [[f"{int(v):,}" for v in row] for row in values]
+        unit = "number of images"
+    fig = go.Figure(go.Heatmap(
+        z=values, x=class_names, y=class_names, text=text, texttemplate="%{text}",
+        colorscale=SEQUENTIAL_SCALE, colorbar={"title": {"text": unit}},
+        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", title_text="true class", type="category")
+    fig.update_xaxes(title_text="predicted class", type="category", side="bottom")
+    side = 180 + 42 * len(class_names)
+    fig.update_layout(height=side, margin={"l": 90, "r": 20, "t": 20, "b": 80})
+    return fig
+
+
+def per_class_figure(class_names: list[str], precision: np.ndarray,
+                     recall: np.ndarray) -> go.Figure:
+    """Grouped bars of precision and recall per class, in percent."""
+    fig = go.Figure()
+    fig.add_bar(x=class_names, y=np.asarray(precision) * 100, name="precision",
+                marker={"color": "#1f4e79"}, texttemplate="%{y:.0f}", textposition="outside")
+    fig.add_bar(x=class_names, y=np.asarray(recall) * 100, name="recall",
+                marker={"color": "#9ecae1", "pattern": {"shape": "/"}},
+                texttemplate="%{y:.0f}", textposition="outside")
+    fig.update_yaxes(title_text="percent", range=[0, 110])
+    fig.update_xaxes(title_text="class", type="category")
+    fig.update_layout(barmode="group", height=320, margin={"l": 50, "r": 20, "t": 20, "b": 60},
+                      legend={"orientation": "h", "y": 1.1})
+    return fig
+
+
+def probability_bars_figure(probabilities: np.ndarray, class_names: list[str],
+                            highlight: int | None = None) -> go.Figure:
+    """Bar chart of class probabilities in percent, the top (or chosen) class in a dark colour."""
+    probabilities = np.asarray(probabilities, dtype=np.float64) * 100
+    top = int(np.argmax(probabilities)) if highlight is None else highlight
+    colours = ["#1f4e79" if i == top else "#b8c9dc" for i in range(len(probabilities))]
+    fig = go.Figure(go.Bar(x=class_names, y=probabilities, marker={"color": colours},
+                           texttemplate="%{y:.1f}%", textposition="outside",
+                           hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
+    fig.update_yaxes(title_text="probability (%)", range=[0, 112])
+    fig.update_xaxes(title_text="class", type="category")
+    fig.update_layout(height=300, margin={"l": 50, "r": 20, "t": 20, "b": 50})
+    return fig

@@ -92,8 +92,10 @@ def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], borde
         st.session_state[f"{key}_last_click"] = click.get("unix_time")
         scale = preview.shape[1] / max(click.get("width") or preview.shape[1], 1)
         dy, dx = _valid_offset(kernel_shape, border)
-        st.session_state[f"{key}_row"] = max(int(min(click["y"] * scale, preview.shape[0] - 1)) - dy, 0)
-        st.session_state[f"{key}_col"] = max(int(min(click["x"] * scale, preview.shape[1] - 1)) - dx, 0)
+        y = int(min(click["y"] * scale, preview.shape[0] - 1))
+        x = int(min(click["x"] * scale, preview.shape[1] - 1))
+        st.session_state[f"{key}_row"] = max(y - dy, 0)
+        st.session_state[f"{key}_col"] = max(x - dx, 0)
         st.rerun()
 
 

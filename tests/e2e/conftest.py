@@ -5,6 +5,7 @@ Never let Playwright download a browser: it fails here. We always launch /usr/bi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -89,10 +90,9 @@ def page(browser, request, artifacts_dir: Path):
     yield page
     # Keep a picture of how every browser test ended, passing or not.
     name = request.node.name.replace("/", "_")
-    try:
+    # A failed screenshot must not hide the real failure.
+    with contextlib.suppress(Exception):
         page.screenshot(path=str(artifacts_dir / f"{name}-end.png"), full_page=True)
-    except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
-        pass
     context.close()
 
 
@@ -106,7 +106,8 @@ def wait_for_idle(page, timeout: float = 60_000) -> None:
     """Wait until the app's script run has finished (no running indicator)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
+        "() => !document.querySelector("
+        "'[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
         " && document.querySelector('[data-testid=\"stMain\"]') !== null",
         timeout=timeout,
     )

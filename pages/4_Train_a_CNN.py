@@ -1,0 +1,69 @@
+"""Train a CNN: pick data and a model, train it live, then look at what it learned."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.results_ui import results_ui, upload_model_ui
+from ui.services import shared_dataset
+from ui.train_ui import (
+    JOB_KEY,
+    REPORT_KEY,
+    dataset_ui,
+    layer_table_ui,
+    live_training,
+    model_ui,
+    progress_panel,
+    start_training,
+)
+
+st.title("Train a CNN")
+st.caption("Pick a data set and a model, press Train, and watch the network learn: the loss "
+           "falls and the accuracy climbs after every batch of images. Training runs in its own "
+           "process, so you can change settings, visit other pages or open another tab meanwhile.")
+
+data_col, model_col = st.columns([1, 1.4], gap="large")
+with data_col:
+    st.subheader("1. Data")
+    data = dataset_ui(key="data")
+if data is None:
+    st.stop()
+with model_col:
+    st.subheader("2. Model")
+    preset, hparams, config, n_train = model_ui(data, key="model")
+    layer_table_ui(preset, hparams, data)
+
+st.subheader("3. Train")
+job = st.session_state.get(JOB_KEY)
+running = job is not None and job.running
+st.button("Train", type="primary", key="train_start", disabled=running,
+          icon=":material/play_arrow:", on_click=start_training,
+          args=(data, preset, hparams, config, n_train),
+          help="Starts a fresh model with the settings above.")
+job = st.session_state.get(JOB_KEY)
+if job is not None and (job.running or st.session_state.get("_reported_job") is not job):
+    live_training(data)
+elif job is not None:
+    progress_panel(job)
+    if job.error:
+        st.error(job.error)
+else:
+    st.info("Press Train to start. With the default 12,000 images, one epoch takes a few "
+            "seconds on a laptop CPU.")
+
+report = st.session_state.get(REPORT_KEY)
+st.subheader("4. Results")
+if report is not None:
+    st.markdown(f"**{report.title}**")
+    if report.stopped:
+        st.warning("Training was stopped early: these are the results of the partly trained "
+                   "model.")
+    results_ui(report, shared_dataset(report.dataset), key="results")
+else:
+    st.caption("Results appear here when a training run ends.")
+
+with st.expander("Test a saved model"):
+    uploaded = upload_model_ui(data, key="upload")
+    if uploaded is not None:
+        st.markdown(f"**{uploaded.title}**")
+        results_ui(uploaded, data, key="uploaded")

@@ -1,0 +1,151 @@
+"""Results of a trained or uploaded model: accuracy, confusion matrix, mistakes, insides."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.datasets import Dataset
+from cnn_core.inference import InferenceError, describe_model, feature_maps, first_layer_filters
+from cnn_core.inference import predict as predict_remote
+from cnn_core.plots import confusion_matrix_figure, per_class_figure
+from cnn_core.reports import ModelReport
+from cnn_core.training import as_float_images
+from cnn_core.visuals import channel_tiles, filter_tiles, to_rgb_uint8, upscale
+from ui.services import inference_client
+
+UPLOAD_KEY = "uploaded_report"
+
+
+def results_ui(report: ModelReport, data: Dataset, key: str = "results") -> None:
+    """Everything about one model's test results; `data` is the data set it was tested on."""
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{report.test_accuracy:.2%}")
+    cols[1].metric("Test loss", f"{report.test_loss:.4f}", help="Mean cross-entropy on the "
+                   "test images: lower means more confident correct answers.")
+    cols[2].metric("Test images", f"{len(report.y_true):,}")
+    if report.images_per_second:
+        cols[3].metric("Training speed", f"{report.images_per_second:,.0f} img/s",
+                       help=f"Measured on {report.device or 'this machine'}.")
+    st.markdown("#### Confusion matrix")
+    normalised = st.toggle("Show each row as percentages", key=f"{key}_normalise",
+                           help="Row-normalised: each cell is the share of that true class.")
+    st.plotly_chart(confusion_matrix_figure(report.confusion, report.class_names, normalised),
+                    key=f"{key}_confusion", config={"displayModeBar": False})
+    st.caption("Each row is a true class and each column a prediction: the diagonal holds the "
+               "correct answers, everything else is a mix-up worth looking at.")
+    precision, recall = report.per_class()
+    st.markdown("#### Precision and recall per class")
+    st.plotly_chart(per_class_figure(report.class_names, precision, recall),
+                    key=f"{key}_per_class", config={"displayModeBar": False})
+    st.caption("Precision: of the images predicted as a class, the share that really were. "
+               "Recall: of the images of a class, the share the model found.")
+    _mistakes_ui(report, data, key)
+    _insides_ui(report, data, key)
+    _downloads_ui(report, key)
+
+
+def _mistakes_ui(report: ModelReport, data: Dataset, key: str) -> None:
+    st.markdown("#### Misclassified test images (most confident mistakes first)")
+    names = report.class_names
+    only = st.selectbox("True class", ["all classes", *names], key=f"{key}_mistake_class")
+    true_class = None if only == "all classes" else names.index(only)
+    mistakes = report.mistakes(limit=24, true_class=true_class)
+    if not mistakes:
+        st.success("No mistakes here.")
+        return
+    st.image([upscale(to_rgb_uint8(data.x_test[m.index]), 72) for m in mistakes],
+             caption=[f"true {names[m.true]}, said {names[m.predicted]} ({m.confidence:.0%})"
+                      for m in mistakes], width=96)
+
+
+def _insides_ui(report: ModelReport, data: Dataset, key: str) -> None:
+    client = inference_client()
+    st.markdown("#### What the first layer learned")
+    try:
+        weights = client.call(first_layer_filters, report.model_path)
+    except (InferenceError, ValueError) as error:
+        st.error(str(error))
+        return
+    if weights is None:
+        st.info("This model has no convolution layer, so there are no filters to show.")
+    else:
+        k, _, _, count = weights.shape
+        st.image(filter_tiles(weights), width=60,
+                 caption=[f"filter {i + 1}" for i in range(count)])
+        st.caption(f"The {count} learned {k}x{k} kernels of the first layer (black = most "
+                   "negative weight, white = most positive). Many look like the edge detectors "
+                   "on the kernel page.")
+    st.markdown("#### Feature maps of one test image")
+    position = st.number_input("Test image number", 0, len(data.y_test) - 1, 0,
+                               key=f"{key}_image")
+    image = data.x_test[int(position)]
+    left, right = st.columns([1, 5])
+    label = data.class_names[data.y_test[int(position)]]
+    left.image(upscale(to_rgb_uint8(image), 112), caption=f"true class: {label}")
+    try:
+        maps = client.call(feature_maps, report.model_path, as_float_images(image[None])[0])
+    except (InferenceError, ValueError) as error:
+        right.error(str(error))
+        return
+    with right:
+        for name, activation in maps.items():
+            h, w, c = activation.shape
+            st.markdown(f"**{name}**: {h} x {w} x {c} ({min(c, 32)} of {c} maps shown)")
+            st.image(channel_tiles(activation, max_tiles=32, min_side=56), width=56)
+    if not maps:
+        right.info("This model has no convolution or pooling layers to look inside.")
+
+
+def _downloads_ui(report: ModelReport, key: str) -> None:
+    cols = st.columns(2)
+    path = Path(report.model_path)
+    if path.is_file():
+        cols[0].download_button("Download the model (.keras)", data=path.read_bytes,
+                                file_name=f"{report.dataset}-model.keras", key=f"{key}_model",
+                                on_click="ignore", icon=":material/download:")
+    if report.history:
+        cols[1].download_button("Download the training history (CSV)", data=report.history_csv(),
+                                file_name=f"{report.dataset}-history.csv", mime="text/csv",
+                                key=f"{key}_history_csv", on_click="ignore",
+                                icon=":material/table:")
+
+
+def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
+    """Upload a .keras file and test it on the selected data set."""
+    upload = st.file_uploader("Upload a Keras model (.keras) to test it on this data set",
+                              type=["keras"], key=f"{key}_file")
+    if upload is None:
+        st.session_state.pop(UPLOAD_KEY, None)
+        return None
+    cached = st.session_state.get(UPLOAD_KEY)
+    if cached is not None and cached[0] == (upload.file_id, data.name):
+        return cached[1]
+    folder = Path(st.session_state.setdefault("_upload_dir", tempfile.mkdtemp(
+        prefix="cnn-classroom-upload-")))
+    path = folder / f"{upload.file_id}.keras"
+    path.write_bytes(upload.getvalue())
+    client = inference_client()
+    try:
+        with st.spinner("Opening the model..."):
+            description = client.call(describe_model, str(path))
+        expected = data.x_test.shape[1:] if data.x_test.ndim == 4 else (*data.x_test.shape[1:], 1)
+        fits = description.input_shape == tuple(expected)
+        if not fits or description.num_classes != data.num_classes:
+            st.error(f"This model takes {' x '.join(map(str, description.input_shape))} images "
+                     f"and answers {description.num_classes} classes, but {data.info.title} has "
+                     f"{' x '.join(map(str, expected))} images in {data.num_classes} classes.")
+            return None
+        with st.spinner("Testing it on the test images..."):
+            probabilities = client.call(predict_remote, str(path), as_float_images(data.x_test))
+    except (InferenceError, ValueError) as error:
+        st.error(str(error))
+        return None
+    report = ModelReport(f"Uploaded model {upload.name} on {data.info.title}",
+                         data.name, list(data.class_names), str(path), np.asarray(data.y_test),
+                         probabilities, np.arange(len(data.y_test)))
+    st.session_state[UPLOAD_KEY] = ((upload.file_id, data.name), report)
+    return report

@@ -1,0 +1,192 @@
+"""Widget groups of the training page: data, model settings, and the live training panel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn_core.datasets import DATASETS, Dataset, DatasetUnavailable
+from cnn_core.models import (
+    MODEL_PRESETS,
+    OPTIMIZERS,
+    count_parameters,
+    dense_parameters,
+    layer_table,
+    model_spec,
+)
+from cnn_core.plots import training_curves_figure
+from cnn_core.reports import ModelReport
+from cnn_core.training import TrainConfig
+from cnn_core.visuals import to_rgb_uint8, upscale
+from cnn_core.worker import TrainingProcess, TrainRequest
+from ui.services import shared_dataset
+
+JOB_KEY = "train_job"          # the running (or last) TrainingProcess of this session
+REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept until replaced
+DEFAULT_PRESET = {"mnist": "mnist_cnn", "fashion_mnist": "mnist_cnn", "cifar10": "cifar_dcnn"}
+SUBSET_DEFAULT = 12_000
+
+
+def dataset_ui(key: str = "data") -> Dataset | None:
+    """Pick a data set, see where it came from and a few examples. None if unavailable."""
+    name = st.selectbox("Data set", list(DATASETS), format_func=lambda n: DATASETS[n].title,
+                        key=f"{key}_name")
+    info = DATASETS[name]
+    st.caption(info.description)
+    try:
+        data = shared_dataset(name)
+    except DatasetUnavailable as error:
+        st.error(str(error))
+        return None
+    st.caption(f"Loaded from the {data.source.description}: {len(data.y_train):,} training and "
+               f"{len(data.y_test):,} test images of {' x '.join(map(str, info.image_shape))} "
+               "pixels.")
+    examples = [int(np.argmax(data.y_train == c)) for c in range(data.num_classes)]
+    st.image([upscale(to_rgb_uint8(data.x_train[i]), 56) for i in examples],
+             caption=[data.class_names[c] for c in range(data.num_classes)], width=56)
+    return data
+
+
+def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig, int]:
+    """Preset, editable settings, augmentation. Returns (preset, hparams, config, n_train)."""
+    n_all = len(data.y_train)
+    n_train = st.slider("Training subset (images)", min(2_000, n_all), n_all,
+                        min(SUBSET_DEFAULT, n_all), step=1_000 if n_all > 2_000 else 1,
+                        key=f"{key}_subset", help="Fewer images train faster; a CPU does "
+                        "about 5,000 MNIST images a second with the MNIST CNN.")
+    names = list(MODEL_PRESETS)
+    preset = st.selectbox("Model", names, index=names.index(DEFAULT_PRESET[data.name]),
+                          format_func=lambda p: MODEL_PRESETS[p].title, key=f"{key}_preset")
+    st.caption(MODEL_PRESETS[preset].caption)
+    defaults = MODEL_PRESETS[preset].defaults
+    hparams: dict = {}
+    with st.expander("Settings", expanded=False):
+        cols = st.columns(3)
+        if "filters" in defaults:
+            hparams["filters"] = cols[0].select_slider(
+                "Filters in the first layer", [4, 8, 16, 32, 64], defaults["filters"],
+                key=f"{key}_filters_{preset}")
+            hparams["kernel_size"] = cols[1].select_slider(
+                "Kernel size", [3, 5, 7], defaults["kernel_size"], key=f"{key}_kernel_{preset}")
+        hparams["dense_units"] = cols[2].select_slider(
+            "Dense units", [16, 32, 64, 128, 256, 512], defaults["dense_units"],
+            key=f"{key}_dense_{preset}")
+        if "dropout" in defaults:
+            hparams["dropout"] = cols[0].slider("Dropout", 0.0, 0.8, defaults["dropout"], 0.05,
+                                                key=f"{key}_dropout_{preset}")
+        hparams["optimizer"] = cols[1].selectbox(
+            "Optimizer", OPTIMIZERS, key=f"{key}_optimizer",
+            format_func={"adam": "Adam", "sgd": "SGD with momentum 0.9",
+                         "adadelta": "Adadelta"}.get)
+        default_lr = {"adam": 1e-3, "sgd": 1e-2, "adadelta": 1.0}[hparams["optimizer"]]
+        hparams["learning_rate"] = cols[2].select_slider(
+            "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0], default_lr,
+            key=f"{key}_lr_{hparams['optimizer']}")
+        batch_size = cols[0].select_slider("Batch size", [16, 32, 64, 128, 256], 64,
+                                           key=f"{key}_batch")
+        epochs = cols[1].number_input("Epochs", 1, 50, 2, key=f"{key}_epochs")
+        st.markdown("**Data augmentation** (training images only)")
+        aug = st.columns(4)
+        invert = aug[0].checkbox("Inverted copies", key=f"{key}_invert",
+                                 help="Adds a black-on-white copy of every white-on-black "
+                                      "image (and vice versa), doubling the training set.")
+        shift = aug[1].checkbox("Random shifts (10%)", key=f"{key}_shift")
+        rotate = aug[2].checkbox("Small rotations (±10°)", key=f"{key}_rotate")
+        zoom = aug[3].checkbox("Zoom (±10%)", key=f"{key}_zoom")
+    config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), invert_copies=invert,
+                         shift=0.1 if shift else 0.0, rotation=10 / 360 if rotate else 0.0,
+                         zoom=0.1 if zoom else 0.0)
+    return preset, hparams, config, n_train
+
+
+def layer_table_ui(preset: str, hparams: dict, data: Dataset) -> None:
+    shape = data.info.image_shape if len(data.info.image_shape) == 3 else (
+        *data.info.image_shape, 1)
+    try:
+        layers = model_spec(preset, data.num_classes, **hparams)
+        rows = layer_table(layers, shape)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    frame = pd.DataFrame({"layer": [r.name for r in rows], "type": [r.kind for r in rows],
+                          "output shape": [" x ".join(map(str, r.output_shape)) for r in rows],
+                          "parameters": [r.parameters for r in rows]})
+    st.dataframe(frame, hide_index=True, width="stretch")
+    total = count_parameters(layers, shape)
+    st.markdown(f"**{total:,} parameters** to learn.")
+    first_conv = next((r for r in rows if r.kind == "conv"), None)
+    if first_conv is not None:
+        units = hparams.get("dense_units", 128)
+        st.caption(
+            f"The first convolution layer learns {first_conv.parameters:,} weights and biases, "
+            f"because each filter is shared across the whole image. A dense layer of {units} "
+            f"units on the same {' x '.join(map(str, shape))} input would need "
+            f"{dense_parameters(shape, units):,}; a 64 x 64 x 3 photo into 128 dense units "
+            f"needs {dense_parameters((64, 64, 3), 128):,}.")
+
+
+def start_training(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
+                   n_train: int) -> None:
+    """Start a new job for this session (an old finished report stays until this one ends)."""
+    old = st.session_state.get(JOB_KEY)
+    if old is not None and old.running:
+        return
+    request = TrainRequest(data.name, preset, dict(hparams), config,
+                           n_train=n_train if n_train < len(data.y_train) else None)
+    st.session_state[JOB_KEY] = TrainingProcess(request).start()
+
+
+def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:
+    result = job.result
+    title = (f"{MODEL_PRESETS[job.request.preset].title} on {data.info.title} "
+             f"({result.n_train:,} images, {len(result.history.get('loss', []))} epochs"
+             f"{', stopped early' if result.stopped else ''})")
+    return ModelReport(title, data.name, list(data.class_names), result.model_path,
+                       result.y_test, result.probabilities, result.test_indices, result.history,
+                       result.n_train, result.stopped, result.device, result.images_per_second,
+                       result.train_seconds)
+
+
+def _format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating..."
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def progress_panel(job: TrainingProcess) -> None:
+    """Progress bar, speed, ETA and curves of a job, from its latest snapshot."""
+    snap = job.snapshot()
+    if snap.status in ("starting", "loading"):
+        st.progress(0.0, text=snap.message or "Starting...")
+    else:
+        st.progress(snap.fraction, text=(
+            f"Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
+            f"{snap.batches_per_epoch} · {snap.images_per_second:,.0f} images/s · "
+            f"time left: {_format_eta(snap.eta_seconds)}"))
+    if snap.device:
+        st.caption(f"Training on: {snap.device}")
+    if snap.curve or snap.history:
+        st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs),
+                        key="live_curves", config={"displayModeBar": False})
+
+
+@st.fragment(run_every=1.0)
+def live_training(data: Dataset) -> None:
+    """Redraws the progress of this session's job about once a second while it runs."""
+    job: TrainingProcess | None = st.session_state.get(JOB_KEY)
+    if job is None:
+        return
+    progress_panel(job)
+    if job.running:
+        st.button("Stop training", key="train_stop", on_click=job.stop, icon=":material/stop:",
+                  help="Ends after the current batch; the partly trained model is kept.")
+        return
+    if job.result is not None and st.session_state.get("_reported_job") is not job:
+        st.session_state["_reported_job"] = job
+        st.session_state[REPORT_KEY] = report_from(job, shared_dataset(job.request.dataset))
+        st.rerun(scope="app")  # draw the results section once; polling stops with the job
+    if job.error:
+        st.error(job.error)
+
