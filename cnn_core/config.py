@@ -106,3 +106,33 @@ BUNDLED_MNIST_TEST = 1000
 # Image-folder trees (cifar10_jpg.zip) list files class by class; they are put in this
 # fixed shuffled order, as in the original batches, so Keras' validation_split takes every class.
 FOLDER_ORDER_SEED = 0
+
+# Sliding-window and pooling pages (cnn_core.frames, cnn_core.grid_plots).
+CLASSIC_GRID = (
+    (3, 2, 3, 1, 8),
+    (1, 9, 1, 3, 2),
+    (2, 3, 5, 6, 6),
+    (3, 2, 3, 5, 9),
+    (1, 1, 2, 4, 5),
+)
+# Three columns of 8 beside three of 0: a vertical edge down the middle.
+EDGE_GRID = ((8, 8, 8, 0, 0, 0),) * 6
+MIN_GRID_SIZE = 3
+# Custom kernels on the sliding-window page stay small enough to print every product.
+MAX_WINDOW_KERNEL = 5
+DEFAULT_WINDOW_KERNEL = "Vertical edge"
+MAX_STRIDE = 3
+# Photo-based pooling input: the photo is shrunk to this side, then an edge kernel is applied.
+POOL_PHOTO_SIDE = 28
+# Grids larger than this (a 16x16 input plus its padding fits) are drawn as heat maps
+# without a number in every cell.
+MAX_NUMBERED_GRID = 20
+# Client-side animation speed (milliseconds per output cell).
+ANIMATION_FRAME_MS = 700
+# The window and output cell are outlined twice (dark, then bright inside) so the
+# highlight reads on any colour and in greyscale.
+HIGHLIGHT_OUTER = "#111111"
+HIGHLIGHT_INNER = "#ff4b4b"
+PADDING_FILL = "#e6e6e6"
+# The sliding-window page leaves its latest output here for the pooling page.
+SLIDING_WINDOW_OUTPUT_KEY = "sliding_window_output"
