@@ -73,7 +73,7 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         fig.add_scatter(x=ends, y=[a * 100 for a in val_acc], name="validation (per epoch)",
                         line=style, marker=marker, mode="lines+markers", row=1, col=2,
                         legendgroup="val", showlegend=False)
-    fig.update_xaxes(title_text="epoch", range=[0, max(epochs, 1)])
+    fig.update_xaxes(title_text="epoch", range=[0, max(epochs, 1) * 1.03])
     fig.update_yaxes(title_text="cross-entropy loss", row=1, col=1, rangemode="tozero")
     fig.update_yaxes(title_text="accuracy (%)", row=1, col=2)
     fig.update_layout(height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
@@ -137,4 +137,78 @@ def probability_bars_figure(probabilities: np.ndarray, class_names: list[str],
     fig.update_yaxes(title_text="probability (%)", range=[0, 112])
     fig.update_xaxes(title_text="class", type="category")
     fig.update_layout(height=300, margin={"l": 50, "r": 20, "t": 20, "b": 50})
+    return fig
+
+
+# ---- Draw and predict page ----------------------------------------------------------------
+
+# One look per model in the shift curves: colour, dash and marker differ, so the lines stay
+# apart in greyscale print too.
+LINE_STYLES = (
+    {"color": "#1f4e79", "dash": "solid", "symbol": "circle"},
+    {"color": "#e07b00", "dash": "dash", "symbol": "square"},
+    {"color": "#2e7d32", "dash": "dot", "symbol": "diamond"},
+    {"color": "#6a3d9a", "dash": "dashdot", "symbol": "triangle-up"},
+)
+
+
+def shift_curves_figure(offsets: np.ndarray, horizontal: dict[str, np.ndarray],
+                        vertical: dict[str, np.ndarray], y_title: str,
+                        current: tuple[int, int] | None = None, height: int = 300) -> go.Figure:
+    """Two panels of curves against a shift in pixels: left/right, then up/down.
+
+    offsets: (n,) shifts in pixels. horizontal, vertical: {model name: (n,) fractions in
+    [0, 1]}, drawn in percent. current: (dx, dy) marked with a vertical line in each panel.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=("moved left (−) or right (+)", "moved up (−) or down (+)"))
+    x = [int(v) for v in offsets]
+    for i, name in enumerate(horizontal):
+        style = LINE_STYLES[i % len(LINE_STYLES)]
+        for col, curves in ((1, horizontal), (2, vertical)):
+            fig.add_scatter(
+                x=x, y=np.asarray(curves[name], dtype=np.float64) * 100, name=name,
+                mode="lines+markers", legendgroup=name, showlegend=col == 1,
+                line={"color": style["color"], "dash": style["dash"], "width": 2},
+                marker={"symbol": style["symbol"], "size": 7, "color": style["color"]},
+                hovertemplate="shift %{x} px: %{y:.1f}%<extra>" + name + "</extra>",
+                row=1, col=col)
+    if current is not None:
+        for col, value in ((1, current[0]), (2, current[1])):
+            fig.add_vline(x=value, line={"color": "#555555", "dash": "dot", "width": 1},
+                          row=1, col=col)
+    fig.update_xaxes(title_text="shift (pixels)", dtick=2, zeroline=False)
+    fig.update_yaxes(title_text=y_title, range=[-3, 103], row=1, col=1)
+    fig.update_yaxes(range=[-3, 103], row=1, col=2)
+    fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 40, "b": 50},
+                      legend={"orientation": "h", "y": -0.3}, plot_bgcolor="white")
+    fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5")
+    fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5")
+    return fig
+
+
+def grad_cam_figure(digit: np.ndarray, cam: np.ndarray, class_name: str,
+                    height: int = 300) -> go.Figure:
+    """Grad-CAM heat map (H, W) in [0, 1] with the digit's outline (H, W) drawn over it.
+
+    The heat uses the lightness-monotonic sequential scale; the outline is a white contour
+    at half the ink's brightness, so both read in greyscale.
+    """
+    cam = np.asarray(cam, dtype=np.float64)
+    fig = go.Figure(go.Heatmap(
+        z=cam, zmin=0, zmax=1, colorscale=SEQUENTIAL_SCALE,
+        colorbar={"title": {"text": "evidence<br>(0 = none,<br>1 = most)"}, "thickness": 12},
+        hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>"))
+    fig.add_contour(z=np.asarray(digit, dtype=np.float64), showscale=False,
+                    contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
+                    line={"color": "white", "width": 2}, colorscale=[[0, "white"], [1, "white"]],
+                    hoverinfo="skip")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain",
+                     title_text="row (pixels)")
+    fig.update_xaxes(constrain="domain", title_text="column (pixels)")
+    fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
+                      title={"text": f"Where the network saw evidence for “{class_name}”",
+                             "font": {"size": 13}})
     return fig

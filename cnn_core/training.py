@@ -20,8 +20,8 @@ import numpy as np
 
 # Enough points to draw a smooth curve without making each snapshot expensive to copy.
 MAX_CURVE_POINTS = 1500
-# Exponential smoothing of the per-batch training curve (about the last 20 batches).
-SMOOTHING = 0.05
+# Exponential smoothing of the per-batch training curve (about the last 10 batches).
+SMOOTHING = 0.1
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig,
                         "about 5,000 MNIST images a second with the MNIST CNN.")
     names = list(MODEL_PRESETS)
     preset = st.selectbox("Model", names, index=names.index(DEFAULT_PRESET[data.name]),
-                          format_func=lambda p: MODEL_PRESETS[p].title, key=f"{key}_preset")
+                          format_func=lambda p: MODEL_PRESETS[p].title,
+                          key=f"{key}_preset_{data.name}")  # each data set starts on its own model
     st.caption(MODEL_PRESETS[preset].caption)
     defaults = MODEL_PRESETS[preset].defaults
     hparams: dict = {}
@@ -87,13 +88,13 @@ def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig,
                                            key=f"{key}_batch")
         epochs = cols[1].number_input("Epochs", 1, 50, 2, key=f"{key}_epochs")
         st.markdown("**Data augmentation** (training images only)")
-        aug = st.columns(4)
+        aug = st.columns(2)
         invert = aug[0].checkbox("Inverted copies", key=f"{key}_invert",
                                  help="Adds a black-on-white copy of every white-on-black "
                                       "image (and vice versa), doubling the training set.")
-        shift = aug[1].checkbox("Random shifts (10%)", key=f"{key}_shift")
-        rotate = aug[2].checkbox("Small rotations (±10°)", key=f"{key}_rotate")
-        zoom = aug[3].checkbox("Zoom (±10%)", key=f"{key}_zoom")
+        shift = aug[1].checkbox("Random shifts (up to 10%)", key=f"{key}_shift")
+        rotate = aug[0].checkbox("Small rotations (up to 10°)", key=f"{key}_rotate")
+        zoom = aug[1].checkbox("Zoom in or out (up to 10%)", key=f"{key}_zoom")
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), invert_copies=invert,
                          shift=0.1 if shift else 0.0, rotation=10 / 360 if rotate else 0.0,
                          zoom=0.1 if zoom else 0.0)
@@ -137,10 +138,15 @@ def start_training(data: Dataset, preset: str, hparams: dict, config: TrainConfi
     st.session_state[JOB_KEY] = TrainingProcess(request).start()
 
 
+def _epochs(history: dict) -> str:
+    count = len(history.get("loss", []))
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
+
+
 def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:
     result = job.result
     title = (f"{MODEL_PRESETS[job.request.preset].title} on {data.info.title} "
-             f"({result.n_train:,} images, {len(result.history.get('loss', []))} epochs"
+             f"({result.n_train:,} images, {_epochs(result.history)}"
              f"{', stopped early' if result.stopped else ''})")
     return ModelReport(title, data.name, list(data.class_names), result.model_path,
                        result.y_test, result.probabilities, result.test_indices, result.history,

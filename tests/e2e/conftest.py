@@ -46,16 +46,16 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-@pytest.fixture(scope="session")
-def app_url(artifacts_dir: Path) -> Iterator[str]:
-    """Start `streamlit run app.py` once for all browser tests."""
+@contextlib.contextmanager
+def running_server(log_path: Path, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with extra environment variables; yields its URL."""
     port = _free_port()
-    log = (artifacts_dir / "streamlit-server.log").open("w")
+    log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1",
          "--browser.gatherUsageStats=false"],
-        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ),
+        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -68,6 +68,23 @@ def app_url(artifacts_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(artifacts_dir: Path) -> Iterator[str]:
+    """The app with the local data folder (../shared/data in CI), shared by browser tests."""
+    with running_server(artifacts_dir / "streamlit-server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def bundled_app_url(artifacts_dir: Path, tmp_path_factory) -> Iterator[str]:
+    """The app as a learner without internet or data folder sees it: bundled MNIST only."""
+    empty = tmp_path_factory.mktemp("no-data")
+    with running_server(artifacts_dir / "streamlit-server-bundled.log",
+                        CNN_CLASSROOM_DATA=str(empty), KERAS_HOME=str(empty / "keras"),
+                        CNN_CLASSROOM_OFFLINE="1") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
