@@ -136,3 +136,29 @@ HIGHLIGHT_INNER = "#ff4b4b"
 PADDING_FILL = "#e6e6e6"
 # The sliding-window page leaves its latest output here for the pooling page.
 SLIDING_WINDOW_OUTPUT_KEY = "sliding_window_output"
+
+# Draw and predict page (cnn_core.digits, cnn_core.digit_lessons, scripts/train_pretrained.py).
+# Models shipped in assets/models, and the JSON with their measured test accuracies.
+PRETRAINED_CNN = "mnist_cnn"
+PRETRAINED_DENSE = "mnist_dense"
+PRETRAINED_INFO = MODELS_DIR / "pretrained.json"
+# MNIST's recipe: the digit is scaled into a DIGIT_BOX square inside a DIGIT_SIZE field.
+DIGIT_SIZE = 28
+DIGIT_BOX = 20
+# Pixels brighter than this (0..1, after the background is removed) count as ink.
+INK_THRESHOLD = 0.1
+# Separate blobs smaller than this share of the biggest one are specks, not part of the digit.
+SPECK_FRACTION = 0.05
+# Below this contrast (grey levels between background and ink) the image counts as empty.
+MIN_INK_CONTRAST = 40
+# Drawing canvas: side in screen pixels, brush sizes (default about MNIST's stroke width).
+CANVAS_SIDE = 280
+BRUSH_RANGE = (8, 40)
+BRUSH_DEFAULT = 22
+# "Shift it" lesson: shifts from -MAX_SHIFT to +MAX_SHIFT pixels; accuracy is measured on
+# SHIFT_TEST_IMAGES test digits; "train with shifted copies" uses this subset and settings.
+MAX_SHIFT = 8
+SHIFT_TEST_IMAGES = 300
+SHIFT_TRAIN_IMAGES = 12_000
+SHIFT_TRAIN_EPOCHS = 2
+SHIFT_AUGMENT = 0.3
