@@ -162,3 +162,29 @@ SHIFT_TEST_IMAGES = 300
 SHIFT_TRAIN_IMAGES = 12_000
 SHIFT_TRAIN_EPOCHS = 2
 SHIFT_AUGMENT = 0.3
+
+# Precision and recall page (cnn_core.imbalance, ui/imbalance_*.py).
+# The positive-share slider, in percent of the images, and where it starts.
+PR_SHARE_RANGE = (1, 50)
+PR_DEFAULT_SHARE = 5
+# One seed for the page's imbalanced test split and the training worker's, so both see the
+# same test images; also seeds the "random guess" baseline.
+PR_SEED = 0
+# Decision thresholds the slider offers: fine steps near 0 and 1, where the scores of a model
+# trained on a rare class often sit, and 0.5 (the model's own argmax decision) in between.
+PR_THRESHOLD_GRID = tuple(sorted({0.001, 0.002, 0.005, 0.995, 0.998, 0.999,
+                                  *(round(i / 100, 2) for i in range(1, 100))}))
+PR_DEFAULT_THRESHOLD = 0.5
+# Example images shown in each cell of the confusion matrix.
+PR_EXAMPLES_PER_CELL = 8
+# Training the page's small CNN: subset sizes offered ("all" is added), and per data set the
+# default (images, epochs); about 10 s of training each on a 2-core CPU.
+PR_TRAIN_SIZES = (1_000, 2_000, 5_000, 10_000, 20_000)
+PR_TRAIN_DEFAULTS = {"mnist": (5_000, 2), "cifar10": (10_000, 2)}
+PR_MAX_EPOCHS = 10
+PR_BATCH_SIZE = 64
+# "Pick the threshold that gives recall of at least X" starts at X = 95%.
+PR_DEFAULT_TARGET_RECALL = 95
+# The calculator's worked example: TP, FP, FN, TN of a 15,000-image validation set with
+# precision 97% and recall 90%.
+PR_CALCULATOR_EXAMPLE = (900, 28, 100, 13_972)

@@ -12,10 +12,25 @@ import numpy as np
 
 
 def _labels(values) -> np.ndarray:
+    """(N,) whole class numbers (ints, bools or whole floats) -> (N,) int64."""
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError("Labels must be a flat list of class numbers.")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
+        raise ValueError("Labels must be whole class numbers such as 0 and 1, not fractions; "
+                         "turn scores into labels with a threshold first.")
+    if array.dtype.kind not in "biuf":
+        raise ValueError("Labels must be class numbers such as 0 and 1.")
     return array.astype(np.int64)
+
+
+def _scores(values, y_true: np.ndarray) -> np.ndarray:
+    scores = np.asarray(values, dtype=np.float64)
+    if scores.shape != y_true.shape:
+        raise ValueError("There must be one score for every true label.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("Scores must be finite numbers (no NaN or infinity).")
+    return scores
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
@@ -75,7 +90,11 @@ class BinaryCounts:
 
 
 def binary_counts(y_true, y_pred, positive: int = 1) -> BinaryCounts:
-    y_true, y_pred = _labels(y_true) == positive, _labels(y_pred) == positive
+    """The four cells for class `positive` vs the rest. y_true, y_pred: (N,) class numbers."""
+    y_true, y_pred = _labels(y_true), _labels(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("There must be one prediction for every true label.")
+    y_true, y_pred = y_true == positive, y_pred == positive
     return BinaryCounts(tp=int(np.sum(y_true & y_pred)), fp=int(np.sum(~y_true & y_pred)),
                         fn=int(np.sum(y_true & ~y_pred)), tn=int(np.sum(~y_true & ~y_pred)))
 
@@ -100,10 +119,13 @@ def per_class_precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarr
 class ThresholdSweep:
     """Precision and recall at every distinct score used as a threshold (score >= t is positive)."""
 
-    thresholds: np.ndarray
-    precision: np.ndarray
-    recall: np.ndarray
-    false_positive_rate: np.ndarray
+    thresholds: np.ndarray           # (T,) float64, distinct scores, highest first
+    precision: np.ndarray            # (T,) float64 in [0, 1]
+    recall: np.ndarray               # (T,) float64 in [0, 1], rising (true positive rate)
+    false_positive_rate: np.ndarray  # (T,) float64 in [0, 1], rising
+
+    def __repr__(self) -> str:
+        return f"ThresholdSweep({len(self.thresholds)} thresholds)"
 
 
 def threshold_sweep(y_true, scores) -> ThresholdSweep:
@@ -113,9 +135,7 @@ def threshold_sweep(y_true, scores) -> ThresholdSweep:
     scikit-learn's precision_recall_curve / roc_curve points (without their end points).
     """
     y_true = _labels(y_true)
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.shape != y_true.shape:
-        raise ValueError("There must be one score for every true label.")
+    scores = _scores(scores, y_true)
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores, sorted_true = scores[order], y_true[order] == 1
     # Last position of each distinct score: everything up to it is predicted positive.
@@ -139,3 +159,21 @@ def roc_auc(y_true, scores) -> float:
     fpr = np.r_[0.0, sweep.false_positive_rate]
     tpr = np.r_[0.0, sweep.recall]
     return float(np.trapezoid(tpr, fpr))
+
+
+def counts_at_threshold(y_true, scores, threshold: float) -> BinaryCounts:
+    """The confusion counts when every score >= threshold is called positive (class 1).
+
+    y_true: (N,) 0/1 labels; scores: (N,) floats, e.g. the model's probability of class 1.
+    """
+    y_true = _labels(y_true)
+    scores = _scores(scores, y_true)
+    return binary_counts(y_true, (scores >= threshold).astype(np.int64))
+
+
+def average_precision(y_true, scores) -> float:
+    """Area under the precision-recall curve as scikit-learn's average_precision_score
+    computes it: sum over thresholds of (recall step) x precision. 0 with no positives."""
+    sweep = threshold_sweep(y_true, scores)
+    recall = np.r_[0.0, sweep.recall]
+    return float(np.sum(np.diff(recall) * sweep.precision))

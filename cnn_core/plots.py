@@ -212,3 +212,107 @@ def grad_cam_figure(digit: np.ndarray, cam: np.ndarray, class_name: str,
                       title={"text": f"Where the network saw evidence for “{class_name}”",
                              "font": {"size": 13}})
     return fig
+
+
+# ---- precision and recall page ------------------------------------------------------------
+
+MODEL_COLOUR = "#1f4e79"
+POINT_COLOUR = "#e07b00"
+CHANCE_COLOUR = "#7f7f7f"
+
+
+def binary_confusion_figure(tp: int, fp: int, fn: int, tn: int, positive: str = "positive",
+                            negative: str = "negative", plural: str = "positives",
+                            height: int = 300, show_scale: bool = True) -> go.Figure:
+    """A 2x2 confusion matrix with the cells named (TP, FN / FP, TN) and counted.
+
+    Rows are the truth (positive first), columns the answer. The colour is the share of the
+    row (% of the true class), on a lightness-monotonic scale, so a good model shows a
+    bright diagonal even when one class is 100x rarer; it still reads in greyscale.
+    """
+    counts = np.array([[tp, fn], [fp, tn]], dtype=np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) * 100
+    names = [["TP: true positives", "FN: false negatives (missed)"],
+             ["FP: false positives (false alarms)", "TN: true negatives"]]
+    rows = [f"really {positive}", f"really {negative}"]
+    whose = [plural, f"'{negative}' images"]
+    text = [[f"<b>{names[r][c].split(':')[0]} = {int(counts[r, c]):,}</b><br>"
+             f"{share[r, c]:.1f}% of {whose[r]}" for c in range(2)] for r in range(2)]
+    hover = [[f"{names[r][c]}: {int(counts[r, c]):,} images" for c in range(2)]
+             for r in range(2)]
+    fig = go.Figure(go.Heatmap(
+        z=share, x=[f"said {positive}", f"said {negative}"], y=rows, text=text,
+        texttemplate="%{text}", textfont={"size": 13}, customdata=hover, zmin=0, zmax=100,
+        colorscale=SEQUENTIAL_SCALE, showscale=show_scale, xgap=2, ygap=2,
+        colorbar={"title": {"text": "% of the<br>true class"}, "thickness": 12},
+        hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title_text="the truth", type="category")
+    fig.update_xaxes(title_text="the model's answer", type="category", side="top")
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def precision_recall_figure(recall: np.ndarray, precision: np.ndarray, base_rate: float,
+                            point: tuple[float, float] | None = None,
+                            average_precision: float | None = None,
+                            point_label: str = "your threshold") -> go.Figure:
+    """Precision against recall over all thresholds, both in percent.
+
+    recall, precision: (T,) in [0, 1] from cnn_core.metrics.threshold_sweep. base_rate: the
+    share of positives, the precision of random guessing. point: (recall, precision) of the
+    current threshold, marked with a large diamond.
+    """
+    name = "model" if average_precision is None else f"model (AP {average_precision:.2f})"
+    fig = go.Figure()
+    fig.add_scatter(x=np.r_[0.0, recall] * 100, y=np.r_[precision[:1], precision] * 100,
+                    name=name, mode="lines", line={"color": MODEL_COLOUR, "width": 2},
+                    hovertemplate="recall %{x:.1f}%, precision %{y:.1f}%<extra></extra>")
+    fig.add_scatter(x=[0, 100], y=[base_rate * 100] * 2, mode="lines",
+                    name=f"random guessing (precision {base_rate:.0%})",
+                    line={"color": CHANCE_COLOUR, "dash": "dash"}, hoverinfo="skip")
+    _mark(fig, point, point_label, "recall", "precision")
+    fig.update_xaxes(title_text="recall (% of positives found)", range=[-2, 102])
+    fig.update_yaxes(title_text="precision (% of alarms that are right)", range=[-2, 105])
+    return _curve_layout(fig)
+
+
+def roc_figure(false_positive_rate: np.ndarray, recall: np.ndarray, auc: float,
+               point: tuple[float, float] | None = None,
+               point_label: str = "your threshold") -> go.Figure:
+    """The ROC curve: recall (true positive rate) against false positive rate, in percent.
+
+    Inputs are (T,) in [0, 1] from threshold_sweep; the curve runs from (0, 0) to (1, 1).
+    point: (false positive rate, recall) of the current threshold.
+    """
+    fig = go.Figure()
+    fig.add_scatter(x=np.r_[0.0, false_positive_rate, 1.0] * 100, y=np.r_[0.0, recall, 1.0] * 100,
+                    name=f"model (AUC {auc:.3f})", mode="lines",
+                    line={"color": MODEL_COLOUR, "width": 2},
+                    hovertemplate="false alarms %{x:.1f}%, recall %{y:.1f}%<extra></extra>")
+    fig.add_scatter(x=[0, 100], y=[0, 100], mode="lines", name="random guessing (AUC 0.5)",
+                    line={"color": CHANCE_COLOUR, "dash": "dash"}, hoverinfo="skip")
+    _mark(fig, point, point_label, "false positive rate", "recall")
+    fig.update_xaxes(title_text="false positive rate (% of negatives flagged)",
+                     range=[-2, 102])
+    fig.update_yaxes(title_text="recall = true positive rate (%)", range=[-2, 105])
+    return _curve_layout(fig)
+
+
+def _mark(fig: go.Figure, point: tuple[float, float] | None, label: str, x_name: str,
+          y_name: str) -> None:
+    if point is None:
+        return
+    x, y = (100 * float(v) for v in point)
+    fig.add_scatter(x=[x], y=[y], mode="markers", name=label,
+                    marker={"size": 15, "symbol": "diamond", "color": POINT_COLOUR,
+                            "line": {"color": "black", "width": 2}},
+                    hovertemplate=f"{x_name} {x:.1f}%, {y_name} {y:.1f}%<extra></extra>")
+
+
+def _curve_layout(fig: go.Figure) -> go.Figure:
+    fig.update_layout(height=400, margin={"l": 60, "r": 20, "t": 20, "b": 50},
+                      legend={"orientation": "h", "y": -0.2, "x": 0}, plot_bgcolor="white")
+    fig.update_xaxes(gridcolor="#e5e5e5", zeroline=False)
+    fig.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
+    return fig

@@ -1,0 +1,162 @@
+"""Training the precision-and-recall page's small CNN in the worker process, keeping its
+scores per task, and the before/after table of the fixes.
+
+Session state (own keys, so this page's job never collides with the training page's):
+pr_job (the running or last TrainingProcess), pr_reported_job (the job already collected),
+pr_results ({(task, share): {rebalance: ScoredRun}}, newest last).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cnn_core import config
+from cnn_core.imbalance import REBALANCE, TASKS, ScoredRun, run_counts, summary_row, training_counts
+from cnn_core.metrics import binary_counts, roc_auc
+from cnn_core.training import TrainConfig
+from cnn_core.worker import BinaryTask, TrainingProcess, TrainRequest
+from ui.imbalance_ui import TaskSetup
+from ui.train_ui import progress_panel
+
+JOB_KEY = "pr_job"
+REPORTED_KEY = "pr_reported_job"
+RESULTS_KEY = "pr_results"
+INSPECT_KEY = "pr_inspect"
+
+
+def train_settings_ui(setup: TaskSetup, key: str = "pr_train") -> tuple[int | None, int]:
+    """Training subset and epochs (defaults per data set). Returns (n_train or None, epochs)."""
+    dataset = setup.task.dataset
+    size, epochs = config.PR_TRAIN_DEFAULTS.get(dataset, (5_000, 2))
+    available = sum(training_counts(setup.data.y_train, setup.task.positive_class,
+                                    setup.fraction))
+    options = [n for n in config.PR_TRAIN_SIZES if n < available] + ["all"]
+    cols = st.columns(2)
+    chosen = cols[0].select_slider(
+        "Training images", options, size if size in options else "all",
+        format_func=lambda n: f"all {available:,}" if n == "all" else f"{n:,}",
+        key=f"{key}_size_{dataset}", help="A random subset with the same share of positives.")
+    epochs = cols[1].number_input("Epochs", 1, config.PR_MAX_EPOCHS, epochs,
+                                  key=f"{key}_epochs_{dataset}",
+                                  help="Passes over the training images.")
+    n_train = None if chosen == "all" else int(chosen)
+    positives, negatives = training_counts(setup.data.y_train, setup.task.positive_class,
+                                           setup.fraction, n_train)
+    st.caption(f"The model learns from {positives + negatives:,} images: {positives:,} "
+               f"{setup.task.plural} and {negatives:,} others.")
+    return n_train, int(epochs)
+
+
+def start_job(setup: TaskSetup, rebalance: str, n_train: int | None, epochs: int) -> None:
+    """Button callback: start training this task (unless a job is already running)."""
+    old = st.session_state.get(JOB_KEY)
+    if old is not None and old.running:
+        return
+    task = setup.task
+    request = TrainRequest(
+        task.dataset, task.preset, dict(task.hparams),
+        TrainConfig(epochs=epochs, batch_size=config.PR_BATCH_SIZE, seed=config.PR_SEED),
+        n_train=n_train, binary=BinaryTask(task.positive_class, setup.fraction, rebalance))
+    st.session_state[JOB_KEY] = TrainingProcess(request).start()
+
+
+def _run_info(job: TrainingProcess) -> tuple[str, int, str, int]:
+    """(task name, share in percent, rebalance, epochs) of a job, read from its request."""
+    request = job.request
+    task = next(t.name for t in TASKS.values() if (t.dataset, t.positive_class) == (
+        request.dataset, request.binary.positive_class))
+    return (task, round(request.binary.positive_fraction * 100), request.binary.rebalance,
+            request.config.epochs)
+
+
+def collect_finished_job() -> None:
+    """File a finished job's test scores under its task (once); call at the top of the page."""
+    job = st.session_state.get(JOB_KEY)
+    if job is None or not job.done or st.session_state.get(REPORTED_KEY) is job:
+        return
+    st.session_state[REPORTED_KEY] = job
+    if job.result is None:
+        return
+    task, share, rebalance, epochs = _run_info(job)
+    run = ScoredRun.from_result(job.result, task, share, rebalance, epochs)
+    runs = st.session_state.setdefault(RESULTS_KEY, {}).setdefault((task, share), {})
+    runs.pop(rebalance, None)  # re-insert so the newest run comes last
+    runs[rebalance] = run
+    st.session_state[INSPECT_KEY] = rebalance  # look at the model just trained
+
+
+def runs_for(setup: TaskSetup) -> dict[str, ScoredRun]:
+    """The trained runs of this task and share, oldest first ({} if none)."""
+    return st.session_state.get(RESULTS_KEY, {}).get((setup.task.name, setup.share), {})
+
+
+def train_button_ui(setup: TaskSetup, rebalance: str, n_train: int | None, epochs: int,
+                    label: str, key: str) -> None:
+    """The start button, and below it this job's live progress (if it was started here)."""
+    job = st.session_state.get(JOB_KEY)
+    running = job is not None and job.running
+    st.button(label, type="primary", key=key, disabled=running, icon=":material/play_arrow:",
+              on_click=start_job, args=(setup, rebalance, n_train, epochs))
+    job = st.session_state.get(JOB_KEY)
+    if job is None:
+        return
+    info = _run_info(job)
+    if (info[2] == "none") != (rebalance == "none"):
+        return  # the job was started in the other section
+    if job.running or st.session_state.get(REPORTED_KEY) is not job:
+        _live_training()
+    elif info[:2] == (setup.task.name, setup.share):
+        progress_panel(job)
+        if job.error:
+            st.error(job.error)
+
+
+@st.fragment(run_every=1.0)
+def _live_training() -> None:
+    """Redraws this session's job about once a second while it runs."""
+    job: TrainingProcess | None = st.session_state.get(JOB_KEY)
+    if job is None:
+        return
+    task, share, rebalance, _ = _run_info(job)
+    st.caption(f"Training: {TASKS[task].title} at {share}% positives, "
+               f"{REBALANCE[rebalance].lower()}.")
+    progress_panel(job)
+    if job.running:
+        st.button("Stop training", key="pr_stop", on_click=job.stop, icon=":material/stop:",
+                  help="Ends after the current batch; the partly trained model is scored.")
+    elif st.session_state.get(REPORTED_KEY) is not job:
+        st.rerun(scope="app")  # the page files the scores and draws the results once
+    elif job.error:
+        st.error(job.error)
+
+
+def pick_run_ui(runs: dict[str, ScoredRun]) -> ScoredRun:
+    """Which of this task's trained models to look at (only asked when there are several)."""
+    if len(runs) == 1:
+        return next(iter(runs.values()))
+    if st.session_state.get(INSPECT_KEY) not in runs:
+        st.session_state[INSPECT_KEY] = list(runs)[-1]
+    choice = st.radio("Model to look at", list(runs), format_func=lambda r: REBALANCE[r],
+                      horizontal=True, key=INSPECT_KEY)
+    return runs[choice]
+
+
+def comparison_ui(setup: TaskSetup, runs: dict[str, ScoredRun]) -> pd.DataFrame:
+    """Before/after table: the "always no" baseline and every trained run, at threshold 0.5."""
+    threshold = config.PR_DEFAULT_THRESHOLD
+    rows = [summary_row("Always no (baseline)", binary_counts(
+        setup.y_test, [0] * len(setup.y_test)))]
+    for run in runs.values():
+        name = f"CNN, {run.label.lower()}" + (" (stopped early)" if run.stopped else "")
+        rows.append(summary_row(name, run_counts(run, threshold),
+                                roc_auc(run.y_true, run.scores)))
+    table = pd.DataFrame(rows)
+    percent = st.column_config.NumberColumn(format="%.1f%%")
+    st.dataframe(table, hide_index=True, key="pr_comparison", column_config={
+        name: percent for name in ("accuracy", "precision", "recall", "F1",
+                                   "balanced accuracy")})
+    st.caption(f"All rows use the same {len(setup.y_test):,} test images and the usual "
+               f"threshold of {threshold}. ROC AUC does not depend on the threshold: it measures "
+               "how well the model ranks positives above negatives.")
+    return table
