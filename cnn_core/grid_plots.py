@@ -29,10 +29,10 @@ from cnn_core.frames import ConvFrame, PoolFrame, conv_frames, format_number, po
 from cnn_core.pooling import PoolMode
 
 GAP = 1.6  # empty cells between panels
-PLOT_WIDTH_PX = 1000
+PLOT_WIDTH_PX = 860
 # Margins in pixels: panel titles on top, colour bars below; animations add room for the
 # arithmetic line above and the player below.
-TOP_PX, BOTTOM_PX, TITLE_PX, PLAYER_PX = 50, 120, 80, 80
+TOP_PX, BOTTOM_PX, LINE_PX, PLAYER_PX = 50, 120, 22, 80
 # Weights in grey, from dark to light, stopping short of white so no cell vanishes.
 KERNEL_SCALE = [[0.0, "#2b2b2b"], [1.0, "#e2e2e2"]]
 TERMS_PER_LINE = 9
@@ -50,6 +50,7 @@ class Panel:
     origin: tuple[int, int] = (0, 0)
     pad_text: str = "0"
     numbers: bool = True
+    zrange: tuple[float, float] | None = None  # colour range; the panel's own min..max if None
 
 
 def _ax(letter: str, i: int) -> str:
@@ -73,6 +74,7 @@ def _heatmaps(panel: Panel, i: int, cell: float, colorbar: dict) -> list[go.Heat
     font = {"size": 17 if cell >= 44 else 14 if cell >= 30 else 10}
     text = [[format_number(v) if np.isfinite(v) else "" for v in row] for row in values]
     low, high = (float(values[real].min()), float(values[real].max())) if real.any() else (0, 1)
+    low, high = panel.zrange or (low, high)
     axes = {"x": xs, "y": ys, "xaxis": _ax("x", i), "yaxis": _ax("y", i), "xgap": 1, "ygap": 1}
     traces = [go.Heatmap(
         z=values, name=panel.title, colorscale=panel.colorscale, zmin=low,
@@ -209,11 +211,12 @@ def animate(fig: go.Figure, overlays: Sequence[tuple[int, str]],
     still = {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
              "transition": {"duration": 0}}
     plot_h = fig.layout.height - TOP_PX - BOTTOM_PX
+    title_px = 12 + LINE_PX * max(text.count("<br>") + 1 for _, text in steps)
     fig.update_layout(
-        height=fig.layout.height + TITLE_PX + PLAYER_PX,
-        margin={"t": TOP_PX + TITLE_PX, "b": BOTTOM_PX + PLAYER_PX},
+        height=fig.layout.height + title_px + PLAYER_PX,
+        margin={"t": TOP_PX + title_px, "b": BOTTOM_PX + PLAYER_PX},
         title={"text": steps[step][1], "x": 0.0, "xanchor": "left", "xref": "paper",
-               "y": 1.0, "yref": "paper", "yanchor": "bottom", "pad": {"b": 34},
+               "y": 1.0, "yref": "paper", "yanchor": "bottom", "pad": {"b": 30},
                "font": {"size": 16, "family": "monospace"}},
         updatemenus=[{
             "type": "buttons", "direction": "left", "x": 0.0, "xanchor": "left",
@@ -290,7 +293,8 @@ def pool_animation_figure(x: np.ndarray, size: int = 2, stride: int = 2, mode: P
     panels = [
         Panel(shown, f"Input {x.shape[0]}x{x.shape[1]}", value_label,
               origin=(-frames[0].pad_top, -frames[0].pad_left), pad_text="pad"),
-        Panel(out, f"{name} pooled {out.shape[0]}x{out.shape[1]}", "pooled value"),
+        Panel(out, f"{name} pooled {out.shape[0]}x{out.shape[1]}", "pooled value (same colours)",
+              zrange=(float(x.min()), float(x.max()))),
     ]
     steps = []
     for f in frames:
