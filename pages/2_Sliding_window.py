@@ -1,0 +1,121 @@
+"""Sliding window: a kernel moves over a grid of numbers and fills the output cell by cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.config import SEED, SIGNED_SCALE, SLIDING_WINDOW_OUTPUT_KEY
+from cnn_core.convolution import convolve2d, pad
+from cnn_core.frames import (
+    conv_frames,
+    conv_parameter_count,
+    feature_map_stack,
+    random_grid,
+    size_formula_latex,
+)
+from cnn_core.grid_plots import channels_figure, conv_animation_figure, side_by_side_figure
+from cnn_core.kernels import PRESET_KERNELS
+from ui.grid_widgets import (
+    input_grid_ui,
+    padding_stride_ui,
+    step_ui,
+    text_section,
+    window_kernel_ui,
+)
+
+TEXT = "sliding_window.md"
+NO_BAR = {"displayModeBar": False}
+
+st.title("Sliding window")
+st.markdown(text_section(TEXT, "Intro"))
+
+controls = st.columns([1.3, 1, 1.2], gap="large")
+with controls[0]:
+    grid = input_grid_ui("sw_grid")
+with controls[1]:
+    chosen = window_kernel_ui("sw_kernel")
+with controls[2]:
+    padding, stride = padding_stride_ui("sw")
+
+if grid is None or chosen is None:
+    st.stop()
+name, kernel = chosen
+x = grid.values
+try:
+    frames = conv_frames(x, kernel, padding, stride)
+except ValueError as error:
+    st.error(str(error))
+    st.stop()
+out_h, out_w = frames[-1].row + 1, frames[-1].col + 1
+output = np.array([f.value for f in frames]).reshape(out_h, out_w)
+st.session_state[SLIDING_WINDOW_OUTPUT_KEY] = {
+    "values": output, "label": f"{grid.name} through {name} ({padding}, stride {stride})"}
+
+padded = pad(x, kernel.shape, padding, stride).shape
+with st.container(border=True):
+    sizes = st.columns([1.3, 2], vertical_alignment="center")
+    sizes[0].markdown(f"**Shapes:** input {x.shape[0]}x{x.shape[1]} → padded "
+                      f"{padded[0]}x{padded[1]} → output {out_h}x{out_w}")
+    with sizes[1]:
+        st.latex(r"\text{rows: }" + size_formula_latex(x.shape[0], kernel.shape[0], padding,
+                                                       stride))
+        if x.shape[1] != x.shape[0] or kernel.shape[1] != kernel.shape[0]:
+            st.latex(r"\text{columns: }"
+                     + size_formula_latex(x.shape[1], kernel.shape[1], padding, stride))
+    with sizes[0].expander("How the size is worked out"):
+        st.markdown(text_section(TEXT, "Sizes"))
+
+steps_tab, channels_tab, filters_tab = st.tabs(
+    ["Step by step", "Three colour channels", "Several filters"])
+
+with steps_tab:
+    st.caption(text_section(TEXT, "Player"))
+    chart = st.container()
+    step = step_ui(len(frames), "sw")
+    frame = frames[step]
+    chart.plotly_chart(conv_animation_figure(x, kernel, padding, stride, step, grid.unit, frames),
+                       key="sw_animation", config=NO_BAR)
+    top, left = frame.input_position
+    st.markdown(f"**Step {step + 1} of {len(frames)}: output row {frame.row}, column "
+                f"{frame.col}** (window from input row {top}, column {left})")
+    st.code(frame.arithmetic, language=None, wrap_lines=True)
+    if grid.name == "Edge 6x6":
+        st.caption(text_section(TEXT, "Edge"))
+
+with channels_tab:
+    st.markdown(text_section(TEXT, "Channels"))
+    rgb = random_grid(5, SEED, channels=3)
+    rgb_kernel = random_grid(3, SEED + 1, low=-1, high=1, channels=3)
+    rgb_frames = conv_frames(rgb, rgb_kernel)
+    rgb_step = step_ui(len(rgb_frames), "sw_rgb")
+    st.plotly_chart(channels_figure(rgb, rgb_frames[rgb_step], convolve2d(rgb, rgb_kernel)),
+                    key="sw_channels", config=NO_BAR)
+    st.code(rgb_frames[rgb_step].arithmetic, language=None, wrap_lines=True)
+    st.caption("The 3x3x3 kernel here (one 3x3 slice per channel): "
+               + "; ".join(f"{c}: {rgb_kernel[:, :, i].astype(int).tolist()}"
+                           for i, c in enumerate(("red", "green", "blue"))))
+
+with filters_tab:
+    st.markdown(text_section(TEXT, "Filters"))
+    names = [n for n, k in PRESET_KERNELS.items() if k.matrix.shape == (3, 3)]
+    picked = st.multiselect("Filters in this layer", names, key="sw_filters", max_selections=4,
+                            default=["Vertical edge", "Sobel y", "Sharpen"])
+    if not picked:
+        st.info("Pick at least one filter to see its feature map.")
+    else:
+        try:
+            maps = feature_map_stack(x, [PRESET_KERNELS[n].matrix for n in picked],
+                                     padding, stride)
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            st.plotly_chart(side_by_side_figure([maps[:, :, i] for i in range(len(picked))],
+                                                picked, "output value", SIGNED_SCALE),
+                            key="sw_stack", config=NO_BAR)
+            count = conv_parameter_count(3, 1, len(picked))
+            st.latex(rf"k \cdot k \cdot c_{{in}} \cdot c_{{out}} + c_{{out}} = 3 \cdot 3 \cdot 1"
+                     rf" \cdot {len(picked)} + {len(picked)} = {count} \text{{ parameters}}")
+            st.caption(f"Output shape {maps.shape[0]} x {maps.shape[1]} x {maps.shape[2]}: one "
+                       "map per filter, stacked like the channels of an image. A colour input "
+                       f"(3 channels) would need {conv_parameter_count(3, 3, len(picked))}.")
