@@ -236,7 +236,7 @@ def binary_confusion_figure(tp: int, fp: int, fn: int, tn: int, positive: str = 
     names = [["TP: true positives", "FN: false negatives (missed)"],
              ["FP: false positives (false alarms)", "TN: true negatives"]]
     rows = [f"really {positive}", f"really {negative}"]
-    whose = [plural, f"'{negative}' images"]
+    whose = [f"the {plural}", "the rest"]
     text = [[f"<b>{names[r][c].split(':')[0]} = {int(counts[r, c]):,}</b><br>"
              f"{share[r, c]:.1f}% of {whose[r]}" for c in range(2)] for r in range(2)]
     hover = [[f"{names[r][c]}: {int(counts[r, c]):,} images" for c in range(2)]

@@ -30,7 +30,12 @@ def confusion_ui(setup: TaskSetup, run: ScoredRun, threshold: float) -> BinaryCo
     """The 2x2 matrix at this threshold, and a strip of real test images for each cell."""
     task = setup.task
     counts = run_counts(run, threshold)
-    left, right = st.columns([1, 1.25], gap="large")
+    if counts.tp + counts.fp == 0:
+        st.warning(f"At threshold {threshold:g} the model never says '{task.positive}': it has "
+                   "learned the 'always no' trick. Lower the threshold and watch the cells "
+                   "change (its scores may still rank the images well: see the ROC curve).",
+                   icon=":material/lightbulb:")
+    left, right = st.columns([1.1, 1.2], gap="large")
     with left:
         st.plotly_chart(binary_confusion_figure(
             counts.tp, counts.fp, counts.fn, counts.tn, task.positive, task.negative,

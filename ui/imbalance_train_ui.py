@@ -145,8 +145,9 @@ def pick_run_ui(runs: dict[str, ScoredRun]) -> ScoredRun:
 def comparison_ui(setup: TaskSetup, runs: dict[str, ScoredRun]) -> pd.DataFrame:
     """Before/after table: the "always no" baseline and every trained run, at threshold 0.5."""
     threshold = config.PR_DEFAULT_THRESHOLD
-    rows = [summary_row("Always no (baseline)", binary_counts(
-        setup.y_test, [0] * len(setup.y_test)))]
+    never = [0] * len(setup.y_test)  # one score for all: it ranks nothing, AUC 0.5
+    rows = [summary_row("Always no (baseline)", binary_counts(setup.y_test, never),
+                        roc_auc(setup.y_test, never))]
     for run in runs.values():
         name = f"CNN, {run.label.lower()}" + (" (stopped early)" if run.stopped else "")
         rows.append(summary_row(name, run_counts(run, threshold),

@@ -77,8 +77,8 @@ def task_ui(key: str = "pr_task") -> TaskSetup | None:
     with left:
         st.dataframe(pd.DataFrame({
             "split": ["training", "test"],
-            task.plural: [train_pos, test_pos],
-            "everything else": [train_neg, len(y_test) - test_pos],
+            task.plural: [f"{train_pos:,}", f"{test_pos:,}"],
+            "everything else": [f"{train_neg:,}", f"{len(y_test) - test_pos:,}"],
             f"share of {task.plural}": [f"{train_pos / (train_pos + train_neg):.1%}",
                                         f"{test_pos / len(y_test):.1%}"]}),
             hide_index=True, key=f"{key}_counts")

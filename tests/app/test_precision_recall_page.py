@@ -1,0 +1,184 @@
+"""AppTest of the precision-and-recall page: task, baselines, threshold, fixes, calculator.
+
+Most tests give the page a model's test scores through st.session_state (as a finished
+training job would), so they need no TensorFlow; one slow test trains for real.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core.datasets import load_dataset
+from cnn_core.imbalance import ScoredRun, imbalanced_split
+
+PAGE = "pages/6_Precision_and_recall.py"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def metrics(app) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in app.metric]
+
+
+def matrix_caption(app) -> str:
+    return next(c.value for c in app.caption if c.value.startswith("At threshold"))
+
+
+@pytest.fixture(scope="module")
+def scored_run() -> ScoredRun:
+    """Scores like a fair model's on the page's default task (8 vs not 8 at 5%)."""
+    data = load_dataset("mnist", download=False)
+    indices, y = imbalanced_split(data.y_test, 8, 0.05)
+    rng = np.random.default_rng(0)
+    scores = np.clip(0.45 * y + 0.55 * rng.random(len(y)), 0, 1).astype(np.float32)
+    return ScoredRun("mnist_8", 5, "none", y, scores, indices, n_train=5_000, epochs=2)
+
+
+def with_run(run: ScoredRun, *more: ScoredRun):
+    """Open the page as if these runs had finished training in this session."""
+    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=60)
+    app.session_state["pr_results"] = {("mnist_8", 5): {r.rebalance: r for r in (run, *more)}}
+    return app.run()
+
+
+def test_page_opens_on_the_baselines(run_page):
+    app = run_page(PAGE)
+    assert not app.exception and not app.error
+    assert app.radio(key="pr_task_name").value == "mnist_8"
+    assert app.slider(key="pr_task_share").value == 5
+    assert metrics(app)[:3] == [("accuracy", "95.0%"), ("precision", "0.0%"), ("recall", "0.0%")]
+    assert "finds **none** of the" in texts(app.warning)
+    counts = app.dataframe[0].value
+    assert list(counts["share of 8s"]) == ["5.0%", "5.0%"]
+    assert "Train the CNN above" in texts(app.info)  # nothing trained yet
+    assert "train_job" not in app.session_state  # never touches the training page's job
+
+
+def test_share_slider_changes_the_counts_and_the_baselines(run_page):
+    app = run_page(PAGE)
+    app.slider(key="pr_task_share").set_value(20).run()
+    assert not app.exception
+    assert metrics(app)[0] == ("accuracy", "80.0%")
+    assert list(app.dataframe[0].value["share of 8s"]) == ["20.0%", "20.0%"]
+    random_guess = dict(metrics(app)[3:])
+    assert 10 < float(random_guess["precision"].rstrip("%")) < 30  # about the base rate
+
+
+def test_bird_task_from_cifar(run_page):
+    app = run_page(PAGE, timeout=180)  # a cold cache decodes 60,000 JPEGs once
+    app.radio(key="pr_task_name").set_value("cifar_bird").run()
+    assert not app.exception and not app.error
+    assert "share of birds" in app.dataframe[0].value.columns
+    assert metrics(app)[0] == ("accuracy", "95.0%")
+
+
+def test_threshold_slider_updates_matrix_metrics_and_curves(scored_run):
+    app = with_run(scored_run)
+    assert not app.exception and not app.error
+    assert app.select_slider(key="pr_threshold").value == 0.5
+    before = matrix_caption(app)
+    latex_before = texts(app.latex)
+    charts = {c.proto.id for c in app.get("plotly_chart")}
+    assert len(charts) >= 5  # 2 baselines, matrix, PR and ROC curves
+    app.select_slider(key="pr_threshold").set_value(0.9).run()
+    assert not app.exception
+    after = matrix_caption(app)
+    assert before != after and "At threshold 0.9:" in after
+    assert texts(app.latex) != latex_before
+    y, scores = scored_run.y_true, scored_run.scores
+    tp = int(np.sum((scores >= 0.9) & (y == 1)))
+    fp = int(np.sum((scores >= 0.9) & (y == 0)))
+    assert f"TP = {tp:,}, FP = {fp:,}" in after
+    assert f"\\frac{{{tp}}}{{{tp} + {fp}}}" in texts(app.latex)  # precision, filled in
+
+
+def test_recall_target_picks_and_uses_a_threshold(scored_run):
+    app = with_run(scored_run)
+    app.slider(key="pr_target_recall").set_value(99).run()
+    message = next(m.value for m in app.markdown if m.value.startswith("The highest thres"))
+    threshold = float(message.split("**")[1])
+    app.button(key="pr_target_use").click().run()
+    assert not app.exception
+    assert app.select_slider(key="pr_threshold").value == threshold
+    found = int(np.sum(scored_run.scores[scored_run.y_true == 1] >= threshold))
+    assert found / scored_run.y_true.sum() >= 0.99
+    assert f"TP = {found:,}" in matrix_caption(app)
+
+
+def test_no_alarms_at_a_high_threshold_is_explained(scored_run):
+    app = with_run(scored_run)
+    app.select_slider(key="pr_threshold").set_value(0.999).run()
+    assert not app.exception
+    assert "'always no' trick" in texts(app.warning)
+    assert "undefined" in texts(app.latex)
+
+
+def test_fix_runs_appear_in_one_comparison_table(scored_run):
+    from dataclasses import replace
+
+    fixed = replace(scored_run, rebalance="class_weight", scores=np.sqrt(scored_run.scores))
+    app = with_run(scored_run, fixed)
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert list(table["model"]) == ["Always no (baseline)", "CNN, no fix", "CNN, class weights"]
+    assert table["ROC AUC"][0] == 0.5
+    assert table["recall"][2] > table["recall"][1]  # a lower bar for "positive" finds more
+    assert app.radio(key="pr_inspect").value == "class_weight"  # the newest run first
+    app.radio(key="pr_inspect").set_value("none").run()
+    assert not app.exception
+
+
+def test_calculator_shows_every_metric_and_refuses_all_zeros(run_page):
+    app = run_page(PAGE)
+    latex = texts(app.latex)
+    assert "= 97.0\\%" in latex and "= 90.0\\%" in latex and "13{,}972" in latex
+    assert "**15,000 images**" in texts(app.markdown)
+    for cell in ("tp", "fp", "fn", "tn"):
+        app.number_input(key=f"pr_calc_{cell}").set_value(0)
+    app.run()
+    assert not app.exception
+    assert "All four counts are 0" in texts(app.error)
+    app.number_input(key="pr_calc_tn").set_value(50).run()
+    assert not app.error and "undefined" in texts(app.latex)
+
+
+@pytest.mark.slow
+def test_train_a_tiny_model_then_a_fix_and_compare(run_page):
+    app = run_page(PAGE, timeout=90)
+    app.select_slider(key="pr_train_size_mnist").set_value(1_000).run()
+    app.number_input(key="pr_train_epochs_mnist").set_value(1).run()
+
+    def train(button: str) -> None:
+        app.button(key=button).click().run()
+        assert not app.exception
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            app.run()
+            assert not app.exception
+            job = app.session_state["pr_job"]
+            if job.done and app.session_state["pr_reported_job"] is job:
+                assert job.error is None, job.error
+                return
+        pytest.fail("training did not finish in time")
+
+    train("pr_train_start")
+    assert app.session_state["pr_job"].request.n_train == 1_000
+    assert "of 9,501 test images" in matrix_caption(app)
+    app.radio(key="pr_fix").set_value("oversample").run()
+    train("pr_fix_start")
+    assert app.session_state["pr_job"].request.binary.rebalance == "oversample"
+    table = app.dataframe[-1].value
+    assert list(table["model"]) == ["Always no (baseline)", "CNN, no fix",
+                                    "CNN, oversampling the rare class"]
+    assert table["TP"].iloc[2] + table["FN"].iloc[2] == 475
+    app.select_slider(key="pr_threshold").set_value(0.1).run()  # the newest run, any threshold
+    assert not app.exception and "At threshold 0.1:" in matrix_caption(app)
