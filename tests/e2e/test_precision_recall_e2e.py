@@ -1,0 +1,59 @@
+"""Real browser: train a tiny 8-vs-rest CNN, then move the threshold slider with the keyboard
+and see the confusion-matrix counts change (no worker call: scores are kept in the session)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import open_page, wait_for_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+COUNTS = re.compile(r"At threshold ([\d.]+): TP = ([\d,]+), FP = ([\d,]+), FN = ([\d,]+), "
+                    r"TN = ([\d,]+)")
+
+
+def matrix_counts(page, threshold: str) -> tuple[int, int, int, int]:
+    caption = page.get_by_text(re.compile(rf"^At threshold {re.escape(threshold)}: TP = "))
+    caption.wait_for(timeout=180_000)
+    found = COUNTS.search(caption.inner_text())
+    return tuple(int(v.replace(",", "")) for v in found.groups()[1:])
+
+
+def test_threshold_slider_changes_the_confusion_matrix(page, app_url, artifacts_dir):
+    open_page(page, app_url, "Precision_and_recall")
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text("finds none of the").wait_for()  # the "always no" baseline
+    size = page.get_by_role("slider", name="Training images")
+    size.focus()
+    size.press("Home")  # the smallest subset: 1,000 images
+    wait_for_idle(page)
+    assert page.get_by_role("slider", name="Training images").get_attribute(
+        "aria-valuetext") == "1,000"
+    epochs = page.locator("input[aria-label='Epochs']")
+    epochs.fill("1")
+    epochs.press("Enter")
+    wait_for_idle(page)
+    page.get_by_role("button", name="Train the CNN").click()
+    page.get_by_text(re.compile(r"Epoch 1 of 1, batch \d+ of \d+")).first.wait_for(
+        timeout=90_000)
+    before = matrix_counts(page, "0.5")
+    assert sum(before) == 9_501  # 475 eights and 9,026 other test digits
+    page.screenshot(path=str(artifacts_dir / "precision-recall-trained.png"))
+
+    threshold = page.get_by_role("slider", name=re.compile("^Decision threshold"))
+    threshold.focus()
+    threshold.press("Home")  # 0.001: nearly everything counts as an 8
+    lowest = matrix_counts(page, "0.001")
+    assert lowest != before and sum(lowest) == 9_501
+    assert lowest[0] >= before[0] and lowest[1] > before[1]  # more found, more false alarms
+    for _ in range(3):  # 0.002, 0.005, 0.01
+        page.get_by_role("slider", name=re.compile("^Decision threshold")).press("ArrowRight")
+        page.wait_for_timeout(150)
+    stepped = matrix_counts(page, "0.01")
+    assert stepped[0] <= lowest[0] and stepped[1] <= lowest[1]
+    assert page.locator("[data-testid='stException']").count() == 0
+    main.get_by_text("The metrics, with their formulas").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "precision-recall-threshold.png"), full_page=True)
