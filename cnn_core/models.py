@@ -208,11 +208,17 @@ def pretrained_path(name: str):
 
 
 def load_pretrained(name: str = "mnist_cnn"):
-    """A model shipped in assets/models (trained by scripts/train_pretrained.py)."""
+    """A model shipped in assets/models (trained by scripts/train_pretrained.py), compiled
+    like `build_model` (Adam, sparse categorical cross-entropy, accuracy) so that `evaluate`
+    works too; the files hold weights only, no optimizer state."""
     import keras
 
     path = pretrained_path(name)
     if not path.is_file():
         raise FileNotFoundError(f"The shipped model {path.name} is missing; run "
                                 "scripts/train_pretrained.py to create it.")
-    return keras.models.load_model(path)
+    model = keras.models.load_model(path)
+    if not model.compiled:
+        model.compile(optimizer=make_optimizer("adam", 1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

@@ -10,10 +10,10 @@ Writes to assets/models/:
 - pretrained.json: each model's measured test accuracy (on all 10,000 test digits), its
   training settings and file size, which the page shows.
 
-Models are saved without optimizer state (only the weights are needed to predict), which
-keeps mnist_cnn.keras under 2 MB. Without an argument the script reads mnist.npz from the
-data folder (env CNN_CLASSROOM_DATA, else ../shared/data beside the checkout). About three
-minutes on a 2-core laptop CPU.
+Models are saved uncompiled, without optimizer state (only the weights are needed to
+predict), which keeps mnist_cnn.keras under 2 MB. Without an argument the script reads
+mnist.npz from the data folder (env CNN_CLASSROOM_DATA, else ../shared/data beside the
+checkout). About three minutes on a 2-core laptop CPU.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,16 +50,15 @@ def default_source() -> Path:
     return config.REPO_ROOT.parent / "shared" / "data" / "mnist.npz"
 
 
-def slim_copy(model, preset: str, hparams: dict):
-    """A freshly compiled copy holding the trained weights, so no optimizer state is saved."""
-    from cnn_core.models import build_model
-
-    copy = build_model(preset, (28, 28, 1), 10, **hparams)
+def slim_copy(model):
+    """An uncompiled copy holding the trained weights, so no optimizer state is saved
+    (`cnn_core.models.load_pretrained` compiles it again after loading)."""
+    copy = type(model).from_config(model.get_config())  # (keras' clone_model compiles it)
     copy.set_weights(model.get_weights())
     return copy
 
 
-def train(name: str, x_train, y_train, x_test, y_test, seed: int) -> dict:
+def train(name: str, x_train, y_train, x_test, y_test, seed: int, folder: Path) -> dict:
     import keras
 
     from cnn_core.models import build_model
@@ -76,8 +77,8 @@ def train(name: str, x_train, y_train, x_test, y_test, seed: int) -> dict:
         if epochs >= min_epochs and (preset != "mnist_cnn" or accuracy >= STOP_ACCURACY):
             break
     seconds = time.perf_counter() - started
-    path = config.MODELS_DIR / f"{name}.keras"
-    slim = slim_copy(model, preset, hparams)
+    path = folder / f"{name}.keras"
+    slim = slim_copy(model)
     probabilities = slim.predict(x_test, batch_size=1000, verbose=0)
     accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
     slim.save(path)
@@ -100,16 +101,19 @@ def main() -> None:
         sys.exit(f"{args.source} is not the full MNIST set (60,000 + 10,000 digits).")
     x_train = x_train[..., None].astype(np.float32) / 255.0
     x_test = x_test[..., None].astype(np.float32) / 255.0
-    config.MODELS_DIR.mkdir(parents=True, exist_ok=True)
     report = {"data": "MNIST (60,000 training and 10,000 test digits)"}
-    for name in PLANS:
-        report[name] = train(name, x_train, y_train, x_test, y_test, args.seed)
-        print(f"{name}: {report[name]}", flush=True)
-    cnn = report[config.PRETRAINED_CNN]
-    if cnn["test_accuracy"] < TARGET_ACCURACY or cnn["file_bytes"] >= 2_000_000:
-        sys.exit(f"The CNN missed its targets: {cnn}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in PLANS:
+            report[name] = train(name, x_train, y_train, x_test, y_test, args.seed, Path(folder))
+            print(f"{name}: {report[name]}", flush=True)
+        cnn = report[config.PRETRAINED_CNN]
+        if cnn["test_accuracy"] < TARGET_ACCURACY or cnn["file_bytes"] >= 2_000_000:
+            sys.exit(f"The CNN missed its targets, so nothing was replaced: {cnn}")
+        config.MODELS_DIR.mkdir(parents=True, exist_ok=True)
+        for name in PLANS:
+            shutil.move(Path(folder) / f"{name}.keras", config.MODELS_DIR / f"{name}.keras")
     config.PRETRAINED_INFO.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"Wrote {config.PRETRAINED_INFO}")
+    print(f"Wrote {config.PRETRAINED_INFO} and the models beside it")
 
 
 if __name__ == "__main__":
