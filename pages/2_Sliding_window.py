@@ -14,9 +14,10 @@ from cnn_core.frames import (
     random_grid,
     size_formula_latex,
 )
-from cnn_core.grid_plots import channels_figure, conv_animation_figure, side_by_side_figure
+from cnn_core.grid_plots import channels_figure, side_by_side_figure
 from cnn_core.kernels import PRESET_KERNELS
 from ui.grid_widgets import (
+    conv_figure,
     input_grid_ui,
     padding_stride_ui,
     step_ui,
@@ -74,7 +75,7 @@ with steps_tab:
     chart = st.container()
     step = step_ui(len(frames), "sw")
     frame = frames[step]
-    chart.plotly_chart(conv_animation_figure(x, kernel, padding, stride, step, grid.unit, frames),
+    chart.plotly_chart(conv_figure(x, kernel, padding, stride, step, grid.unit),
                        key="sw_animation", config=NO_BAR)
     top, left = frame.input_position
     st.markdown(f"**Step {step + 1} of {len(frames)}: output row {frame.row}, column "

@@ -6,9 +6,15 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.frames import pool_frames, size_formula_latex
-from cnn_core.grid_plots import pool_animation_figure, side_by_side_figure
+from cnn_core.grid_plots import side_by_side_figure
 from cnn_core.pooling import pool2d, shift, unchanged_fraction
-from ui.grid_widgets import pool_options_ui, pooling_input_ui, step_ui, text_section
+from ui.grid_widgets import (
+    pool_figure,
+    pool_options_ui,
+    pooling_input_ui,
+    step_ui,
+    text_section,
+)
 
 TEXT = "pooling.md"
 NO_BAR = {"displayModeBar": False}
@@ -49,7 +55,7 @@ st.caption(text_section(TEXT, "Player"))
 chart = st.container()
 step = step_ui(len(frames), "pool")
 frame = frames[step]
-chart.plotly_chart(pool_animation_figure(x, size, stride, mode, padding, step, grid.unit, frames),
+chart.plotly_chart(pool_figure(x, size, stride, mode, padding, step, grid.unit),
                    key="pool_animation", config=NO_BAR)
 top, left = frame.input_position
 st.markdown(f"**Step {step + 1} of {len(frames)}: output row {frame.row}, column {frame.col}** "
@@ -69,6 +75,8 @@ st.plotly_chart(side_by_side_figure([pooled, pooled_moved],
                 key="pool_shift_figure", config=NO_BAR)
 input_same = unchanged_fraction(x, moved)
 pooled_same = unchanged_fraction(pooled, pooled_moved)
-st.caption(f"The shift changed {1 - input_same:.0%} of the input numbers but only "
+hidden = (1 - pooled_same) < 0.75 * (1 - input_same)
+st.caption(f"The shift changed {1 - input_same:.0%} of the input numbers and "
            f"{1 - pooled_same:.0%} of the pooled ones (outlined). "
-           + text_section(TEXT, "Shift"))
+           + text_section(TEXT, "Shift hidden" if hidden else "Shift not hidden"))
+st.caption(text_section(TEXT, "Shift"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.config import (
@@ -32,6 +33,7 @@ from cnn_core.config import (
 )
 from cnn_core.convolution import convolve2d
 from cnn_core.frames import crop_square, image_to_grid, parse_grid, random_grid
+from cnn_core.grid_plots import conv_animation_figure, pool_animation_figure
 from cnn_core.images import ImageError, load_image, to_greyscale
 from cnn_core.kernels import PRESET_KERNELS, KernelError, format_kernel, parse_kernel
 from ui.kernel_ui import kernel_latex
@@ -237,9 +239,12 @@ def pooling_input_ui(key: str = "pool") -> Grid | None:
         kernel = st.selectbox("Edge kernel", EDGE_KERNELS, key=f"{key}_edge")
         try:
             values = photo_feature_map(photos[label], kernel, POOL_PHOTO_SIDE)
+            grey = grey_photo(photos[label])
         except ImageError as error:
             st.error(str(error))
             return None
+        st.image(crop_square(grey, 0.5, 0.5, min(grey.shape)), width=140,
+                 caption="The centre of the photo, before the edge kernel")
         return Grid(f"{label} through {kernel}, then ReLU", values, "edge strength")
     shared = st.session_state.get(SLIDING_WINDOW_OUTPUT_KEY)
     if shared is None:
@@ -260,3 +265,19 @@ def pool_options_ui(key: str = "pool") -> tuple[str, int, int, str]:
                     format_func=lambda s: f"{s}x{s}")
     padding, stride = padding_stride_ui(key, default_stride=2)
     return mode, int(size), stride, padding
+
+
+# ---- Figures, cached: they take 0.1-0.4 s to build and only change with their inputs ---------
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def conv_figure(x: np.ndarray, kernel: np.ndarray, padding: str, stride: int, step: int,
+                unit: str) -> go.Figure:
+    """`conv_animation_figure`, shared read-only between reruns and sessions."""
+    return conv_animation_figure(x, kernel, padding, stride, step, unit)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def pool_figure(x: np.ndarray, size: int, stride: int, mode: str, padding: str, step: int,
+                unit: str) -> go.Figure:
+    """`pool_animation_figure`, shared read-only between reruns and sessions."""
+    return pool_animation_figure(x, size, stride, mode, padding, step, unit)

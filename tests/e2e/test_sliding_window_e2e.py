@@ -37,7 +37,7 @@ def test_play_shows_the_first_cell_arithmetic_ending_in_minus_3(page, app_url, a
     figure.evaluate(RECORD_TITLES)
     figure.locator(".updatemenu-button").filter(has_text="Play").click()
     page.wait_for_function("() => window.__titles.length >= 3", timeout=20_000)
-    page.screenshot(path=str(artifacts_dir / "sliding-window-playing.png"), full_page=True)
+    figure.screenshot(path=str(artifacts_dir / "sliding-window-playing.png"))
     figure.locator(".updatemenu-button").filter(has_text="Pause").click()
     titles = page.evaluate("() => window.__titles")
     first = next(t for t in titles if t.startswith("output (0, 0):"))
@@ -60,4 +60,6 @@ def test_server_step_buttons_move_the_highlight_and_the_sum(page, app_url, artif
     page.locator(".st-key-sw_padding").get_by_text("same", exact=False).click()
     wait_for_idle(page)
     page.get_by_text("padded 7x7 → output 5x5").wait_for()
-    page.screenshot(path=str(artifacts_dir / "sliding-window-same-padding.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 2000})  # Streamlit scrolls inside the page
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts_dir / "sliding-window-same-padding.png"))

@@ -1,0 +1,60 @@
+"""How long animation frames and their figures take (run: .venv/bin/python bench/frames_speed.py).
+
+Frames must be built in well under 0.1 s for a 28x28 input and a 3x3 kernel; the figure
+(plotly frames for the browser) is built on every rerun of the page, so it should stay
+around a few tenths of a second even for the largest grids the pages allow.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cnn_core.frames import conv_frames, pool_frames  # noqa: E402
+from cnn_core.grid_plots import conv_animation_figure, pool_animation_figure  # noqa: E402
+
+KERNEL = np.array([[1, 0, -1]] * 3, dtype=float)
+REPEATS = 5
+
+
+def best_of(function, repeats: int = REPEATS) -> tuple[float, object]:
+    """Fastest of `repeats` runs in seconds, and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    print(f"{'case':44s} {'cells':>6s} {'best (ms)':>10s}")
+    for side in (28, 16, 5):
+        x = rng.integers(0, 256, size=(side, side)).astype(float)
+        for padding in ("valid", "same"):
+            seconds, frames = best_of(lambda x=x, p=padding: conv_frames(x, KERNEL, p, 1))
+            print(f"conv_frames {side}x{side}, 3x3, {padding:5s}, stride 1"
+                  f"{'':10s} {len(frames):6d} {seconds * 1e3:10.2f}")
+        seconds, frames = best_of(lambda x=x: pool_frames(x, 2, 2, "max", "valid"))
+        print(f"pool_frames {side}x{side}, 2x2 max, stride 2{'':13s} {len(frames):6d} "
+              f"{seconds * 1e3:10.2f}")
+    for side in (16, 5):
+        x = rng.integers(0, 10, size=(side, side)).astype(float)
+        seconds, fig = best_of(lambda x=x: conv_animation_figure(x, KERNEL, "same", 1), 3)
+        size_kb = len(fig.to_json()) / 1024
+        print(f"conv_animation_figure {side}x{side}, same (JSON {size_kb:5.0f} KB)"
+              f"{'':3s} {len(fig.frames):6d} {seconds * 1e3:10.2f}")
+    x = rng.integers(0, 400, size=(28, 28)).astype(float)
+    seconds, fig = best_of(lambda: pool_animation_figure(x, 2, 2), 3)
+    print(f"pool_animation_figure 28x28, 2x2 (JSON {len(fig.to_json()) / 1024:4.0f} KB)"
+          f"{'':3s} {len(fig.frames):6d} {seconds * 1e3:10.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""AppTest of the Sliding window page: inputs, sizes, stepping, errors and the extra views."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cnn_core.config import SLIDING_WINDOW_OUTPUT_KEY
+
+PAGE = "pages/2_Sliding_window.py"
+SEED_SUM = "3x1 + 1x1 + 2x1 + 2x0 + 9x0 + 3x0 + 3x(-1) + 1x(-1) + 5x(-1) = -3"
+
+
+def markdown_text(app) -> str:
+    return "\n".join(str(m.value) for m in app.markdown)
+
+
+def shapes(app) -> str:
+    return next(m.value for m in app.markdown if m.value.startswith("**Shapes:**"))
+
+
+def animation(app) -> dict:
+    chart = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("sw_animation"))
+    return json.loads(chart.proto.spec)
+
+
+def window_box(spec: dict) -> tuple[float, float]:
+    """(left, top) of the highlighted window on the input panel, as the browser first shows."""
+    trace = next(t for t in spec["data"] if t.get("name") == "inner" and t.get("xaxis") == "x")
+    return min(v for v in trace["x"] if v is not None), min(v for v in trace["y"] if v is not None)
+
+
+@pytest.fixture
+def app(run_page):
+    return run_page(PAGE)
+
+
+def test_loads_with_the_classic_grid_and_its_first_sum(app):
+    assert not app.exception and not app.error
+    assert shapes(app) == "**Shapes:** input 5x5 → padded 5x5 → output 3x3"
+    assert app.code[0].value == SEED_SUM
+    assert "Step 1 of 9: output row 0, column 0" in markdown_text(app)
+    assert any(r"\frac{5 + 0 - 3}{1} \right\rfloor + 1 = 3" in latex.value
+               for latex in app.latex)
+    spec = animation(app)
+    assert len(spec["frames"]) == 9 and spec["layout"]["title"]["text"].endswith("= -3")
+    np.testing.assert_array_equal(app.session_state[SLIDING_WINDOW_OUTPUT_KEY]["values"],
+                                  [[-3, 4, -7], [-3, 0, -8], [-4, -9, -10]])
+
+
+@pytest.mark.parametrize("padding, stride, expected, formula", [
+    ("same", 1, "padded 7x7 → output 5x5", r"\frac{5 + 2 - 3}{1}"),
+    ("valid", 2, "padded 5x5 → output 2x2", r"\frac{5 + 0 - 3}{2}"),
+    ("same", 2, "padded 7x7 → output 3x3", r"\frac{5 + 2 - 3}{2}"),
+    ("valid", 3, "padded 5x5 → output 1x1", r"\frac{5 + 0 - 3}{3}"),
+])
+def test_padding_and_stride_update_the_output_size(app, padding, stride, expected, formula):
+    app.radio(key="sw_padding").set_value(padding).run()
+    app.radio(key="sw_stride").set_value(stride).run()
+    assert not app.exception
+    assert shapes(app).endswith(expected)
+    assert any(formula in latex.value for latex in app.latex)
+    out = expected.rsplit(" ", 1)[1]
+    assert f"Output {out}" in json.dumps(animation(app)["layout"]["annotations"])
+
+
+def test_stepping_moves_the_highlight_and_the_sum(app):
+    assert window_box(animation(app)) == (-0.5, -0.5)
+    app.button(key="sw_next").click().run()
+    assert "Step 2 of 9: output row 0, column 1" in markdown_text(app)
+    assert app.code[0].value.endswith("= 4")
+    spec = animation(app)
+    assert window_box(spec) == (0.5, -0.5)
+    assert spec["layout"]["sliders"][0]["active"] == 1
+    app.slider(key="sw_step").set_value(9).run()
+    assert app.code[0].value.endswith("= -10") and window_box(animation(app)) == (1.5, 1.5)
+    app.button(key="sw_back").click().run()
+    assert "output row 2, column 1" in markdown_text(app)
+    app.button(key="sw_back").click().run()
+    app.button(key="sw_back").click().run()
+    assert "Step 6 of 9: output row 1, column 2" in markdown_text(app)
+    assert app.code[0].value.endswith("= -8")
+
+
+def test_the_step_is_kept_in_range_when_the_output_shrinks(app):
+    app.slider(key="sw_step").set_value(9).run()
+    app.radio(key="sw_stride").set_value(3).run()  # one output cell: no slider at all
+    assert not app.exception
+    assert "Step 1 of 1" in markdown_text(app) and app.code[0].value == SEED_SUM
+    app.radio(key="sw_stride").set_value(1).run()
+    assert not app.exception and "Step 1 of 9" in markdown_text(app)
+
+
+@pytest.mark.parametrize("source", ["Edge 6x6", "Random", "MNIST digit", "Photo crop",
+                                    "Edit the numbers"])
+def test_every_input_source_works(app, source):
+    app.selectbox(key="sw_grid_source").set_value(source).run()
+    assert not app.exception and not app.error
+    assert len(app.code) >= 1
+    if source == "Edge 6x6":
+        assert shapes(app).endswith("output 4x4")
+        assert any("where the 8s meet the 0s" in c.value for c in app.caption)
+    if source in ("MNIST digit", "Photo crop"):
+        assert shapes(app).startswith("**Shapes:** input 12x12")
+        assert animation(app)["data"][0]["colorbar"]["title"]["text"] == "pixel value (0-255)"
+
+
+def test_random_grid_size_and_photo_shrink_settings(app):
+    app.selectbox(key="sw_grid_source").set_value("Random").run()
+    app.slider(key="sw_grid_size").set_value(16).run()
+    app.radio(key="sw_padding").set_value("same").run()
+    assert shapes(app) == "**Shapes:** input 16x16 → padded 18x18 → output 16x16"
+    app.selectbox(key="sw_grid_source").set_value("Photo crop").run()
+    app.slider(key="sw_grid_side").set_value(6).run()
+    assert not app.exception and shapes(app).startswith("**Shapes:** input 6x6")
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({0: {"1": "abc"}}, "Row 1, column 2: 'abc' is not a number"),
+    ({2: {"0": ""}}, "Row 3, column 1: is empty"),
+])
+def test_bad_numbers_in_the_editable_grid_show_one_error(app, edit, message):
+    app.selectbox(key="sw_grid_source").set_value("Edit the numbers").run()
+    app.session_state["sw_grid_editor_5x5"] = {"edited_rows": edit, "added_rows": [],
+                                               "deleted_rows": []}
+    app.run()
+    assert not app.exception
+    assert len(app.error) == 1 and message in app.error[0].value
+
+
+def test_a_good_edit_changes_the_output(app):
+    app.selectbox(key="sw_grid_source").set_value("Edit the numbers").run()
+    app.session_state["sw_grid_editor_5x5"] = {"edited_rows": {0: {"0": "13"}},
+                                               "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.exception and not app.error
+    assert app.code[0].value.startswith("13x1 + ") and app.code[0].value.endswith("= 7")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1 2\n3", "same number"), ("1 x", "not a number"), ("\n".join(["1 1 1 1 1 1"] * 6), "5x5"),
+])
+def test_bad_custom_kernels_show_an_error(app, text, message):
+    app.radio(key="sw_kernel_mode").set_value("Custom").run()
+    app.text_area(key="sw_kernel_text").set_value(text).run()
+    assert not app.exception
+    assert len(app.error) == 1 and message in app.error[0].value
+
+
+def test_custom_kernel_and_a_kernel_too_big_for_valid(app):
+    app.radio(key="sw_kernel_mode").set_value("Custom").run()
+    app.text_area(key="sw_kernel_text").set_value("0 1\n-1 0").run()
+    assert not app.exception and shapes(app).endswith("output 4x4")
+    app.radio(key="sw_kernel_mode").set_value("Preset").run()
+    app.selectbox(key="sw_kernel_preset").set_value("Mean blur 8x8").run()
+    assert not app.exception
+    assert len(app.error) == 1 and "larger than the 5x5 input" in app.error[0].value
+
+
+def test_three_channel_view_sums_the_channels(app):
+    code = app.code[1].value.splitlines()
+    assert [line.split(":")[0] for line in code] == ["red", "green", "blue", "total"]
+    sums = [int(line.rsplit("= ", 1)[1]) for line in code[:3]]
+    assert code[3].endswith(f"= {sum(sums)}")
+    app.button(key="sw_rgb_next").click().run()
+    assert app.code[1].value != "\n".join(code)
+
+
+def test_several_filters_give_a_stack_and_the_parameter_count(app):
+    assert any("3 \\cdot 3 \\cdot 1 \\cdot 3 + 3 = 30" in latex.value for latex in app.latex)
+    assert any("Output shape 3 x 3 x 3" in c.value for c in app.caption)
+    app.multiselect(key="sw_filters").set_value(["Sobel x"]).run()
+    assert any("= 10" in latex.value for latex in app.latex)
+    app.multiselect(key="sw_filters").set_value([]).run()
+    assert not app.exception and any("at least one filter" in i.value for i in app.info)
