@@ -218,7 +218,7 @@ def shifted_grid(digit: np.ndarray, max_shift: int) -> np.ndarray:
 def _picture(image: np.ndarray, side: int) -> np.ndarray:
     """A square RGB uint8 picture about `side` pixels: small images enlarged with crisp
     pixels, big ones shrunk (to twice `side`, sharp on high-density screens); non-square
-    ones are framed in light grey, so a row of them lines up."""
+    ones are padded with light grey, so a row of them lines up; all get a thin grey frame."""
     rgb = to_rgb_uint8(image)
     height, width = rgb.shape[:2]
     if height != width:
@@ -229,8 +229,12 @@ def _picture(image: np.ndarray, side: int) -> np.ndarray:
     longest = max(rgb.shape[:2])
     if longest <= side:
         factor = -(-side // longest)  # round up: at least `side` pixels
-        return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
-    return fit_within(rgb, 2 * side)[0]
+        rgb = np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+    else:
+        rgb = fit_within(rgb, 2 * side)[0]
+    frame = max(1, rgb.shape[0] // 100)  # a thin grey frame shows where white pictures end
+    return cv2.copyMakeBorder(rgb, frame, frame, frame, frame, cv2.BORDER_CONSTANT,
+                              value=(160, 160, 160))
 
 
 def step_pictures(steps: DigitSteps, side: int = 120) -> list[np.ndarray]:

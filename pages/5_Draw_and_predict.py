@@ -1,0 +1,73 @@
+"""Draw and predict: draw a digit, see the prediction and what each layer of the CNN sees."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.inference import InferenceError
+from ui.draw_ui import (
+    analyse,
+    digit_input_ui,
+    insides_ui,
+    model_choice_ui,
+    prediction_ui,
+    read_digit,
+    shift_lesson_ui,
+    silly_question_ui,
+    steps_ui,
+    text,
+)
+
+
+def page() -> None:
+    st.title("Draw and predict")
+    st.caption(text("intro"))
+
+    left, right = st.columns([1, 1.35], gap="large")
+    with left:
+        st.subheader("1. Your digit")
+        digit_input = digit_input_ui(key="draw")
+    with right:
+        st.subheader("2. What the network says")
+        model = model_choice_ui(key="draw")
+        steps = analysis = None
+        if digit_input is None:
+            st.info("Draw a digit in the box (or choose another input) to see what the network "
+                    "makes of it.")
+        elif model is not None:
+            steps = read_digit(digit_input)
+        if steps is not None:
+            try:
+                analysis = analyse(model, steps.result, None)
+            except (InferenceError, ValueError) as error:
+                st.error(str(error))
+        if analysis is not None:
+            prediction_ui(analysis, digit_input.label, key="draw")
+
+    if analysis is not None:
+        st.subheader("3. From your picture to 28 x 28 numbers")
+        st.caption(text("steps"))
+        steps_ui(steps)
+
+        st.subheader("4. What the network sees")
+        insides_ui(model, steps.result, analysis, key="draw")
+
+        st.subheader("5. Lesson: shift it")
+        known = digit_input.label is not None
+        reference = digit_input.label if known else int(np.argmax(analysis.probabilities))
+        st.caption(f"The right answer here is {reference}: "
+                   + ("the test image's label." if known else
+                      "what the network says for your centred digit."))
+        shift_lesson_ui(model, steps.result, reference, key="shift")
+
+    if model is not None:
+        st.subheader("6. Lesson: ask a silly question")
+        silly_question_ui(model, key="silly")
+
+
+# A process started with multiprocessing's "spawn" (the model and training workers) first
+# re-runs the script that is __main__; under AppTest that is this page, which must then do
+# nothing (no widgets, and above all no further worker processes).
+if __name__ != "__mp_main__":
+    page()

@@ -1,0 +1,159 @@
+"""AppTest of the Draw and predict page with MNIST test images (AppTest cannot drive the
+canvas or uploads; the browser tests do). The model worker starts TensorFlow, hence the
+generous timeouts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core import config
+from cnn_core.models import pretrained_path
+from cnn_core.reports import ModelReport
+from tests.app.conftest import REPO_ROOT
+
+PAGE = "pages/5_Draw_and_predict.py"
+TIMEOUT = 120
+
+
+def metric(app, label: str) -> str:
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def texts(app) -> str:
+    return "\n".join(str(e.value) for e in [*app.markdown, *app.caption, *app.info])
+
+
+def chart_keys(app) -> set[str]:
+    return {e.proto.id.rsplit("-", 1)[-1] for e in app.get("plotly_chart")}
+
+
+@pytest.fixture
+def mnist_page(run_page):
+    app = run_page(PAGE, timeout=TIMEOUT)
+    app.radio(key="draw_source").set_value("MNIST test image").run()
+    assert not app.exception and not app.error
+    return app
+
+
+def with_report(report: ModelReport) -> AppTest:
+    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=TIMEOUT)
+    app.session_state["train_report"] = report
+    return app.run()
+
+
+def test_opens_on_the_canvas_and_answers_the_silly_question(run_page):
+    app = run_page(PAGE, timeout=TIMEOUT)
+    assert not app.exception and not app.error
+    assert app.radio(key="draw_source").value == "Draw"
+    assert app.slider(key="draw_brush").value == config.BRUSH_DEFAULT
+    assert "Draw a digit in the box" in texts(app)
+    # Lesson 2 needs no digit: the cat still gets a digit, with its confidence.
+    assert app.selectbox(key="silly_photo").value == "Cat (Chelsea)"
+    assert metric(app, "It says") in config.MNIST_CLASSES
+    gallery = [m.value for m in app.markdown if "sure" in m.value]
+    assert len(gallery) == len(config.SAMPLE_PHOTOS) and gallery[0].startswith("**Cat (Chelsea)**")
+    app.selectbox(key="silly_photo").set_value("Astronaut").run()
+    assert not app.exception and not app.error
+    assert "out-of-distribution" in texts(app)
+    assert "silly_probabilities" in chart_keys(app)
+    accuracy = json.loads(config.PRETRAINED_INFO.read_text())["mnist_cnn"]["test_accuracy"]
+    assert f"{accuracy:.2%} right on the 10,000 MNIST test digits" in texts(app)
+
+
+def test_an_mnist_test_image_prediction_steps_and_insides(mnist_page):
+    app = mnist_page
+    assert metric(app, "The network says") == "7"  # test image 0 is a 7
+    assert metric(app, "True label") == "7"
+    assert float(metric(app, "Confidence").rstrip("%")) > 90
+    assert {"draw_probabilities", "draw_grad_cam", "shift_curves",
+            "shift_dataset_curves"} <= chart_keys(app)
+    text = texts(app)
+    assert "**1. Greyscale** (28 x 28 px)" in text and "Already light ink on black" in text
+    for line in ["**conv_1**: 16 feature maps of 28 x 28 pixels",
+                 "**pool_1**: 16 feature maps of 14 x 14 pixels",
+                 "**conv_2**: 32 feature maps of 14 x 14 pixels",
+                 "**pool_2**: 32 feature maps of 7 x 7 pixels", "16 filters of 5 x 5 weights"]:
+        assert line in text
+    assert "The right answer here is 7: the test image's label." in text
+
+
+def test_other_images_classes_and_classic_grad_cam(mnist_page):
+    app = mnist_page
+    app.number_input(key="draw_mnist_index").set_value(1).run()
+    assert metric(app, "True label") == "2" and metric(app, "The network says") == "2"
+    app.selectbox(key="draw_cam_class").set_value("8").run()
+    assert not app.exception and not app.error
+    heat = next(e.proto for e in app.get("plotly_chart") if e.proto.id.endswith("draw_grad_cam"))
+    assert "evidence for \\u201c8\\u201d" in heat.spec
+    app.toggle(key="draw_cam_classic").set_value(True).run()
+    assert not app.exception and not app.error
+    app.button(key="draw_mnist_random").click().run()
+    assert not app.exception and not app.error
+    assert metric(app, "True label") in config.MNIST_CLASSES
+
+
+def test_shift_sliders_move_the_digit_without_new_model_calls(mnist_page, monkeypatch):
+    app = mnist_page
+    calls = []
+    from ui import services
+
+    client = services.inference_client()
+    original = client.call
+    monkeypatch.setattr(client, "call", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    app.slider(key="shift_dx").set_value(6).run()
+    app.slider(key="shift_dy").set_value(-3).run()
+    assert not app.exception and not app.error
+    assert "Moved +6 right, -3 down" in [c for image in app.image for c in image.captions]
+    table = next(m.value for m in app.markdown if m.value.startswith("At this shift"))
+    assert "(+6 right, -3 down)" in table and "| Probability of 7 |" in table
+    assert "| Shipped MNIST CNN |" in table and "| Dense network (centred digits only) |" in table
+    assert calls == []  # every shift was computed in one batch when the digit arrived
+
+
+def test_the_learners_mnist_model_is_offered_first(mnist_page):
+    dense = ModelReport("Dense baseline on MNIST", "mnist", list(config.MNIST_CLASSES),
+                        str(pretrained_path("mnist_dense")), np.array([1, 2]),
+                        np.eye(10, dtype=np.float32)[[1, 2]], np.arange(2))
+    app = with_report(dense)
+    assert app.radio(key="draw_model").value == "Your model from Train a CNN"
+    app.radio(key="draw_source").set_value("MNIST test image").run()
+    assert not app.exception and not app.error
+    text = texts(app)
+    assert "no convolution or pooling layers" in text and "no filters to show" in text
+    assert "Grad-CAM needs a convolution layer" in text
+    app.radio(key="draw_model").set_value("Shipped MNIST CNN").run()
+    assert "**conv_1**" in texts(app)
+
+
+def test_a_model_of_another_data_set_is_not_used(run_page):
+    report = ModelReport("CNN on Fashion-MNIST", "fashion_mnist",
+                         list(config.FASHION_MNIST_CLASSES), "/nowhere.keras", np.array([0]),
+                         np.eye(10, dtype=np.float32)[[0]], np.arange(1))
+    app = with_report(report)
+    assert not app.exception
+    assert "learned fashion_mnist, not digits" in texts(app)
+
+
+@pytest.mark.slow
+def test_train_with_shifted_copies_adds_a_third_curve(mnist_page, monkeypatch):
+    monkeypatch.setattr(config, "SHIFT_TRAIN_IMAGES", 2_000)
+    monkeypatch.setattr(config, "SHIFT_TRAIN_EPOCHS", 1)
+    app = mnist_page
+    app.button(key="shift_train").click().run()
+    assert not app.exception
+    deadline = time.monotonic() + 180
+    while "CNN trained with shifted copies" not in texts(app):
+        assert time.monotonic() < deadline, "training with shifted copies did not finish"
+        time.sleep(1)
+        app.run()
+        assert not app.exception and not app.error
+    table = next(m.value for m in app.markdown if m.value.startswith("At this shift"))
+    assert table.count("\n| ") == 4 and "| CNN trained with shifted copies |" in table
+    curves = next(e.proto for e in app.get("plotly_chart")
+                  if e.proto.id.endswith("shift_dataset_curves"))
+    assert "CNN trained with shifted copies" in str(curves)

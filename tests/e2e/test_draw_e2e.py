@@ -1,0 +1,114 @@
+"""Real browser: draw a digit with mouse events, see the prediction; upload a photo of one."""
+
+from __future__ import annotations
+
+import re
+
+import cv2
+import numpy as np
+import pytest
+
+from cnn_core.config import BUNDLED_MNIST, CANVAS_SIDE
+from tests.e2e.conftest import open_page, wait_for_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CANVAS = "iframe[title='streamlit_drawable_canvas.st_canvas']"
+# A "7": a bar across the top, then a long stroke down to the bottom left (canvas fractions).
+SEVEN = [(0.22, 0.2), (0.78, 0.2), (0.62, 0.45), (0.45, 0.85)]
+
+
+def draw(page, points: list[tuple[float, float]]) -> None:
+    """One stroke with real mouse events, inside the canvas iframe's bounding box."""
+    frame = page.locator(CANVAS)
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    xy = [(box["x"] + fx * CANVAS_SIDE, box["y"] + fy * CANVAS_SIDE) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+
+
+def whole_page_screenshot(page, path) -> None:
+    """Streamlit scrolls inside its main block, so grow the window to the page's height first
+    (once the last section, the silly question, has been drawn)."""
+    page.locator(".st-key-shift_dataset_curves [data-testid='stPlotlyChart']").wait_for(
+        timeout=90_000)
+    page.locator(".st-key-silly_probabilities [data-testid='stPlotlyChart']").wait_for(
+        timeout=90_000)
+    wait_for_idle(page, timeout=90_000)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 8_000})
+    page.wait_for_timeout(800)
+    height = page.evaluate("() => document.querySelector("
+                           "'[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": int(height) + 40})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
+def said(page) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="The network says").first
+    return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_draw_a_seven_see_the_bars_then_clear(page, app_url, artifacts_dir):
+    open_page(page, app_url, "Draw_and_predict")
+    page.locator(CANVAS).wait_for(timeout=60_000)
+    page.get_by_text("Draw a digit in the box").first.wait_for(timeout=60_000)
+    draw(page, SEVEN)
+    # The drawn pixels arrive as image_data at the canvas's size, and a prediction follows.
+    page.get_by_text(f"1. Greyscale ({CANVAS_SIDE} x {CANVAS_SIDE} px)").wait_for(timeout=90_000)
+    bars = page.locator(".st-key-draw_probabilities [data-testid='stPlotlyChart']")
+    bars.wait_for(timeout=90_000)
+    wait_for_idle(page, timeout=90_000)
+    assert bars.locator(".bars path").count() >= 10 or bars.locator("g.point").count() == 10
+    assert said(page) == "7"
+    assert page.locator("[data-testid='stException']").count() == 0
+    whole_page_screenshot(page, artifacts_dir / "draw-seven.png")
+    page.get_by_role("tab", name="Grad-CAM: where it looked").click()
+    heat = page.locator(".st-key-draw_grad_cam [data-testid='stPlotlyChart']")
+    heat.wait_for()
+    heat.screenshot(path=str(artifacts_dir / "draw-grad-cam.png"))
+    # The toolbar's reset button clears the drawing: the page asks for a digit again.
+    page.frame_locator(CANVAS).get_by_alt_text("Reset canvas & history").click()
+    page.get_by_text("Draw a digit in the box").first.wait_for(timeout=30_000)
+
+
+def digit_photo(digit: np.ndarray) -> bytes:
+    """An MNIST digit as a phone-style photo: dark ink on grey-white paper, off centre."""
+    paper = np.full((600, 800), 235, np.uint8)
+    big = cv2.resize(255 - digit, (224, 224), interpolation=cv2.INTER_CUBIC)
+    paper[300:524, 480:704] = np.minimum(paper[300:524, 480:704], big)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(paper, cv2.COLOR_GRAY2BGR))
+    assert ok
+    return png.tobytes()
+
+
+def upload(page, name: str, data: bytes) -> None:
+    page.locator(".st-key-draw_source").get_by_text("Upload a photo").click()
+    wait_for_idle(page)
+    page.locator(".st-key-draw_upload input[type='file']").set_input_files(
+        files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+    wait_for_idle(page, timeout=90_000)
+
+
+def test_upload_a_photo_of_a_digit_and_a_broken_file(page, app_url, artifacts_dir):
+    with np.load(BUNDLED_MNIST) as data:
+        digit, label = data["x_test"][1], int(data["y_test"][1])
+    open_page(page, app_url, "Draw_and_predict")
+    upload(page, "digit.png", digit_photo(digit))
+    page.get_by_text(re.compile(r"Inverted: light ink on black")).first.wait_for(timeout=90_000)
+    page.locator(".st-key-draw_probabilities").wait_for(timeout=90_000)
+    assert said(page) == str(label)
+    whole_page_screenshot(page, artifacts_dir / "draw-upload.png")
+    page.locator(".st-key-draw_upload input[type='file']").set_input_files(
+        files=[{"name": "holiday.png", "mimeType": "image/png", "buffer": b"not a picture"}])
+    wait_for_idle(page)
+    alert = page.locator("[data-testid='stAlertContentError']").first
+    alert.wait_for()
+    assert "not an image" in alert.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
