@@ -243,7 +243,7 @@ def binary_confusion_figure(tp: int, fp: int, fn: int, tn: int, positive: str = 
              for r in range(2)]
     fig = go.Figure(go.Heatmap(
         z=share, x=[f"said {positive}", f"said {negative}"], y=rows, text=text,
-        texttemplate="%{text}", textfont={"size": 13}, customdata=hover, zmin=0, zmax=100,
+        texttemplate="%{text}", textfont={"size": 12}, customdata=hover, zmin=0, zmax=100,
         colorscale=SEQUENTIAL_SCALE, showscale=show_scale, xgap=2, ygap=2,
         colorbar={"title": {"text": "% of the<br>true class"}, "thickness": 12},
         hovertemplate="%{customdata}<extra></extra>"))

@@ -35,7 +35,7 @@ def confusion_ui(setup: TaskSetup, run: ScoredRun, threshold: float) -> BinaryCo
                    "learned the 'always no' trick. Lower the threshold and watch the cells "
                    "change (its scores may still rank the images well: see the ROC curve).",
                    icon=":material/lightbulb:")
-    left, right = st.columns([1.1, 1.2], gap="large")
+    left, right = st.columns([1.3, 1], gap="large")
     with left:
         st.plotly_chart(binary_confusion_figure(
             counts.tp, counts.fp, counts.fn, counts.tn, task.positive, task.negative,
