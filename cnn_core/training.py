@@ -150,8 +150,10 @@ class ProgressRecorder:
                                      images_seen=seen, train_seconds=elapsed)
 
     def epoch_done(self, logs: dict[str, float]) -> None:
+        """Record an epoch's metrics, plus `time_s`: seconds of training when it ended."""
+        elapsed = time.perf_counter() - (self._started or time.perf_counter())
         with self._lock:
-            for name, value in logs.items():
+            for name, value in {**logs, "time_s": elapsed}.items():
                 self._history.setdefault(name, []).append(float(value))
 
     @property

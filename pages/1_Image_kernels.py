@@ -42,8 +42,9 @@ out_h, out_w = result.shape[:2]
 with shown:
     images = st.columns(2)
 with images[0]:
-    st.markdown(f"**Original** ({width} x {height} pixels). Click it to inspect a pixel.")
+    st.markdown(f"**Original** ({width} x {height} pixels)")
     clickable_original(photo.preview, kernel.matrix.shape, options.border, key="inspect")
+    st.caption("Click the photo to inspect a pixel (the magenta mark).")
 with images[1]:
     st.markdown(f"**Result: {kernel.name}** ({out_w} x {out_h} pixels shown)")
     st.image(result, width="stretch", output_format="PNG")

@@ -21,6 +21,7 @@ from cnn_core.training import TrainConfig
 from cnn_core.visuals import to_rgb_uint8, upscale
 from cnn_core.worker import TrainingProcess, TrainRequest
 from ui.services import shared_dataset
+from ui.status import device_label
 
 JOB_KEY = "train_job"          # the running (or last) TrainingProcess of this session
 REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept until replaced
@@ -87,6 +88,11 @@ def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig,
         batch_size = cols[0].select_slider("Batch size", [16, 32, 64, 128, 256], 64,
                                            key=f"{key}_batch")
         epochs = cols[1].number_input("Epochs", 1, 50, 2, key=f"{key}_epochs")
+        on_gpu = (device_label() or "").startswith("GPU")
+        mixed = cols[2].checkbox(
+            "Mixed precision", key=f"{key}_mixed", disabled=not on_gpu,
+            help="Computes in 16-bit floats where it is safe: up to 2-3x faster on modern "
+                 "GPUs. " + ("" if on_gpu else "Only offered when TensorFlow finds a GPU."))
         st.markdown("**Data augmentation** (training images only)")
         aug = st.columns(2)
         invert = aug[0].checkbox("Inverted copies", key=f"{key}_invert",
@@ -97,7 +103,7 @@ def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig,
         zoom = aug[1].checkbox("Zoom in or out (up to 10%)", key=f"{key}_zoom")
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), invert_copies=invert,
                          shift=0.1 if shift else 0.0, rotation=10 / 360 if rotate else 0.0,
-                         zoom=0.1 if zoom else 0.0)
+                         zoom=0.1 if zoom else 0.0, mixed_precision=bool(mixed and on_gpu))
     return preset, hparams, config, n_train
 
 

@@ -28,7 +28,8 @@ def test_job_completes_and_fills_history(digits):
     job = TrainingJob(model, (x, y), (xt, yt), TrainConfig(epochs=3, batch_size=32)).start()
     assert job.join(timeout=120)
     assert job.error is None and not job.stopped
-    assert set(job.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(job.history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "time_s"}
+    assert job.history["time_s"] == sorted(job.history["time_s"])
     assert len(job.history["loss"]) == 3
     assert job.history["loss"][-1] < job.history["loss"][0]
     snapshot = job.snapshot()
