@@ -10,7 +10,7 @@ cells of the output that are not computed yet are blank.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
@@ -38,12 +38,12 @@ KERNEL_SCALE = [[0.0, "#2b2b2b"], [1.0, "#e2e2e2"]]
 TERMS_PER_LINE = 9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Panel:
     """One heat map. values: (h, w) numbers, NaN for padded cells. origin: the (row, col)
     label of values[0, 0] (negative when padding comes first)."""
 
-    values: np.ndarray
+    values: np.ndarray = field(repr=False)
     title: str
     colorbar: str
     colorscale: str = SEQUENTIAL_SCALE

@@ -46,18 +46,22 @@ def test_loads_with_a_default_map_and_says_where_it_came_from(app):
     assert any("no parameters to learn" in c.value for c in app.caption)
 
 
-@pytest.mark.parametrize("size, stride, padding, expected", [
+SIZE_CASES = [  # window, stride, padding, size line
     (2, 1, "valid", "5x5 → 4x4"), (2, 2, "same", "5x5 → 3x3"), (3, 3, "valid", "5x5 → 1x1"),
     (3, 2, "same", "5x5 → 3x3"), (3, 1, "same", "5x5 → 5x5"),
-])
-def test_window_stride_and_padding_update_the_size(app, size, stride, padding, expected):
-    app.radio(key="pool_size").set_value(size).run()
-    app.radio(key="pool_stride").set_value(stride).run()
-    app.radio(key="pool_padding").set_value(padding).run()
-    assert not app.exception
-    assert size_line(app).startswith(f"**Size:** {expected} ")
-    out = expected.rsplit(" ", 1)[1]
-    assert f"Max pooled {out}" in json.dumps(animation(app)["layout"]["annotations"])
+]
+
+
+def test_window_stride_and_padding_update_the_size(app):
+    for size, stride, padding, expected in SIZE_CASES:
+        app.radio(key="pool_size").set_value(size).run()
+        app.radio(key="pool_stride").set_value(stride).run()
+        app.radio(key="pool_padding").set_value(padding).run()
+        case = f"{size}x{size}, stride {stride}, {padding}"
+        assert not app.exception, case
+        assert size_line(app).startswith(f"**Size:** {expected} "), case
+        out = expected.rsplit(" ", 1)[1]
+        assert f"Max pooled {out}" in json.dumps(animation(app)["layout"]["annotations"]), case
 
 
 def test_stepping_moves_the_window_and_average_mode_divides(app):
@@ -112,14 +116,15 @@ def test_random_grid_input(app):
     assert not app.exception and size_line(app).startswith("**Size:** 9x9 → 4x4")
 
 
-@pytest.mark.parametrize("direction", ["right", "down", "left", "up"])
-def test_shift_demo_compares_the_pooled_outputs(app, direction):
-    app.radio(key="pool_shift").set_value(direction).run()
-    assert not app.exception
-    caption = next(c.value for c in app.caption if c.value.startswith("The shift changed"))
-    assert "of the input numbers and" in caption and "Here pooling" in caption
-    chart = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("pool_shift_figure"))
-    assert f"Pooled after a shift {direction}" in chart.proto.spec
+def test_shift_demo_compares_the_pooled_outputs(app):
+    for direction in ["right", "down", "left", "up"]:
+        app.radio(key="pool_shift").set_value(direction).run()
+        assert not app.exception, direction
+        caption = next(c.value for c in app.caption if c.value.startswith("The shift changed"))
+        assert "of the input numbers and" in caption and "Here pooling" in caption
+        chart = next(c for c in app.get("plotly_chart")
+                     if c.proto.id.endswith("pool_shift_figure"))
+        assert f"Pooled after a shift {direction}" in chart.proto.spec
 
 
 def test_output_of_the_sliding_window_page_reaches_the_pooling_page():
@@ -132,3 +137,12 @@ def test_output_of_the_sliding_window_page_reaches_the_pooling_page():
                for c in app.caption)
     assert size_line(app) == "**Size:** 5x5 → 2x2 (25 numbers → 4)"
     assert app.code[0].value == "max(-11, 0, -14, -3) = 0"
+
+
+def test_no_sample_photos_is_explained(app, monkeypatch):
+    from ui import grid_widgets
+
+    monkeypatch.setattr(grid_widgets, "available_photos", dict)
+    app.radio(key="pool_source").set_value("Edge map of a photo").run()
+    assert not app.exception and not app.get("plotly_chart")
+    assert any("No sample photos were found" in i.value for i in app.info)

@@ -50,20 +50,25 @@ def test_loads_with_the_classic_grid_and_its_first_sum(app):
                                   [[-3, 4, -7], [-3, 0, -8], [-4, -9, -10]])
 
 
-@pytest.mark.parametrize("padding, stride, expected, formula", [
+SIZE_CASES = [  # padding, stride, shapes line ending, formula with the numbers substituted
     ("same", 1, "padded 7x7 → output 5x5", r"\frac{5 + 2 - 3}{1}"),
     ("valid", 2, "padded 5x5 → output 2x2", r"\frac{5 + 0 - 3}{2}"),
     ("same", 2, "padded 7x7 → output 3x3", r"\frac{5 + 2 - 3}{2}"),
     ("valid", 3, "padded 5x5 → output 1x1", r"\frac{5 + 0 - 3}{3}"),
-])
-def test_padding_and_stride_update_the_output_size(app, padding, stride, expected, formula):
-    app.radio(key="sw_padding").set_value(padding).run()
-    app.radio(key="sw_stride").set_value(stride).run()
-    assert not app.exception
-    assert shapes(app).endswith(expected)
-    assert any(formula in latex.value for latex in app.latex)
-    out = expected.rsplit(" ", 1)[1]
-    assert f"Output {out}" in json.dumps(animation(app)["layout"]["annotations"])
+]
+
+
+def test_padding_and_stride_update_the_output_size(app):
+    # One app for every case: each page load costs about a second.
+    for padding, stride, expected, formula in SIZE_CASES:
+        app.radio(key="sw_padding").set_value(padding).run()
+        app.radio(key="sw_stride").set_value(stride).run()
+        case = f"{padding}, stride {stride}"
+        assert not app.exception, case
+        assert shapes(app).endswith(expected), case
+        assert any(formula in latex.value for latex in app.latex), case
+        out = expected.rsplit(" ", 1)[1]
+        assert f"Output {out}" in json.dumps(animation(app)["layout"]["annotations"]), case
 
 
 def test_stepping_moves_the_highlight_and_the_sum(app):
@@ -93,18 +98,18 @@ def test_the_step_is_kept_in_range_when_the_output_shrinks(app):
     assert not app.exception and "Step 1 of 9" in markdown_text(app)
 
 
-@pytest.mark.parametrize("source", ["Edge 6x6", "Random", "MNIST digit", "Photo crop",
-                                    "Edit the numbers"])
-def test_every_input_source_works(app, source):
-    app.selectbox(key="sw_grid_source").set_value(source).run()
-    assert not app.exception and not app.error
-    assert len(app.code) >= 1
-    if source == "Edge 6x6":
-        assert shapes(app).endswith("output 4x4")
-        assert any("where the 8s meet the 0s" in c.value for c in app.caption)
-    if source in ("MNIST digit", "Photo crop"):
-        assert shapes(app).startswith("**Shapes:** input 12x12")
-        assert animation(app)["data"][0]["colorbar"]["title"]["text"] == "pixel value (0-255)"
+def test_every_input_source_works(app):
+    for source in ["Edge 6x6", "Random", "MNIST digit", "Photo crop", "Edit the numbers"]:
+        app.selectbox(key="sw_grid_source").set_value(source).run()
+        assert not app.exception and not app.error, source
+        assert len(app.code) >= 1, source
+        if source == "Edge 6x6":
+            assert shapes(app).endswith("output 4x4")
+            assert any("where the 8s meet the 0s" in c.value for c in app.caption)
+        if source in ("MNIST digit", "Photo crop"):
+            assert shapes(app).startswith("**Shapes:** input 12x12"), source
+            unit = animation(app)["data"][0]["colorbar"]["title"]["text"]
+            assert unit == "pixel value (0-255)", source
 
 
 def test_random_grid_size_and_photo_shrink_settings(app):
@@ -175,3 +180,16 @@ def test_several_filters_give_a_stack_and_the_parameter_count(app):
     assert any("= 10" in latex.value for latex in app.latex)
     app.multiselect(key="sw_filters").set_value([]).run()
     assert not app.exception and any("at least one filter" in i.value for i in app.info)
+
+
+def test_missing_digits_and_photos_are_explained_in_one_sentence(app, monkeypatch):
+    from ui import grid_widgets
+
+    monkeypatch.setattr(grid_widgets, "mnist_digits", lambda: None)
+    monkeypatch.setattr(grid_widgets, "available_photos", dict)
+    app.selectbox(key="sw_grid_source").set_value("MNIST digit").run()
+    assert not app.exception
+    assert len(app.error) == 1 and "No MNIST digits are available" in app.error[0].value
+    app.selectbox(key="sw_grid_source").set_value("Photo crop").run()
+    assert not app.exception
+    assert any("No sample photos were found" in i.value for i in app.info)
