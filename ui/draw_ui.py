@@ -453,6 +453,16 @@ def _sample(filename: str) -> np.ndarray:
     return image
 
 
+def thumbnail(photo: np.ndarray, side: int = 300) -> np.ndarray:
+    """A display copy padded with white to 4:3, so a row of different photos lines up."""
+    small, _ = fit_within(photo, side)
+    height, width = small.shape[:2]
+    target_h, target_w = max(height, round(width * 3 / 4)), max(width, round(height * 4 / 3))
+    top, left = (target_h - height) // 2, (target_w - width) // 2
+    return np.pad(small, ((top, target_h - height - top), (left, target_w - width - left), (0, 0)),
+                  constant_values=255)
+
+
 @st.cache_data(show_spinner=False)
 def sample_digits(filenames: tuple[str, ...]) -> np.ndarray:
     """The sample photos through the digit recipe: (N, 28, 28) float32, the same for everyone."""
@@ -476,7 +486,7 @@ def silly_question_ui(model: ModelChoice, key: str = "silly") -> None:
     for column, label, digit, probabilities in zip(st.columns(len(samples)), samples, digits,
                                                    answers, strict=True):
         top = int(np.argmax(probabilities))
-        column.image(fit_within(_sample(samples[label]), 300)[0], width="stretch")
+        column.image(thumbnail(_sample(samples[label])), width="stretch")
         column.image(upscale(to_rgb_uint8(digit), 84), width=84)
         column.markdown(f"**{label}**: says **{CLASSES[top]}**, {probabilities[top]:.0%} sure")
     st.caption("Top: the photo. Below it: what the network gets, after the same recipe as your "
