@@ -69,12 +69,21 @@ class DigitSteps:
 def to_grey(image: np.ndarray) -> np.ndarray:
     """(H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA uint8 -> (H, W) uint8 luminance.
 
+    Other dtypes are converted: floats and booleans in [0, 1] are scaled to 0..255, other
+    numbers are rounded and clipped to 0..255.
+
     Transparent pixels are laid over white when the painted pixels are dark, over black when
     they are light, so the ink always stands out from the background.
     """
     image = np.asarray(image)
+    if image.dtype == np.bool_ or np.issubdtype(image.dtype, np.floating):
+        # Masks and float pictures in [0, 1] (or already 0..255) are accepted too.
+        values = np.nan_to_num(image.astype(np.float64))
+        image = values * 255 if values.size and values.max() <= 1 else values
     if image.dtype != np.uint8:
-        raise DigitError("The picture must hold 8-bit pixel values (0 to 255).")
+        if not np.issubdtype(image.dtype, np.number):
+            raise DigitError("The picture must hold numbers (pixel values 0 to 255).")
+        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:

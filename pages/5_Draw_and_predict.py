@@ -9,6 +9,7 @@ from cnn_core.inference import InferenceError
 from ui.draw_ui import (
     analyse,
     digit_input_ui,
+    input_hint,
     insides_ui,
     model_choice_ui,
     prediction_ui,
@@ -33,8 +34,7 @@ def page() -> None:
         model = model_choice_ui(key="draw")
         steps = analysis = None
         if digit_input is None:
-            st.info("Draw a digit in the box (or choose another input) to see what the network "
-                    "makes of it.")
+            st.info(input_hint(key="draw"))
         elif model is not None:
             steps = read_digit(digit_input)
         if steps is not None:

@@ -49,6 +49,11 @@ CACHE_KEY = "_draw_cache"                  # {(what, model path, input digest): 
 SHIFT_JOB_KEY = "draw_shift_job"           # TrainingProcess of "train with shifted copies"
 SHIFTED_MODEL_KEY = "draw_shifted_model"   # ModelChoice of the CNN trained on shifted copies
 SOURCES = ("Draw", "Upload a photo", "MNIST test image")
+# What to do while there is no input yet, per source.
+HINTS = {"Draw": "Draw a digit in the box to see what the network makes of it.",
+         "Upload a photo": "Choose a photo of one handwritten digit to see what the network "
+                           "makes of it.",
+         "MNIST test image": "Pick a test image to see what the network makes of it."}
 CHART = {"displayModeBar": False}
 
 
@@ -150,13 +155,18 @@ def digit_input_ui(key: str = "draw") -> DigitInput | None:
     return DigitInput(f"MNIST test image {index}", data.x_test[index], int(data.y_test[index]))
 
 
+def input_hint(key: str = "draw") -> str:
+    """What the learner should do next when `digit_input_ui` returned no picture."""
+    return HINTS[st.session_state.get(f"{key}_source", SOURCES[0])]
+
+
 def read_digit(digit_input: DigitInput) -> DigitSteps | None:
     """The MNIST recipe applied to the input; None (after a message) if there is no digit."""
     try:
         return preprocess_steps(digit_input.image)
     except DigitError as error:
         if digit_input.name == "your drawing":
-            st.info("Draw a digit in the box to see what the network makes of it.")
+            st.info(HINTS["Draw"])
         else:
             st.error(str(error))
         return None

@@ -157,3 +157,11 @@ def test_train_with_shifted_copies_adds_a_third_curve(mnist_page, monkeypatch):
     curves = next(e.proto for e in app.get("plotly_chart")
                   if e.proto.id.endswith("shift_dataset_curves"))
     assert "CNN trained with shifted copies" in str(curves)
+
+
+def test_upload_mode_without_a_file_says_what_to_do(run_page):
+    app = run_page(PAGE, timeout=TIMEOUT)
+    app.radio(key="draw_source").set_value("Upload a photo").run()
+    assert not app.exception and not app.error
+    assert any("Choose a photo of one handwritten digit" in i.value for i in app.info)
+    assert not any("Draw a digit" in i.value for i in app.info)

@@ -135,11 +135,23 @@ def test_empty_pictures_are_refused_with_a_sentence(picture):
         preprocess_digit(picture)
 
 
-@pytest.mark.parametrize("picture", [np.zeros((10, 10), np.float32),
-                                     np.zeros((10, 10, 2), np.uint8), np.zeros((0, 5), np.uint8)])
+@pytest.mark.parametrize("picture", [np.zeros((10, 10, 2), np.uint8), np.zeros((0, 5), np.uint8),
+                                     np.zeros((5, 5, 3, 2), np.uint8),
+                                     np.array([["a", "b"], ["c", "d"]])])
 def test_wrong_kinds_of_arrays_are_refused(picture):
     with pytest.raises(DigitError):
         preprocess_digit(picture)
+
+
+def test_float_bool_and_wide_integer_pictures_are_converted(mnist_test):
+    digit = mnist_test[0][2]
+    expected = preprocess_digit(digit)
+    np.testing.assert_array_equal(preprocess_digit(digit / 255.0), expected)
+    np.testing.assert_array_equal(preprocess_digit(digit.astype(np.int64)), expected)
+    np.testing.assert_array_equal(preprocess_digit(digit.astype(np.float32)), expected)
+    mask = digit > 127
+    np.testing.assert_array_equal(preprocess_digit(mask),
+                                  preprocess_digit(mask.astype(np.uint8) * 255))
 
 
 def test_digit_error_is_a_value_error():
