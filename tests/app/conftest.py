@@ -19,3 +19,15 @@ def run_page():
         return app.run()
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_keras_cleanup_between_script_runs(monkeypatch):
+    """AppTest runs pages inside the pytest process, where core tests may have imported Keras.
+    Streamlit then calls keras.backend.clear_session() after every script run, which would
+    make page tests slower the later they run. The real server never imports Keras (pages
+    use worker processes), so switching the hook off here hides nothing the app relies on.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", lambda: None)
