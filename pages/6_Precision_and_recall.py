@@ -31,8 +31,8 @@ if setup is not None:
 
     st.subheader("3. Train a real model")
     st.markdown(text("Train"))
-    n_train, epochs = train_settings_ui(setup, key="pr_train")
-    train_button_ui(setup, "none", n_train, epochs, "Train the CNN", key="pr_train_start")
+    settings = train_settings_ui(setup, key="pr_train", task_key="pr_task")
+    train_button_ui(setup, "none", settings, "Train the CNN", key="pr_train_start")
 
     runs = runs_for(setup)
     if not runs:
@@ -59,9 +59,9 @@ if setup is not None:
 
     st.subheader("6. Fixes for a rare class")
     st.markdown(text("Fixes"))
-    fix = st.radio("Fix", ["class_weight", "oversample"], horizontal=True, key="pr_fix",
-                   format_func=REBALANCE.get)
-    train_button_ui(setup, fix, n_train, epochs, "Retrain with this fix", key="pr_fix_start")
+    st.radio("Fix", ["class_weight", "oversample"], horizontal=True, key="pr_fix",
+             format_func=REBALANCE.get)
+    train_button_ui(setup, "pr_fix", settings, "Retrain with this fix", key="pr_fix_start")
     if runs:
         comparison_ui(setup, runs)
 

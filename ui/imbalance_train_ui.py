@@ -8,6 +8,8 @@ pr_results ({(task, share): {rebalance: ScoredRun}}, newest last).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -25,8 +27,20 @@ RESULTS_KEY = "pr_results"
 INSPECT_KEY = "pr_inspect"
 
 
-def train_settings_ui(setup: TaskSetup, key: str = "pr_train") -> tuple[int | None, int]:
-    """Training subset and epochs (defaults per data set). Returns (n_train or None, epochs)."""
+@dataclass(frozen=True)
+class SettingKeys:
+    """Widget keys that a start button reads when it is clicked. Callback arguments are fixed
+    when the button is drawn, so a value typed just before the click would be lost."""
+
+    task: str    # radio: a TASKS name
+    share: str   # slider: percent of positives
+    size: str    # select_slider: a number of images or "all"
+    epochs: str  # number_input
+
+
+def train_settings_ui(setup: TaskSetup, key: str = "pr_train",
+                      task_key: str = "pr_task") -> SettingKeys:
+    """Training subset and epochs (defaults per data set); the keys a start button reads."""
     dataset = setup.task.dataset
     size, epochs = config.PR_TRAIN_DEFAULTS.get(dataset, (5_000, 2))
     available = sum(training_counts(setup.data.y_train, setup.task.positive_class,
@@ -45,19 +59,27 @@ def train_settings_ui(setup: TaskSetup, key: str = "pr_train") -> tuple[int | No
                                            setup.fraction, n_train)
     st.caption(f"The model learns from {positives + negatives:,} images: {positives:,} "
                f"{setup.task.plural} and {negatives:,} others.")
-    return n_train, int(epochs)
+    return SettingKeys(f"{task_key}_name", f"{task_key}_share", f"{key}_size_{dataset}",
+                       f"{key}_epochs_{dataset}")
 
 
-def start_job(setup: TaskSetup, rebalance: str, n_train: int | None, epochs: int) -> None:
-    """Button callback: start training this task (unless a job is already running)."""
+def start_job(keys: SettingKeys, rebalance: str) -> None:
+    """Button callback: train on the task as the widgets now say (unless a job is running).
+
+    rebalance: a key of REBALANCE, or the key of a widget whose value is one.
+    """
     old = st.session_state.get(JOB_KEY)
     if old is not None and old.running:
         return
-    task = setup.task
+    state = st.session_state
+    rebalance = rebalance if rebalance in REBALANCE else state[rebalance]
+    task = TASKS[state[keys.task]]
+    size, epochs = state[keys.size], int(state[keys.epochs])
     request = TrainRequest(
         task.dataset, task.preset, dict(task.hparams),
         TrainConfig(epochs=epochs, batch_size=config.PR_BATCH_SIZE, seed=config.PR_SEED),
-        n_train=n_train, binary=BinaryTask(task.positive_class, setup.fraction, rebalance))
+        n_train=None if size == "all" else int(size),
+        binary=BinaryTask(task.positive_class, state[keys.share] / 100, rebalance))
     st.session_state[JOB_KEY] = TrainingProcess(request).start()
 
 
@@ -91,13 +113,16 @@ def runs_for(setup: TaskSetup) -> dict[str, ScoredRun]:
     return st.session_state.get(RESULTS_KEY, {}).get((setup.task.name, setup.share), {})
 
 
-def train_button_ui(setup: TaskSetup, rebalance: str, n_train: int | None, epochs: int,
-                    label: str, key: str) -> None:
-    """The start button, and below it this job's live progress (if it was started here)."""
+def train_button_ui(setup: TaskSetup, rebalance: str, keys: SettingKeys, label: str,
+                    key: str) -> None:
+    """The start button, and below it this job's live progress (if it was started here).
+
+    rebalance: "none", or the key of the widget that picks the fix (read when clicked).
+    """
     job = st.session_state.get(JOB_KEY)
     running = job is not None and job.running
     st.button(label, type="primary", key=key, disabled=running, icon=":material/play_arrow:",
-              on_click=start_job, args=(setup, rebalance, n_train, epochs))
+              on_click=start_job, args=(keys, rebalance))
     job = st.session_state.get(JOB_KEY)
     if job is None:
         return

@@ -150,6 +150,26 @@ def test_calculator_shows_every_metric_and_refuses_all_zeros(run_page):
     assert not app.error and "undefined" in texts(app.latex)
 
 
+def test_train_button_uses_values_changed_in_the_same_click(run_page):
+    """A value typed just before clicking reaches the job (read at click time, not draw time)."""
+    app = run_page(PAGE)
+    app.number_input(key="pr_train_epochs_mnist").set_value(1)
+    app.select_slider(key="pr_train_size_mnist").set_value(2_000)
+    app.slider(key="pr_task_share").set_value(10)
+    app.radio(key="pr_fix").set_value("oversample")
+    app.button(key="pr_fix_start").click().run()
+    job = app.session_state["pr_job"]
+    try:
+        assert not app.exception
+        request = job.request
+        assert (request.config.epochs, request.n_train) == (1, 2_000)
+        assert request.binary.positive_fraction == 0.1
+        assert request.binary.rebalance == "oversample" and request.dataset == "mnist"
+        assert app.button(key="pr_train_start").disabled  # one job at a time
+    finally:
+        job.kill()
+
+
 @pytest.mark.slow
 def test_train_a_tiny_model_then_a_fix_and_compare(run_page):
     app = run_page(PAGE, timeout=90)
