@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.models import LayerRow
+from cnn_core.spawning import plain_main
 
 _MODEL_CACHE_SIZE = 4
 _models: OrderedDict[tuple[str, float], Any] = OrderedDict()
@@ -157,14 +158,17 @@ class InferenceClient:
                 self._pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker)
-                self._pool.submit(warm_up)  # start importing TensorFlow right away
+                with plain_main():  # the pool starts its worker on the first submit
+                    self._pool.submit(warm_up)  # start importing TensorFlow right away
             return self._pool
 
     def call(self, function, *args, timeout: float = 180, **kwargs):
         """Run `function(*args, **kwargs)` in the worker; ValueError passes through as is."""
         pool = self._ensure_pool()
         try:
-            return pool.submit(function, *args, **kwargs).result(timeout=timeout)
+            with plain_main():  # a pool restarts a dead worker on submit
+                future = pool.submit(function, *args, **kwargs)
+            return future.result(timeout=timeout)
         except BrokenProcessPool:
             with self._lock:
                 self._pool = None

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_core.spawning import plain_main
 from cnn_core.training import ProgressSnapshot, TrainConfig
 
 # How often the worker sends a progress snapshot; the page polls about once a second.
@@ -222,7 +223,8 @@ class TrainingProcess:
         self._process = context.Process(
             target=_worker_main, name="cnn-classroom-training", daemon=True,
             args=(self.request, self.model_path, self._messages, self._stop_event))
-        self._process.start()
+        with plain_main():
+            self._process.start()
         self.started_at = time.monotonic()
         threading.Thread(target=self._read_messages, name="training-reader", daemon=True).start()
         return self

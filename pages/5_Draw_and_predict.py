@@ -66,8 +66,4 @@ def page() -> None:
         silly_question_ui(model, key="silly")
 
 
-# A process started with multiprocessing's "spawn" (the model and training workers) first
-# re-runs the script that is __main__; under AppTest that is this page, which must then do
-# nothing (no widgets, and above all no further worker processes).
-if __name__ != "__mp_main__":
-    page()
+page()
