@@ -80,6 +80,22 @@ def test_bird_task_from_cifar(run_page):
     assert metrics(app)[0] == ("accuracy", "95.0%")
 
 
+def test_missing_data_set_is_one_sentence_not_a_traceback(run_page, tmp_path, monkeypatch):
+    from ui.services import shared_dataset
+
+    monkeypatch.setenv("CNN_CLASSROOM_DATA", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    shared_dataset.clear()
+    try:
+        app = run_page(PAGE)
+        app.radio(key="pr_task_name").set_value("cifar_bird").run()
+        assert not app.exception
+        assert "CIFAR-10 is not on this computer" in texts(app.error)
+        assert "7. Calculator" in texts(app.subheader)  # the rest of the page still works
+    finally:
+        shared_dataset.clear()  # later tests load the real data again
+
+
 def test_threshold_slider_updates_matrix_metrics_and_curves(scored_run):
     app = with_run(scored_run)
     assert not app.exception and not app.error
