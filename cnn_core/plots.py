@@ -219,6 +219,7 @@ def grad_cam_figure(digit: np.ndarray, cam: np.ndarray, class_name: str,
 MODEL_COLOUR = "#1f4e79"
 POINT_COLOUR = "#e07b00"
 CHANCE_COLOUR = "#7f7f7f"
+CURVE_POINTS = 1500  # points drawn of a precision-recall or ROC curve
 
 
 def binary_confusion_figure(tp: int, fp: int, fn: int, tn: int, positive: str = "positive",
@@ -264,6 +265,7 @@ def precision_recall_figure(recall: np.ndarray, precision: np.ndarray, base_rate
     current threshold, marked with a large diamond.
     """
     name = "model" if average_precision is None else f"model (AP {average_precision:.2f})"
+    recall, precision = _thin(np.asarray(recall), np.asarray(precision))
     fig = go.Figure()
     fig.add_scatter(x=np.r_[0.0, recall] * 100, y=np.r_[precision[:1], precision] * 100,
                     name=name, mode="lines", line={"color": MODEL_COLOUR, "width": 2},
@@ -285,6 +287,7 @@ def roc_figure(false_positive_rate: np.ndarray, recall: np.ndarray, auc: float,
     Inputs are (T,) in [0, 1] from threshold_sweep; the curve runs from (0, 0) to (1, 1).
     point: (false positive rate, recall) of the current threshold.
     """
+    false_positive_rate, recall = _thin(np.asarray(false_positive_rate), np.asarray(recall))
     fig = go.Figure()
     fig.add_scatter(x=np.r_[0.0, false_positive_rate, 1.0] * 100, y=np.r_[0.0, recall, 1.0] * 100,
                     name=f"model (AUC {auc:.3f})", mode="lines",
@@ -297,6 +300,16 @@ def roc_figure(false_positive_rate: np.ndarray, recall: np.ndarray, auc: float,
                      range=[-2, 102])
     fig.update_yaxes(title_text="recall = true positive rate (%)", range=[-2, 105])
     return _curve_layout(fig)
+
+
+def _thin(x: np.ndarray, y: np.ndarray, max_points: int = CURVE_POINTS
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """At most max_points evenly spread points of a curve (first and last kept), so a sweep
+    over 10,000 test scores stays a light figure to send to the browser."""
+    if len(x) <= max_points:
+        return x, y
+    keep = np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(int))
+    return x[keep], y[keep]
 
 
 def _mark(fig: go.Figure, point: tuple[float, float] | None, label: str, x_name: str,

@@ -216,3 +216,28 @@ def test_the_page_modules_never_import_keras():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_page_figures_label_counts_units_and_the_current_point():
+    from cnn_core.plots import binary_confusion_figure, precision_recall_figure, roc_figure
+
+    fig = binary_confusion_figure(3, 1, 7, 89, "bird", "not a bird", "birds")
+    heat = fig.data[0]
+    assert np.allclose(heat.z, [[30, 70], [100 * 1 / 90, 100 * 89 / 90]])  # % of each row
+    assert "TP = 3" in heat.text[0][0] and "FN = 7" in heat.text[0][1]
+    assert "FP = 1" in heat.text[1][0] and "TN = 89" in heat.text[1][1]
+    assert (heat.zmin, heat.zmax) == (0, 100)
+    binary_confusion_figure(0, 0, 0, 0)  # empty rows do not divide by zero
+    y, scores = scored(n=20_000)
+    from cnn_core.metrics import roc_auc, threshold_sweep
+
+    sweep = threshold_sweep(y, scores)
+    roc = roc_figure(sweep.false_positive_rate, sweep.recall, roc_auc(y, scores), (0.25, 0.5))
+    curve = roc.data[0]
+    assert len(curve.x) <= 1502 and (curve.x[0], curve.y[0]) == (0, 0)
+    assert (curve.x[-1], curve.y[-1]) == (100, 100)
+    assert (roc.data[-1].x[0], roc.data[-1].y[0]) == (25, 50)  # the marked threshold, in %
+    assert "%" in roc.layout.xaxis.title.text and "%" in roc.layout.yaxis.title.text
+    pr = precision_recall_figure(sweep.recall, sweep.precision, 0.05, (0.5, 0.25), 0.3)
+    assert "AP 0.30" in pr.data[0].name and pr.data[1].y[0] == 5  # chance = base rate
+    assert "%" in pr.layout.xaxis.title.text and "%" in pr.layout.yaxis.title.text
