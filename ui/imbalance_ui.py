@@ -89,12 +89,9 @@ def task_ui(key: str = "pr_task") -> TaskSetup | None:
 
 
 def _examples_ui(setup: TaskSetup) -> None:
-    picks = {True: [], False: []}
-    for position, label in zip(setup.test_indices[:200], setup.y_test[:200], strict=True):
-        if len(picks[bool(label)]) < 8:
-            picks[bool(label)].append(int(position))
-    for positive, title in ((True, setup.task.positive), (False, setup.task.negative)):
-        images = [upscale(to_rgb_uint8(setup.data.x_test[i]), 56) for i in picks[positive]]
+    for label, title in ((1, setup.task.positive), (0, setup.task.negative)):
+        picks = setup.test_indices[np.flatnonzero(setup.y_test == label)[:8]]
+        images = [upscale(to_rgb_uint8(setup.data.x_test[i]), 56) for i in picks]
         if images:
             st.markdown(f"**{title}** (test images)")
             st.image(images, width=56)
