@@ -36,10 +36,11 @@ with model_col:
 st.subheader("3. Train")
 job = st.session_state.get(JOB_KEY)
 running = job is not None and job.running
-st.button("Train", type="primary", key="train_start", disabled=running,
-          icon=":material/play_arrow:", on_click=start_training,
-          args=(data, preset, hparams, config, n_train),
-          help="Starts a fresh model with the settings above.")
+# Not an on_click callback: callback arguments are fixed when the button is drawn, so a
+# setting typed just before clicking would be lost. Here they come from this very run.
+if st.button("Train", type="primary", key="train_start", disabled=running,
+             icon=":material/play_arrow:", help="Starts a fresh model with the settings above."):
+    start_training(data, preset, hparams, config, n_train)
 job = st.session_state.get(JOB_KEY)
 if job is not None and (job.running or st.session_state.get("_reported_job") is not job):
     live_training(data)
