@@ -6,14 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.config import SEQUENTIAL_SCALE
-
-
-def format_number(value: float) -> str:
-    """Short text for a cell: integers without '.0', others with up to 3 significant digits."""
-    value = float(value)
-    if value.is_integer():
-        return f"{int(value)}"
-    return f"{value:.3g}"
+from cnn_core.frames import format_number
 
 
 def number_grid_figure(values: np.ndarray, title: str = "", colorbar_title: str = "value",
@@ -45,39 +38,56 @@ def number_grid_figure(values: np.ndarray, title: str = "", colorbar_title: str 
     return fig
 
 
+# The live curves are redrawn about once a second while a job trains; more points than
+# this add drawing cost without showing anything new at chart width.
+MAX_DRAWN_POINTS = 400
+
+
 def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
                            history: dict[str, list[float]], epochs: int) -> go.Figure:
     """Loss and accuracy against epochs: per batch for training, per epoch for validation.
 
-    curve: (epoch fraction, loss, accuracy) per recorded batch; Keras reports the running
-    mean of the epoch so far, which is already smooth. history: Keras-style per-epoch lists.
+    curve: (epoch fraction, loss, accuracy) per recorded batch, already smoothed.
+    history: Keras-style per-epoch lists. Two panels side by side, built from plain axes
+    rather than make_subplots, which costs several times more on every live redraw.
     """
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
-                                                        "Accuracy (higher is better)"))
+    fig = go.Figure()
     if curve:
-        position, loss, accuracy = (list(v) for v in zip(*curve, strict=True))
+        step = max(1, -(-len(curve) // MAX_DRAWN_POINTS))
+        points = list(curve[::step])
+        if points[-1] is not curve[-1]:
+            points.append(curve[-1])
+        position, loss, accuracy = (list(v) for v in zip(*points, strict=True))
         line = {"color": "#1f4e79", "width": 2}
-        fig.add_scatter(x=position, y=loss, name="training (per batch, smoothed)", line=line, row=1,
-                        col=1, legendgroup="train")
-        fig.add_scatter(x=position, y=[a * 100 for a in accuracy], name="training",
-                        line=line, row=1, col=2, legendgroup="train", showlegend=False)
+        fig.add_scatter(x=position, y=loss, name="training (per batch, smoothed)", line=line,
+                        legendgroup="train")
+        fig.add_scatter(x=position, y=[a * 100 for a in accuracy], name="training", line=line,
+                        legendgroup="train", showlegend=False, xaxis="x2", yaxis="y2")
     val_loss, val_acc = history.get("val_loss", []), history.get("val_accuracy", [])
     if val_loss:
         ends = list(range(1, len(val_loss) + 1))
         style = {"color": "#e07b00", "width": 2, "dash": "dash"}
         marker = {"size": 9, "symbol": "diamond"}
         fig.add_scatter(x=ends, y=val_loss, name="validation (per epoch)", line=style,
-                        marker=marker, mode="lines+markers", row=1, col=1, legendgroup="val")
+                        marker=marker, mode="lines+markers", legendgroup="val")
         fig.add_scatter(x=ends, y=[a * 100 for a in val_acc], name="validation (per epoch)",
-                        line=style, marker=marker, mode="lines+markers", row=1, col=2,
-                        legendgroup="val", showlegend=False)
-    fig.update_xaxes(title_text="epoch", range=[0, max(epochs, 1) * 1.03])
-    fig.update_yaxes(title_text="cross-entropy loss", row=1, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text="accuracy (%)", row=1, col=2)
-    fig.update_layout(height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.25}, uirevision="curves")
+                        line=style, marker=marker, mode="lines+markers", legendgroup="val",
+                        showlegend=False, xaxis="x2", yaxis="y2")
+    x_range = [0, max(epochs, 1) * 1.03]
+    fig.update_layout(
+        xaxis={"domain": [0, 0.45], "title": {"text": "epoch"}, "range": x_range},
+        xaxis2={"domain": [0.55, 1], "title": {"text": "epoch"}, "range": x_range,
+                "anchor": "y2"},
+        yaxis={"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": "accuracy (%)"}, "anchor": "x2"},
+        annotations=[
+            {"text": "Loss (lower is better)", "x": 0.225, "y": 1.0, "xref": "paper",
+             "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 14}},
+            {"text": "Accuracy (higher is better)", "x": 0.775, "y": 1.0, "xref": "paper",
+             "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 14}},
+        ],
+        height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25}, uirevision="curves")
     return fig
 
 

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
+from cnn_core.frames import format_arithmetic, format_number, format_term
 from cnn_core.inspector import inspect_pixel
 from cnn_core.plots import number_grid_figure
 
@@ -24,6 +25,8 @@ DISPLAY_LABELS = {
     "rescale": "Rescale min-max to 0-255",
 }
 CHANNELS = {"Red": 0, "Green": 1, "Blue": 2}
+# Up to 5x5 every product is written out; bigger kernels show the first few.
+MAX_WRITTEN_TERMS = 25
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,13 @@ def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], borde
         st.rerun()
 
 
-def _sum_line(products: np.ndarray, total: float) -> str:
-    terms = products.ravel()
-    shown = " + ".join(f"{v:.4g}" if v >= 0 else f"({v:.4g})" for v in terms[:25])
-    if terms.size > 25:
-        shown += f" + ... ({terms.size - 25} more)"
-    return f"{shown} = {total:.4g}"
+def _sum_line(window: np.ndarray, kernel: np.ndarray, total: float) -> str:
+    """pixel x weight for every cell, row by row, as on the sliding-window page."""
+    if kernel.size <= MAX_WRITTEN_TERMS:
+        return format_arithmetic(window, kernel, total, order="row")
+    head = " + ".join(f"{format_term(a)}x{format_term(b)}"
+                      for a, b in zip(window.ravel()[:12], kernel.ravel()[:12], strict=True))
+    return f"{head} + ... ({kernel.size - 12} more products) = {format_number(total)}"
 
 
 def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
@@ -136,7 +140,8 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
         fig: go.Figure = number_grid_figure(values, title=title, colorbar_title=unit)
         column.plotly_chart(fig, key=f"{key}_{unit}", config={"displayModeBar": False})
     st.markdown(f"**Sum of the products** for output pixel (row {row}, column {col}):")
-    st.code(_sum_line(inspection.products, inspection.total), language=None, wrap_lines=True)
+    st.code(_sum_line(inspection.window, inspection.kernel, inspection.total), language=None,
+            wrap_lines=True)
     st.markdown(
         f"The sum is **{inspection.total:.4g}**; shown as pixel value **{int(shown)}** "
         f"after '{DISPLAY_LABELS[options.display].lower()}'."
