@@ -132,6 +132,18 @@ class ModelDescription:
     def parameters(self) -> int:
         return sum(row.parameters for row in self.layers)
 
+    def mismatch(self, image_shape: tuple[int, ...], num_classes: int, title: str) -> str | None:
+        """One sentence on why this model cannot be tested on a data set, or None if it can.
+
+        image_shape: (H, W) or (H, W, C) of the data set's images.
+        """
+        expected = tuple(image_shape) if len(image_shape) == 3 else (*image_shape, 1)
+        if self.input_shape == expected and self.num_classes == num_classes:
+            return None
+        return (f"This model takes {' x '.join(map(str, self.input_shape))} images and answers "
+                f"{self.num_classes} classes, but {title} has "
+                f"{' x '.join(map(str, expected))} images in {num_classes} classes.")
+
 
 def describe_model(model_path: str) -> ModelDescription:
     """Input shape, number of classes and the layer table of a saved model."""

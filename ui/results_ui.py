@@ -132,12 +132,9 @@ def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
     try:
         with st.spinner("Opening the model..."):
             description = client.call(describe_model, str(path))
-        expected = data.x_test.shape[1:] if data.x_test.ndim == 4 else (*data.x_test.shape[1:], 1)
-        fits = description.input_shape == tuple(expected)
-        if not fits or description.num_classes != data.num_classes:
-            st.error(f"This model takes {' x '.join(map(str, description.input_shape))} images "
-                     f"and answers {description.num_classes} classes, but {data.info.title} has "
-                     f"{' x '.join(map(str, expected))} images in {data.num_classes} classes.")
+        problem = description.mismatch(data.x_test.shape[1:], data.num_classes, data.info.title)
+        if problem:
+            st.error(problem)
             return None
         with st.spinner("Testing it on the test images..."):
             probabilities = client.call(predict_remote, str(path), as_float_images(data.x_test))

@@ -141,3 +141,10 @@ def wait_for_idle(page, timeout: float = 60_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(300)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of the Streamlit selectbox labelled `label`."""
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_idle(page)

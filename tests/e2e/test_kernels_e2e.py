@@ -8,16 +8,9 @@ import cv2
 import pytest
 
 from cnn_core.config import SAMPLES_DIR
-from tests.e2e.conftest import open_page, wait_for_idle
+from tests.e2e.conftest import choose, open_page, wait_for_idle
 
 pytestmark = pytest.mark.e2e
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of the Streamlit selectbox labelled `label`."""
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_idle(page)
 
 
 def upload(page, path: Path) -> None:
