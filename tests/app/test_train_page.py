@@ -65,3 +65,21 @@ def test_train_a_tiny_job_to_completion(run_page):
     # The finished model survives reruns and other widget changes.
     app.toggle(key="results_normalise").set_value(True).run()
     assert any(m.label == "Test accuracy" for m in app.metric)
+
+
+def test_a_missing_data_set_says_what_to_do(run_page, monkeypatch, tmp_path):
+    from ui.services import shared_dataset
+
+    monkeypatch.setenv("CNN_CLASSROOM_DATA", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("CNN_CLASSROOM_CACHE", str(tmp_path / "cache"))
+    shared_dataset.clear()  # the server-wide cache may hold CIFAR-10 from another test
+    try:
+        app = run_page(PAGE)
+        assert "bundled subset" in text_of(app)  # MNIST still works offline
+        app.selectbox(key="data_name").set_value("cifar10").run()
+        assert not app.exception
+        assert len(app.error) == 1 and "CNN_CLASSROOM_DATA" in app.error[0].value
+        assert "\n" not in app.error[0].value
+    finally:
+        shared_dataset.clear()
