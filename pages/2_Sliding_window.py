@@ -11,10 +11,10 @@ from cnn_core.frames import (
     conv_frames,
     conv_parameter_count,
     feature_map_stack,
-    random_grid,
     size_formula_latex,
 )
 from cnn_core.grid_plots import channels_figure, side_by_side_figure
+from cnn_core.grids import random_grid
 from cnn_core.kernels import PRESET_KERNELS
 from ui.grid_widgets import (
     conv_figure,

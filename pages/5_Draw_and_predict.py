@@ -6,6 +6,8 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.inference import InferenceError
+from ui.digit_lessons_ui import shift_lesson_ui, silly_question_ui
+from ui.draw_shared import text
 from ui.draw_ui import (
     analyse,
     digit_input_ui,
@@ -14,10 +16,7 @@ from ui.draw_ui import (
     model_choice_ui,
     prediction_ui,
     read_digit,
-    shift_lesson_ui,
-    silly_question_ui,
     steps_ui,
-    text,
 )
 
 

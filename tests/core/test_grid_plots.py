@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from cnn_core.config import CLASSIC_GRID, PADDING_FILL
-from cnn_core.frames import conv_frames, random_grid
+from cnn_core.frames import conv_frames
 from cnn_core.grid_plots import (
     channels_figure,
     conv_animation_figure,
@@ -17,6 +17,7 @@ from cnn_core.grid_plots import (
     side_by_side_figure,
     wrap_arithmetic,
 )
+from cnn_core.grids import random_grid
 
 SEED_GRID = np.array(CLASSIC_GRID)
 VERTICAL_EDGE = np.array([[1, 0, -1]] * 3)

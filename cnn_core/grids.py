@@ -1,0 +1,80 @@
+"""Input grids small enough to print every number, for the sliding-window and pooling pages.
+
+A grid is (H, W) or (H, W, C) float64: seeded random whole numbers, a photo or digit
+shrunk to whole grey levels, or a table the learner typed in, checked cell by cell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def random_grid(size: int, seed: int, low: int = 0, high: int = 9,
+                channels: int | None = None) -> np.ndarray:
+    """A size x size (x channels) grid of whole numbers in [low, high], float64, from `seed`."""
+    if not 1 <= size <= 256:
+        raise ValueError(f"The grid size must be between 1 and 256, not {size}.")
+    shape = (size, size) if channels is None else (size, size, channels)
+    return np.random.default_rng(seed).integers(low, high + 1, size=shape).astype(np.float64)
+
+
+def image_to_grid(image: np.ndarray, max_side: int = 16) -> np.ndarray:
+    """Shrink a picture so its longer side is at most `max_side`, as whole grey levels.
+
+    image: (H, W) or (H, W, 3) uint8 (colour is converted to grey, BT.601). Shrinking
+    averages areas, so thin strokes fade rather than vanish. Returns (h, w) float64 with
+    integer values 0..255.
+    """
+    import cv2  # OpenCV is only needed for photo and digit inputs
+
+    image = np.asarray(image)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image.astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    height, width = image.shape
+    scale = min(1.0, max_side / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(image.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    return np.rint(np.clip(small, 0, 255)).astype(np.float64)
+
+
+def crop_square(image: np.ndarray, centre_y: float, centre_x: float, side: int) -> np.ndarray:
+    """A side x side crop (kept inside the image) centred at fractions (0..1) of the height/width.
+
+    image: (H, W[, C]). Returns a view of shape (s, s[, C]) with s = min(side, H, W).
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    side = int(max(1, min(side, height, width)))
+    top = int(np.clip(round(centre_y * height - side / 2), 0, height - side))
+    left = int(np.clip(round(centre_x * width - side / 2), 0, width - side))
+    return image[top : top + side, left : left + side]
+
+
+def parse_grid(cells, max_size: int = 16) -> np.ndarray:
+    """Validate an edited table (rows of numbers, text, None or NaN) into (H, W) float64.
+
+    Raises ValueError naming the first bad cell, e.g. "Row 2, column 3: 'abc' is not a number."
+    """
+    rows = [list(row) for row in cells]
+    if not rows or not rows[0]:
+        raise ValueError("The grid is empty; it needs at least one number.")
+    if len(rows) > max_size or max(len(row) for row in rows) > max_size:
+        raise ValueError(f"The grid can be at most {max_size}x{max_size} so every number fits.")
+    values = np.zeros((len(rows), len(rows[0])))
+    for r, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise ValueError("Every row of the grid needs the same number of cells.")
+        for c, cell in enumerate(row):
+            text = "" if cell is None else str(cell).strip()
+            try:
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number) or abs(number) > 1e6:
+                what = "is empty" if text in ("", "nan", "None", "<NA>") else \
+                    f"{text!r} is not a number (or too large)"
+                raise ValueError(f"Row {r + 1}, column {c + 1}: {what}; type a number there.")
+            values[r, c] = number
+    return values
