@@ -107,7 +107,7 @@ BUNDLED_MNIST_TEST = 1000
 # fixed shuffled order, as in the original batches, so Keras' validation_split takes every class.
 FOLDER_ORDER_SEED = 0
 
-# Sliding-window and pooling pages (cnn_core.frames, cnn_core.grid_plots).
+# Sliding-window and pooling pages (cnn_core.frames, cnn_core.grids, cnn_core.grid_plots).
 CLASSIC_GRID = (
     (3, 2, 3, 1, 8),
     (1, 9, 1, 3, 2),
