@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.job_ui import live_job_panel, progress_panel
 from ui.results_ui import results_ui, upload_model_ui
 from ui.services import shared_dataset
 from ui.train_ui import (
     JOB_KEY,
     REPORT_KEY,
+    collect_finished_job,
     dataset_ui,
     layer_table_ui,
-    live_training,
     model_ui,
-    progress_panel,
     start_training,
 )
 
@@ -41,9 +41,10 @@ running = job is not None and job.running
 if st.button("Train", type="primary", key="train_start", disabled=running,
              icon=":material/play_arrow:", help="Starts a fresh model with the settings above."):
     start_training(data, preset, hparams, config, n_train)
+collect_finished_job()
 job = st.session_state.get(JOB_KEY)
-if job is not None and (job.running or st.session_state.get("_reported_job") is not job):
-    live_training(data)
+if job is not None and job.running:
+    live_job_panel(JOB_KEY, stop_key="train_stop")
 elif job is not None:
     progress_panel(job)
     if job.error:

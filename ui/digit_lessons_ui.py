@@ -29,8 +29,8 @@ from ui.draw_shared import (
     text,
     worker,
 )
+from ui.job_ui import live_job_panel
 from ui.services import inference_client, shared_dataset
-from ui.train_ui import progress_panel
 
 SHIFT_JOB_KEY = "draw_shift_job"           # TrainingProcess of "train with shifted copies"
 SHIFTED_MODEL_KEY = "draw_shifted_model"   # ModelChoice of the CNN trained on shifted copies
@@ -125,19 +125,6 @@ def start_shift_training() -> None:
     st.session_state[SHIFT_JOB_KEY] = TrainingProcess(request).start()
 
 
-@st.fragment(run_every=1.0)
-def _shift_training_live(key: str) -> None:
-    job: TrainingProcess | None = st.session_state.get(SHIFT_JOB_KEY)
-    if job is None:
-        return
-    progress_panel(job)
-    if job.running:
-        st.button("Stop training", key=f"{key}_train_stop", on_click=job.stop,
-                  icon=":material/stop:")
-    else:
-        st.rerun(scope="app")  # draw the new curves once; polling ends with the job
-
-
 def adopt_shift_job(key: str) -> None:
     """Once the "shifted copies" job has ended, keep its model (or its error) and drop it."""
     job: TrainingProcess | None = st.session_state.get(SHIFT_JOB_KEY)
@@ -156,7 +143,7 @@ def shift_training_ui(key: str) -> None:
     """Train a CNN on randomly shifted copies in a worker process and add it to the curves."""
     job: TrainingProcess | None = st.session_state.get(SHIFT_JOB_KEY)
     if job is not None:
-        _shift_training_live(key)
+        live_job_panel(SHIFT_JOB_KEY, stop_key=f"{key}_train_stop")
         return
     if error := st.session_state.get(f"{key}_train_error"):
         st.error(error)

@@ -19,7 +19,7 @@ from cnn_core.metrics import binary_counts, roc_auc
 from cnn_core.training import TrainConfig
 from cnn_core.worker import BinaryTask, TrainingProcess, TrainRequest
 from ui.imbalance_ui import TaskSetup
-from ui.train_ui import progress_panel
+from ui.job_ui import live_job_panel, progress_panel
 
 JOB_KEY = "pr_job"
 REPORTED_KEY = "pr_reported_job"
@@ -129,31 +129,14 @@ def train_button_ui(setup: TaskSetup, rebalance: str, keys: SettingKeys, label: 
     info = _run_info(job)
     if (info[2] == "none") != (rebalance == "none"):
         return  # the job was started in the other section
-    if job.running or st.session_state.get(REPORTED_KEY) is not job:
-        _live_training()
+    if job.running:
+        task, share, fix, _ = info
+        live_job_panel(JOB_KEY, stop_key="pr_stop", caption=(
+            f"Training: {TASKS[task].title} at {share}% positives, {REBALANCE[fix].lower()}."))
     elif info[:2] == (setup.task.name, setup.share):
         progress_panel(job)
         if job.error:
             st.error(job.error)
-
-
-@st.fragment(run_every=1.0)
-def _live_training() -> None:
-    """Redraws this session's job about once a second while it runs."""
-    job: TrainingProcess | None = st.session_state.get(JOB_KEY)
-    if job is None:
-        return
-    task, share, rebalance, _ = _run_info(job)
-    st.caption(f"Training: {TASKS[task].title} at {share}% positives, "
-               f"{REBALANCE[rebalance].lower()}.")
-    progress_panel(job)
-    if job.running:
-        st.button("Stop training", key="pr_stop", on_click=job.stop, icon=":material/stop:",
-                  help="Ends after the current batch; the partly trained model is scored.")
-    elif st.session_state.get(REPORTED_KEY) is not job:
-        st.rerun(scope="app")  # the page files the scores and draws the results once
-    elif job.error:
-        st.error(job.error)
 
 
 def pick_run_ui(runs: dict[str, ScoredRun]) -> ScoredRun:

@@ -15,7 +15,6 @@ from cnn_core.models import (
     layer_table,
     model_spec,
 )
-from cnn_core.plots import training_curves_figure
 from cnn_core.reports import ModelReport
 from cnn_core.training import TrainConfig
 from cnn_core.visuals import to_rgb_uint8, upscale
@@ -25,6 +24,7 @@ from ui.status import device_label
 
 JOB_KEY = "train_job"          # the running (or last) TrainingProcess of this session
 REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept until replaced
+FILED_KEY = "_train_filed_job"  # the job whose results REPORT_KEY holds
 DEFAULT_PRESET = {"mnist": "mnist_cnn", "fashion_mnist": "mnist_cnn", "cifar10": "cifar_dcnn"}
 SUBSET_DEFAULT = 12_000
 
@@ -144,6 +144,16 @@ def start_training(data: Dataset, preset: str, hparams: dict, config: TrainConfi
     st.session_state[JOB_KEY] = TrainingProcess(request).start()
 
 
+def collect_finished_job() -> None:
+    """Once this session's job has ended, file its results as the report to show (once)."""
+    job: TrainingProcess | None = st.session_state.get(JOB_KEY)
+    if job is None or not job.done or st.session_state.get(FILED_KEY) is job:
+        return
+    st.session_state[FILED_KEY] = job
+    if job.result is not None:
+        st.session_state[REPORT_KEY] = report_from(job, shared_dataset(job.request.dataset))
+
+
 def _epochs(history: dict) -> str:
     count = len(history.get("loss", []))
     return f"{count} epoch" if count == 1 else f"{count} epochs"
@@ -158,47 +168,3 @@ def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:
                        result.y_test, result.probabilities, result.test_indices, result.history,
                        result.n_train, result.stopped, result.device, result.images_per_second,
                        result.train_seconds)
-
-
-def _format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "estimating..."
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
-
-
-def progress_panel(job: TrainingProcess) -> None:
-    """Progress bar, speed, ETA and curves of a job, from its latest snapshot."""
-    snap = job.snapshot()
-    if snap.status in ("starting", "loading"):
-        st.progress(0.0, text=snap.message or "Starting...")
-    else:
-        st.progress(snap.fraction, text=(
-            f"Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
-            f"{snap.batches_per_epoch} · {snap.images_per_second:,.0f} images/s · "
-            f"time left: {_format_eta(snap.eta_seconds)}"))
-    if snap.device:
-        st.caption(f"Training on: {snap.device}")
-    if snap.curve or snap.history:
-        st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs),
-                        key="live_curves", config={"displayModeBar": False})
-
-
-@st.fragment(run_every=1.0)
-def live_training(data: Dataset) -> None:
-    """Redraws the progress of this session's job about once a second while it runs."""
-    job: TrainingProcess | None = st.session_state.get(JOB_KEY)
-    if job is None:
-        return
-    progress_panel(job)
-    if job.running:
-        st.button("Stop training", key="train_stop", on_click=job.stop, icon=":material/stop:",
-                  help="Ends after the current batch; the partly trained model is kept.")
-        return
-    if job.result is not None and st.session_state.get("_reported_job") is not job:
-        st.session_state["_reported_job"] = job
-        st.session_state[REPORT_KEY] = report_from(job, shared_dataset(job.request.dataset))
-        st.rerun(scope="app")  # draw the results section once; polling stops with the job
-    if job.error:
-        st.error(job.error)
-
