@@ -49,7 +49,7 @@ def test_two_tabs_train_at_once_and_leaving_the_page_keeps_the_job(browser, bund
     start_job(second, bundled_app_url, None, smallest_subset=True)
 
     go_to(first, "Image kernels")  # leave while the job runs...
-    first.get_by_text("Result: Sobel x").wait_for()
+    first.get_by_text("Result: Sobel x").wait_for(timeout=90_000)  # two jobs share 2 cores
     first.wait_for_timeout(2_000)
     go_to(first, "Train a CNN")  # ...and come back to it
 
