@@ -61,8 +61,17 @@ def format_arithmetic(window: np.ndarray, kernel: np.ndarray, value: float | Non
 
 # ---- Convolution frames ----------------------------------------------------------------
 
+class _WindowPlacement:
+    """What conv and pool frames share: where their window sits (needs top, left, pad_*)."""
+
+    @property
+    def input_position(self) -> tuple[int, int]:
+        """Top-left of the window in the original (unpadded) input; negative = padding."""
+        return self.top - self.pad_top, self.left - self.pad_left
+
+
 @dataclass(frozen=True, eq=False)
-class ConvFrame:
+class ConvFrame(_WindowPlacement):
     """One output cell of a convolution.
 
     row, col: output position. top, left: the window's top-left cell in the *padded*
@@ -83,11 +92,6 @@ class ConvFrame:
     value: float
     pad_top: int = 0
     pad_left: int = 0
-
-    @property
-    def input_position(self) -> tuple[int, int]:
-        """Top-left of the window in the original (unpadded) input; negative = padding."""
-        return self.top - self.pad_top, self.left - self.pad_left
 
     @property
     def channel_sums(self) -> tuple[float, ...]:
@@ -150,7 +154,7 @@ def conv_frames(x: np.ndarray, kernel: np.ndarray, padding: Padding = "valid",
 # ---- Pooling frames --------------------------------------------------------------------
 
 @dataclass(frozen=True, eq=False)
-class PoolFrame:
+class PoolFrame(_WindowPlacement):
     """One output cell of a pooling layer.
 
     row, col, top, left, pad_top, pad_left: as in `ConvFrame`. window: (size, size)
@@ -171,10 +175,6 @@ class PoolFrame:
     kept: tuple[int, int] | None = None
     pad_top: int = 0
     pad_left: int = 0
-
-    @property
-    def input_position(self) -> tuple[int, int]:
-        return self.top - self.pad_top, self.left - self.pad_left
 
     @property
     def arithmetic(self) -> str:

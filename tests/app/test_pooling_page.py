@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.config import SLIDING_WINDOW_OUTPUT_KEY
+from tests.app.animation_spec import animation_spec, window_box
 from tests.app.conftest import REPO_ROOT
 
 PAGE = "pages/3_Pooling.py"
@@ -19,13 +20,7 @@ def size_line(app) -> str:
 
 
 def animation(app) -> dict:
-    chart = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("pool_animation"))
-    return json.loads(chart.proto.spec)
-
-
-def window_box(spec: dict) -> tuple[float, float]:
-    trace = next(t for t in spec["data"] if t.get("name") == "inner" and t.get("xaxis") == "x")
-    return min(v for v in trace["x"] if v is not None), min(v for v in trace["y"] if v is not None)
+    return animation_spec(app, "pool_animation")
 
 
 def metrics(app) -> dict[str, str]:

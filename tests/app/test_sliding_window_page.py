@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from cnn_core.config import SLIDING_WINDOW_OUTPUT_KEY
+from tests.app.animation_spec import animation_spec, window_box
 
 PAGE = "pages/2_Sliding_window.py"
 SEED_SUM = "3x1 + 1x1 + 2x1 + 2x0 + 9x0 + 3x0 + 3x(-1) + 1x(-1) + 5x(-1) = -3"
@@ -22,14 +23,7 @@ def shapes(app) -> str:
 
 
 def animation(app) -> dict:
-    chart = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("sw_animation"))
-    return json.loads(chart.proto.spec)
-
-
-def window_box(spec: dict) -> tuple[float, float]:
-    """(left, top) of the highlighted window on the input panel, as the browser first shows."""
-    trace = next(t for t in spec["data"] if t.get("name") == "inner" and t.get("xaxis") == "x")
-    return min(v for v in trace["x"] if v is not None), min(v for v in trace["y"] if v is not None)
+    return animation_spec(app, "sw_animation")
 
 
 @pytest.fixture
