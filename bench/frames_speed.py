@@ -15,8 +15,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnn_core.frames import conv_frames, pool_frames  # noqa: E402
-from cnn_core.grid_plots import conv_animation_figure, pool_animation_figure  # noqa: E402
+from cnn_core.maths.frames import conv_frames, pool_frames  # noqa: E402
+from cnn_core.views.grid_figures import conv_animation_figure, pool_animation_figure  # noqa: E402
 
 KERNEL = np.array([[1, 0, -1]] * 3, dtype=float)
 REPEATS = 5

@@ -24,9 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from cnn_core.config import SAMPLES_DIR  # noqa: E402
-from cnn_core.convolution import apply_kernel  # noqa: E402
-from cnn_core.images import load_image  # noqa: E402
-from cnn_core.kernels import get_kernel  # noqa: E402
+from cnn_core.data.images import load_image  # noqa: E402
+from cnn_core.maths.convolution import apply_kernel  # noqa: E402
+from cnn_core.maths.kernels import get_kernel  # noqa: E402
 
 
 def timed(function, repeats: int) -> float:

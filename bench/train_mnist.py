@@ -45,9 +45,9 @@ BATCH_SIZE = 64  # the page's default
 BARE_FIT = """
 import json, sys, time
 import numpy as np, keras
-from cnn_core.datasets import load_dataset
-from cnn_core.models import build_model
-from cnn_core.training import as_float_images
+from cnn_core.data.datasets import load_dataset
+from cnn_core.models.specs import build_model
+from cnn_core.jobs.training import as_float_images
 data = load_dataset("mnist", download=False)
 keras.utils.set_random_seed(0)
 model = build_model("mnist_cnn", (28, 28, 1), 10)

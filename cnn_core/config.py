@@ -87,7 +87,7 @@ SAMPLE_PHOTOS = {
     "Cameraman (greyscale)": "camera.png",
 }
 
-# Data sets (cnn_core.datasets). Setting CNN_CLASSROOM_OFFLINE=1 forbids downloads (tests do).
+# Data sets (cnn_core.data.datasets). Setting CNN_CLASSROOM_OFFLINE=1 forbids downloads (tests do).
 OFFLINE_ENV = "CNN_CLASSROOM_OFFLINE"
 # Where `keras.datasets.<name>.load_data()` downloads from, and roughly how much.
 DOWNLOAD_HOSTS = {
@@ -107,7 +107,8 @@ BUNDLED_MNIST_TEST = 1000
 # fixed shuffled order, as in the original batches, so Keras' validation_split takes every class.
 FOLDER_ORDER_SEED = 0
 
-# Sliding-window and pooling pages (cnn_core.frames, cnn_core.grids, cnn_core.grid_plots).
+# Sliding-window and pooling pages (cnn_core.maths.frames, cnn_core.data.grids,
+# cnn_core.views.grid_figures).
 CLASSIC_GRID = (
     (3, 2, 3, 1, 8),
     (1, 9, 1, 3, 2),
@@ -137,7 +138,8 @@ PADDING_FILL = "#e6e6e6"
 # The sliding-window page leaves its latest output here for the pooling page.
 SLIDING_WINDOW_OUTPUT_KEY = "sliding_window_output"
 
-# Draw and predict page (cnn_core.digits, cnn_core.digit_lessons, scripts/train_pretrained.py).
+# Draw and predict page (cnn_core.data.digits, cnn_core.jobs.digit_lessons,
+# scripts/train_pretrained.py).
 # Models shipped in assets/models, and the JSON with their measured test accuracies.
 PRETRAINED_CNN = "mnist_cnn"
 PRETRAINED_DENSE = "mnist_dense"
@@ -163,7 +165,7 @@ SHIFT_TRAIN_IMAGES = 12_000
 SHIFT_TRAIN_EPOCHS = 2
 SHIFT_AUGMENT = 0.3
 
-# Precision and recall page (cnn_core.imbalance, ui/imbalance_*.py).
+# Precision and recall page (cnn_core.data.imbalance, ui/imbalance_*.py).
 # The positive-share slider, in percent of the images, and where it starts.
 PR_SHARE_RANGE = (1, 50)
 PR_DEFAULT_SHARE = 5

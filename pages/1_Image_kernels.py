@@ -7,8 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.config import TEXT_DIR
-from cnn_core.convolution import apply_kernel
-from cnn_core.images import encode_png, to_greyscale
+from cnn_core.data.images import encode_png, to_greyscale
+from cnn_core.maths.convolution import apply_kernel
 from ui.filter_ui import clickable_original, filter_options_ui, inspector_ui
 from ui.kernel_ui import kernel_ui
 from ui.photo_ui import photo_ui

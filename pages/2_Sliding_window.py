@@ -6,16 +6,16 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.config import SEED, SIGNED_SCALE, SLIDING_WINDOW_OUTPUT_KEY
-from cnn_core.convolution import convolve2d, pad
-from cnn_core.frames import (
+from cnn_core.data.grids import random_grid
+from cnn_core.maths.convolution import convolve2d, pad
+from cnn_core.maths.frames import (
     conv_frames,
     conv_parameter_count,
     feature_map_stack,
     size_formula_latex,
 )
-from cnn_core.grid_plots import channels_figure, side_by_side_figure
-from cnn_core.grids import random_grid
-from cnn_core.kernels import PRESET_KERNELS
+from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.views.grid_figures import channels_figure, side_by_side_figure
 from ui.grid_widgets import (
     conv_figure,
     input_grid_ui,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn_core.frames import pool_frames, size_formula_latex
-from cnn_core.grid_plots import side_by_side_figure
-from cnn_core.pooling import pool2d, shift, unchanged_fraction
+from cnn_core.maths.frames import pool_frames, size_formula_latex
+from cnn_core.maths.pooling import pool2d, shift, unchanged_fraction
+from cnn_core.views.grid_figures import side_by_side_figure
 from ui.grid_widgets import (
     pool_figure,
     pool_options_ui,

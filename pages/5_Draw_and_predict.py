@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn_core.inference import InferenceError
+from cnn_core.jobs.inference import InferenceError
 from ui.digit_lessons_ui import shift_lesson_ui, silly_question_ui
 from ui.draw_shared import text
 from ui.draw_ui import (

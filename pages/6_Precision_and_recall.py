@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.imbalance import REBALANCE
+from cnn_core.data.imbalance import REBALANCE
 from ui.imbalance_threshold_ui import confusion_ui, curves_ui, target_recall_ui, threshold_ui
 from ui.imbalance_train_ui import (
     collect_finished_job,

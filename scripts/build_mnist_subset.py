@@ -22,8 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnn_core import config  # noqa: E402
-from cnn_core.dataset_files import read_npz  # noqa: E402
-from cnn_core.datasets import class_counts, subsample  # noqa: E402
+from cnn_core.data.datasets import class_counts, subsample  # noqa: E402
+from cnn_core.data.formats import read_npz  # noqa: E402
 
 SEED = 2024  # fixed: rebuilding gives the same file
 

@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnn_core import config  # noqa: E402
-from cnn_core.dataset_files import read_npz  # noqa: E402
+from cnn_core.data.formats import read_npz  # noqa: E402
 
 TARGET_ACCURACY = 0.990   # the promise: the shipped CNN gets at least this on the test set
 STOP_ACCURACY = 0.9915    # train a little past it, for a margin
@@ -52,7 +52,7 @@ def default_source() -> Path:
 
 def slim_copy(model):
     """An uncompiled copy holding the trained weights, so no optimizer state is saved
-    (`cnn_core.models.load_pretrained` compiles it again after loading)."""
+    (`cnn_core.models.specs.load_pretrained` compiles it again after loading)."""
     copy = type(model).from_config(model.get_config())  # (keras' clone_model compiles it)
     copy.set_weights(model.get_weights())
     return copy
@@ -61,7 +61,7 @@ def slim_copy(model):
 def train(name: str, x_train, y_train, x_test, y_test, seed: int, folder: Path) -> dict:
     import keras
 
-    from cnn_core.models import build_model
+    from cnn_core.models.specs import build_model
 
     preset, hparams, min_epochs, batch_size = PLANS[name]
     keras.utils.set_random_seed(seed)

@@ -9,15 +9,15 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import config
-from cnn_core.datasets import DatasetUnavailable
-from cnn_core.digit_lessons import classify, shift_accuracy, shift_grid_probabilities
-from cnn_core.digits import DigitError, preprocess_steps, shift_digit, shift_offsets
-from cnn_core.images import fit_within, load_image
-from cnn_core.inference import InferenceError
-from cnn_core.plots import probability_bars_figure, shift_curves_figure
-from cnn_core.training import TrainConfig
-from cnn_core.visuals import to_rgb_uint8, upscale
-from cnn_core.worker import TrainingProcess, TrainRequest
+from cnn_core.data.datasets import DatasetUnavailable
+from cnn_core.data.digits import DigitError, preprocess_steps, shift_digit, shift_offsets
+from cnn_core.data.images import fit_within, load_image
+from cnn_core.jobs.digit_lessons import classify, shift_accuracy, shift_grid_probabilities
+from cnn_core.jobs.inference import InferenceError
+from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.worker import TrainingProcess, TrainRequest
+from cnn_core.views.figures import probability_bars_figure, shift_curves_figure
+from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.draw_shared import (
     CHART,
     CLASSES,

@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import config
-from cnn_core.models import pretrained_path
+from cnn_core.models.specs import pretrained_path
 from ui.services import inference_client
 
 CLASSES = config.MNIST_CLASSES

@@ -10,13 +10,18 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnn_core import config
-from cnn_core.datasets import DatasetUnavailable
-from cnn_core.digit_lessons import heat_map
-from cnn_core.digits import DigitError, DigitSteps, preprocess_steps, step_pictures
-from cnn_core.images import ImageError, load_image
-from cnn_core.inference import ImageAnalysis, InferenceError, analyse_image, first_layer_filters
-from cnn_core.plots import grad_cam_figure, probability_bars_figure
-from cnn_core.visuals import channel_tiles, filter_tiles
+from cnn_core.data.datasets import DatasetUnavailable
+from cnn_core.data.digits import DigitError, DigitSteps, preprocess_steps, step_pictures
+from cnn_core.data.images import ImageError, load_image
+from cnn_core.jobs.digit_lessons import heat_map
+from cnn_core.jobs.inference import (
+    ImageAnalysis,
+    InferenceError,
+    analyse_image,
+    first_layer_filters,
+)
+from cnn_core.views.figures import grad_cam_figure, probability_bars_figure
+from cnn_core.views.pictures import channel_tiles, filter_tiles
 from ui.draw_shared import (
     CHART,
     CLASSES,

@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from cnn_core.frames import format_arithmetic, format_number, format_term
-from cnn_core.inspector import inspect_pixel
-from cnn_core.plots import number_grid_figure
+from cnn_core.maths.frames import format_arithmetic, format_number, format_term
+from cnn_core.maths.inspector import inspect_pixel
+from cnn_core.views.figures import number_grid_figure
 
 BORDER_LABELS = {
     "same": "Zero padding (same size, like a Keras layer)",

@@ -31,11 +31,11 @@ from cnn_core.config import (
     TEXT_DIR,
     data_dir,
 )
-from cnn_core.convolution import convolve2d
-from cnn_core.grid_plots import conv_animation_figure, pool_animation_figure
-from cnn_core.grids import crop_square, image_to_grid, parse_grid, random_grid
-from cnn_core.images import ImageError, load_image, to_greyscale
-from cnn_core.kernels import PRESET_KERNELS, KernelError, format_kernel, parse_kernel
+from cnn_core.data.grids import crop_square, image_to_grid, parse_grid, random_grid
+from cnn_core.data.images import ImageError, load_image, to_greyscale
+from cnn_core.maths.convolution import convolve2d
+from cnn_core.maths.kernels import PRESET_KERNELS, KernelError, format_kernel, parse_kernel
+from cnn_core.views.grid_figures import conv_animation_figure, pool_animation_figure
 from ui.kernel_ui import kernel_latex
 
 PIXEL_UNIT = "pixel value (0-255)"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core import config
-from cnn_core.imbalance import ScoredRun, cell_examples, run_counts, threshold_for_recall
-from cnn_core.metrics import BinaryCounts, average_precision, roc_auc, threshold_sweep
-from cnn_core.plots import binary_confusion_figure, precision_recall_figure, roc_figure
-from cnn_core.visuals import to_rgb_uint8, upscale
+from cnn_core.data.imbalance import ScoredRun, cell_examples, run_counts, threshold_for_recall
+from cnn_core.maths.metrics import BinaryCounts, average_precision, roc_auc, threshold_sweep
+from cnn_core.views.figures import binary_confusion_figure, precision_recall_figure, roc_figure
+from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.imbalance_ui import CHART, TaskSetup
 
 THRESHOLD_KEY = "pr_threshold"

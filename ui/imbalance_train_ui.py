@@ -14,10 +14,17 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core import config
-from cnn_core.imbalance import REBALANCE, TASKS, ScoredRun, run_counts, summary_row, training_counts
-from cnn_core.metrics import binary_counts, roc_auc
-from cnn_core.training import TrainConfig
-from cnn_core.worker import BinaryTask, TrainingProcess, TrainRequest
+from cnn_core.data.imbalance import (
+    REBALANCE,
+    TASKS,
+    ScoredRun,
+    run_counts,
+    summary_row,
+    training_counts,
+)
+from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest
+from cnn_core.maths.metrics import binary_counts, roc_auc
 from ui.imbalance_ui import TaskSetup
 from ui.job_ui import live_job_panel, progress_panel
 

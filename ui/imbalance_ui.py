@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core import config
-from cnn_core.datasets import Dataset, DatasetUnavailable
-from cnn_core.imbalance import (
+from cnn_core.data.datasets import Dataset, DatasetUnavailable
+from cnn_core.data.imbalance import (
     TASKS,
     ImbalanceTask,
     always_no,
@@ -23,9 +23,9 @@ from cnn_core.imbalance import (
     random_at_base_rate,
     training_counts,
 )
-from cnn_core.metrics import BinaryCounts, binary_counts
-from cnn_core.plots import binary_confusion_figure
-from cnn_core.visuals import to_rgb_uint8, upscale
+from cnn_core.maths.metrics import BinaryCounts, binary_counts
+from cnn_core.views.figures import binary_confusion_figure
+from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.services import shared_dataset
 
 TEXT = config.TEXT_DIR / "precision_recall.md"

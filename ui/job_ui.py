@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.plots import training_curves_figure
-from cnn_core.worker import TrainingProcess
+from cnn_core.jobs.worker import TrainingProcess
+from cnn_core.views.figures import training_curves_figure
 
 
 def format_eta(seconds: float | None) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.config import MAX_KERNEL_SIZE
-from cnn_core.kernels import (
+from cnn_core.maths.kernels import (
     PRESET_KERNELS,
     KernelError,
     format_kernel,

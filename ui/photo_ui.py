@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.config import PREVIEW_MAX_SIDE, SAMPLE_PHOTOS, SAMPLES_DIR, UPLOAD_TYPES
-from cnn_core.images import ImageError, fit_within, load_image
+from cnn_core.data.images import ImageError, fit_within, load_image
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,18 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnn_core.datasets import Dataset
-from cnn_core.inference import InferenceError, describe_model, feature_maps, first_layer_filters
-from cnn_core.inference import predict as predict_remote
-from cnn_core.plots import confusion_matrix_figure, per_class_figure
-from cnn_core.reports import ModelReport
-from cnn_core.training import as_float_images
-from cnn_core.visuals import channel_tiles, filter_tiles, to_rgb_uint8, upscale
+from cnn_core.data.datasets import Dataset
+from cnn_core.jobs.inference import (
+    InferenceError,
+    describe_model,
+    feature_maps,
+    first_layer_filters,
+)
+from cnn_core.jobs.inference import predict as predict_remote
+from cnn_core.jobs.training import as_float_images
+from cnn_core.models.reports import ModelReport
+from cnn_core.views.figures import confusion_matrix_figure, per_class_figure
+from cnn_core.views.pictures import channel_tiles, filter_tiles, to_rgb_uint8, upscale
 from ui.services import inference_client
 
 UPLOAD_KEY = "uploaded_report"

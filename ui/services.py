@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.datasets import Dataset, load_dataset
-from cnn_core.inference import InferenceClient
+from cnn_core.data.datasets import Dataset, load_dataset
+from cnn_core.jobs.inference import InferenceClient
 
 
 @st.cache_resource(show_spinner="Loading the data set (only the first time)...", max_entries=3)

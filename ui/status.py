@@ -6,8 +6,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
-from cnn_core import datasets
-from cnn_core.device import DeviceInfo, probe_device
+from cnn_core.data import datasets
+from cnn_core.jobs.device import DeviceInfo, probe_device
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,8 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.datasets import DATASETS, Dataset, DatasetUnavailable
-from cnn_core.models import (
+from cnn_core.data.datasets import DATASETS, Dataset, DatasetUnavailable
+from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.worker import TrainingProcess, TrainRequest
+from cnn_core.models.reports import ModelReport
+from cnn_core.models.specs import (
     MODEL_PRESETS,
     OPTIMIZERS,
     count_parameters,
@@ -15,10 +18,7 @@ from cnn_core.models import (
     layer_table,
     model_spec,
 )
-from cnn_core.reports import ModelReport
-from cnn_core.training import TrainConfig
-from cnn_core.visuals import to_rgb_uint8, upscale
-from cnn_core.worker import TrainingProcess, TrainRequest
+from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.services import shared_dataset
 from ui.status import device_label
 

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import config
-from cnn_core.models import pretrained_path
-from cnn_core.reports import ModelReport
+from cnn_core.models.reports import ModelReport
+from cnn_core.models.specs import pretrained_path
 from tests.app.conftest import REPO_ROOT
 
 PAGE = "pages/5_Draw_and_predict.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_core.kernels import PRESET_KERNELS
+from cnn_core.maths.kernels import PRESET_KERNELS
 
 PAGE = "pages/1_Image_kernels.py"
 

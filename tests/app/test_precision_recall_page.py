@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnn_core.datasets import load_dataset
-from cnn_core.imbalance import ScoredRun, imbalanced_split
+from cnn_core.data.datasets import load_dataset
+from cnn_core.data.imbalance import ScoredRun, imbalanced_split
 
 PAGE = "pages/6_Precision_and_recall.py"
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from cnn_core.models import pretrained_path
+from cnn_core.models.specs import pretrained_path
 from tests.e2e.conftest import choose, open_page, wait_for_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -1,0 +1,160 @@
+"""Looking inside a trained Keras model: feature maps, first-layer filters and Grad-CAM.
+
+These functions take a Keras model object, so they run where Keras is imported: in the
+worker processes (see `cnn_core.jobs.inference`), in scripts and in tests, never in a page.
+Models need defined inputs (Sequential built on keras.Input, or functional).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FEATURE_LAYER_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+
+
+def as_batch(x: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+    """One image (H, W), (H, W, C) or a batch (1, H, W, C) -> float32 (1, H, W, C)."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == len(input_shape) - 1:
+        x = x[..., None] if x.ndim == 2 else x[None]
+    if x.ndim == len(input_shape):
+        x = x[None]
+    if tuple(x.shape[1:]) != tuple(d for d in input_shape):
+        raise ValueError(f"The image has shape {x.shape[1:]} but the model expects "
+                         f"{tuple(input_shape)}.")
+    return x
+
+
+def _input_shape(model) -> tuple[int, ...]:
+    return tuple(model.inputs[0].shape[1:])
+
+
+def _model_inputs(model):
+    """The model's input tensor (a list only when it has several), so probes take a plain array."""
+    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
+
+
+def feature_layers(model) -> list:
+    return [layer for layer in model.layers if type(layer).__name__ in FEATURE_LAYER_TYPES]
+
+
+def feature_maps(model, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Activations of every convolution and pooling layer for one image.
+
+    x: (H, W) or (H, W, C) float in [0, 1]. Returns {layer name: (h, w, channels) float32},
+    in layer order.
+    """
+    import keras
+
+    layers = feature_layers(model)
+    if not layers:
+        return {}
+    probe = keras.Model(inputs=_model_inputs(model), outputs=[layer.output for layer in layers])
+    outputs = probe(as_batch(x, _input_shape(model)), training=False)
+    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+    return {layer.name: np.asarray(out)[0].astype(np.float32)
+            for layer, out in zip(layers, outputs, strict=True)}
+
+
+def first_layer_filters(model) -> np.ndarray | None:
+    """Weights of the first convolution layer: (k, k, channels_in, filters), or None."""
+    for layer in model.layers:
+        if type(layer).__name__ == "Conv2D":
+            return np.asarray(layer.get_weights()[0], dtype=np.float32)
+    return None
+
+
+def _softmax_dense(layer) -> bool:
+    activation = getattr(getattr(layer, "activation", None), "__name__", "")
+    return type(layer).__name__ == "Dense" and activation == "softmax"
+
+
+def _class_scores(layer, x):
+    """A layer's output, but pre-softmax scores (logits) if it is a softmax Dense layer.
+
+    Grad-CAM works on logits: softmax saturates near 100%, where its gradients vanish.
+    """
+    import tensorflow as tf
+
+    if not _softmax_dense(layer):
+        return layer(x, training=False)
+    kernel = tf.convert_to_tensor(layer.kernel)
+    return tf.matmul(tf.cast(x, kernel.dtype), kernel) + tf.cast(layer.bias, kernel.dtype)
+
+
+def _conv_and_scores(model, batch: np.ndarray, conv):
+    """(last conv layer's output, class scores) for a batch, on one traced forward pass.
+
+    Sequential models are run layer by layer, so the scores are computed from that very
+    conv output (a probe model built from `layer.output` can pick up tensors of different
+    graph nodes after loading, and then no gradient links them). Functional models use a
+    probe model ending just before the softmax.
+    """
+    import keras
+    import tensorflow as tf
+
+    if isinstance(model, keras.Sequential):
+        x = tf.convert_to_tensor(batch)
+        conv_out = None
+        for layer in model.layers[:-1]:
+            x = layer(x, training=False)
+            if layer is conv:
+                conv_out = x
+        return conv_out, _class_scores(model.layers[-1], x)
+    last = model.layers[-1]
+    target = last.input if _softmax_dense(last) else model.outputs[0]
+    probe = keras.Model(inputs=_model_inputs(model), outputs=[conv.output, target])
+    conv_out, head = probe(batch, training=False)
+    return conv_out, _class_scores(last, head) if _softmax_dense(last) else head
+
+
+GRAD_CAM_METHODS = ("hirescam", "gradcam")
+
+
+def grad_cam(model, x: np.ndarray, class_index: int | None = None,
+             method: str = "hirescam") -> np.ndarray:
+    """Heat map of where the last convolution layer found evidence for a class (Grad-CAM).
+
+    x: one image (H, W) or (H, W, C) float in [0, 1]. class_index: None for the predicted
+    class. Returns (H, W) float32 in [0, 1] at the input's size, peak 1 (all zeros if the
+    class has no positive evidence anywhere).
+
+    Both methods take the gradient of the class's pre-softmax score with respect to each
+    feature map A_k of the last convolution layer, sum the maps weighted by it, cut negative
+    values to 0 (ReLU), and enlarge the result to the input's size:
+    - "gradcam" (Selvaraju et al. 2017) first averages each map's gradient over all
+      positions: relu(sum_k mean(dS/dA_k) * A_k);
+    - "hirescam" (Draelos and Carin 2020, the default) keeps the gradient at each position:
+      relu(sum_k dS/dA_k * A_k). With a flatten + dense head, as in the MNIST CNN, every
+      position has its own weights, and averaging them can light up background the model
+      never used (or give an empty map); the element-wise version shows what it did use.
+    """
+    import cv2
+    import tensorflow as tf
+
+    if method not in GRAD_CAM_METHODS:
+        raise ValueError(f"The heat-map method must be one of {', '.join(GRAD_CAM_METHODS)}.")
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    if not convs:
+        raise ValueError("Grad-CAM needs a model with at least one convolution layer.")
+    batch = as_batch(x, _input_shape(model))
+    with tf.GradientTape() as tape:
+        conv_out, scores = _conv_and_scores(model, batch, convs[-1])
+        index = int(tf.argmax(scores[0])) if class_index is None else int(class_index)
+        if not 0 <= index < scores.shape[-1]:
+            raise ValueError(f"Class {index} does not exist; the model has {scores.shape[-1]}.")
+        score = scores[:, index]
+    grads = tape.gradient(score, conv_out)
+    if grads is None:
+        raise ValueError("Grad-CAM could not follow this model from its last convolution "
+                         "layer to its output.")
+    maps = np.asarray(conv_out[0], dtype=np.float32)
+    grads = np.asarray(grads[0], dtype=np.float32)
+    if method == "gradcam":
+        grads = grads.mean(axis=(0, 1), keepdims=True)  # one weight per feature map
+    cam = np.maximum((maps * grads).sum(axis=-1), 0)
+    height, width = batch.shape[1:3]
+    cam = cv2.resize(cam.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    cam = np.maximum(cam, 0)
+    top = float(cam.max())
+    return (cam / top if top > 0 else np.zeros_like(cam)).astype(np.float32)

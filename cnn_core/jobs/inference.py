@@ -1,0 +1,196 @@
+"""Predictions and model inspection in a long-lived worker process.
+
+Pages ask `InferenceClient.call(function, ...)` with a module-level function of this file;
+it runs in a spawned process that has imported Keras once and keeps recently used models
+loaded (keyed by file path and modification time). The Streamlit server itself never
+imports Keras (see cnn_core.jobs.worker for why). The client is stateless apart from that
+cache, so one client can serve every session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnn_core.jobs.spawning import plain_main
+from cnn_core.models.specs import LayerRow
+
+_MODEL_CACHE_SIZE = 4
+_models: OrderedDict[tuple[str, float], Any] = OrderedDict()
+
+
+class InferenceError(RuntimeError):
+    """The model process could not answer; the message says what to do in one sentence."""
+
+
+def _init_worker() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        with contextlib.suppress(RuntimeError):  # already initialised
+            tf.config.experimental.set_memory_growth(gpu, True)
+
+
+def load_model_cached(model_path: str):
+    """Load a .keras file once per modification; keep the last few in memory."""
+    import keras
+
+    path = Path(model_path)
+    if not path.is_file():
+        raise ValueError(f"The model file {path.name} no longer exists; train or upload it again.")
+    key = (str(path), path.stat().st_mtime)
+    if key in _models:
+        _models.move_to_end(key)
+        return _models[key]
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same plain answer
+        raise ValueError("This file is not a Keras model we can open (save it with "
+                         f"model.save('name.keras')): {type(exc).__name__}.") from None
+    _models[key] = model
+    while len(_models) > _MODEL_CACHE_SIZE:
+        _models.popitem(last=False)
+    return model
+
+
+def warm_up() -> str:
+    import tensorflow as tf
+
+    return tf.__version__
+
+
+def predict(model_path: str, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Class probabilities (N, classes) float32 for float images (N, H, W[, C]) in [0, 1]."""
+    from cnn_core.jobs.explain import as_batch
+
+    model = load_model_cached(model_path)
+    images = np.asarray(images, dtype=np.float32)
+    shape = tuple(model.inputs[0].shape[1:])
+    if images.ndim == len(shape):  # (N, H, W) for a one-channel model
+        images = images[..., None]
+    if tuple(images.shape[1:]) != shape:
+        as_batch(images[0], shape)  # raises the plain shape message
+    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class ImageAnalysis:
+    """What the draw page shows for one input image."""
+
+    probabilities: np.ndarray
+    feature_maps: dict[str, np.ndarray]
+    grad_cam: np.ndarray | None
+    grad_cam_class: int
+
+
+def analyse_image(model_path: str, image: np.ndarray, class_index: int | None = None,
+                  with_maps: bool = True) -> ImageAnalysis:
+    """Prediction, feature maps and Grad-CAM for one image, in one round trip."""
+    from cnn_core.jobs import explain
+
+    model = load_model_cached(model_path)
+    batch = explain.as_batch(image, tuple(model.inputs[0].shape[1:]))
+    probabilities = np.asarray(model(batch, training=False))[0].astype(np.float32)
+    target = int(np.argmax(probabilities)) if class_index is None else int(class_index)
+    maps = explain.feature_maps(model, batch) if with_maps else {}
+    has_conv = any(type(layer).__name__ == "Conv2D" for layer in model.layers)
+    cam = explain.grad_cam(model, batch, target) if with_maps and has_conv else None
+    return ImageAnalysis(probabilities, maps, cam, target)
+
+
+def feature_maps(model_path: str, image: np.ndarray) -> dict[str, np.ndarray]:
+    from cnn_core.jobs import explain
+
+    return explain.feature_maps(load_model_cached(model_path), image)
+
+
+def first_layer_filters(model_path: str) -> np.ndarray | None:
+    from cnn_core.jobs import explain
+
+    return explain.first_layer_filters(load_model_cached(model_path))
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    name: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    layers: list[LayerRow]
+
+    @property
+    def parameters(self) -> int:
+        return sum(row.parameters for row in self.layers)
+
+    def mismatch(self, image_shape: tuple[int, ...], num_classes: int, title: str) -> str | None:
+        """One sentence on why this model cannot be tested on a data set, or None if it can.
+
+        image_shape: (H, W) or (H, W, C) of the data set's images.
+        """
+        expected = tuple(image_shape) if len(image_shape) == 3 else (*image_shape, 1)
+        if self.input_shape == expected and self.num_classes == num_classes:
+            return None
+        return (f"This model takes {' x '.join(map(str, self.input_shape))} images and answers "
+                f"{self.num_classes} classes, but {title} has "
+                f"{' x '.join(map(str, expected))} images in {num_classes} classes.")
+
+
+def describe_model(model_path: str) -> ModelDescription:
+    """Input shape, number of classes and the layer table of a saved model."""
+    model = load_model_cached(model_path)
+    rows = [LayerRow(layer.name, type(layer).__name__,
+                     tuple(int(d) for d in layer.output.shape[1:]), int(layer.count_params()))
+            for layer in model.layers]
+    return ModelDescription(model.name, tuple(int(d) for d in model.inputs[0].shape[1:]),
+                            int(model.outputs[0].shape[-1]), rows)
+
+
+class InferenceClient:
+    """Runs the functions above in one spawned worker process, restarting it if it dies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker)
+                with plain_main():  # the pool starts its worker on the first submit
+                    self._pool.submit(warm_up)  # start importing TensorFlow right away
+            return self._pool
+
+    def call(self, function, *args, timeout: float = 180, **kwargs):
+        """Run `function(*args, **kwargs)` in the worker; ValueError passes through as is."""
+        pool = self._ensure_pool()
+        try:
+            with plain_main():  # a pool restarts a dead worker on submit
+                future = pool.submit(function, *args, **kwargs)
+            return future.result(timeout=timeout)
+        except BrokenProcessPool:
+            with self._lock:
+                self._pool = None
+            raise InferenceError("The model process stopped unexpectedly (out of memory?); "
+                                 "please try again.") from None
+        except FutureTimeout:
+            raise InferenceError("The model took too long to answer; please try again.") from None
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None

@@ -1,0 +1,307 @@
+"""Running `model.fit` on a background thread, with progress snapshots and a stop button.
+
+`TrainingJob` never touches Streamlit. A Keras callback records per-batch metrics (the
+running mean of the epoch so far, which Keras reports) and per-epoch history into a
+snapshot guarded by a lock; `stop()` sets a flag that the callback turns into
+`model.stop_training = True`, which Keras checks after every batch.
+
+In the app the job runs inside a worker process (see `cnn_core.jobs.worker`), so the Streamlit
+server never imports Keras; the class works the same in any process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+# Enough points to draw a smooth curve without making each snapshot expensive to copy.
+MAX_CURVE_POINTS = 1500
+# Exponential smoothing of the per-batch training curve (about the last 10 batches).
+SMOOTHING = 0.1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 2
+    batch_size: int = 128
+    seed: int = 0
+    # Data augmentation, applied to training batches only.
+    invert_copies: bool = False   # add a colour-inverted copy of every image
+    shift: float = 0.0            # random shift, as a fraction of the image size
+    rotation: float = 0.0         # random rotation, as a fraction of a full turn
+    zoom: float = 0.0             # random zoom in or out, as a fraction
+    class_weight: dict[int, float] | None = None
+    mixed_precision: bool = False
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("Epochs and batch size must be at least 1.")
+
+    @property
+    def augments(self) -> bool:
+        return bool(self.shift or self.rotation or self.zoom)
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    """What a progress display needs, copied out under the job's lock."""
+
+    status: str = "starting"  # starting, loading, training, evaluating, done, stopped, failed
+    epoch: int = 0            # 1-based epoch in progress
+    epochs: int = 0
+    batch: int = 0            # batches finished in the current epoch
+    batches_per_epoch: int = 0
+    images_seen: int = 0
+    images_total: int = 0
+    train_seconds: float = 0.0
+    # (epoch as a fraction, loss, accuracy) per recorded batch
+    curve: tuple[tuple[float, float, float], ...] = ()
+    history: dict[str, list[float]] = field(default_factory=dict)
+    device: str = ""
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(self.images_seen / self.images_total, 1.0) if self.images_total else 0.0
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        speed = self.images_per_second
+        if speed <= 0:
+            return None
+        return max(self.images_total - self.images_seen, 0) / speed
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "stopped", "failed")
+
+    def __repr__(self) -> str:
+        return (f"ProgressSnapshot({self.status}, epoch {self.epoch}/{self.epochs}, batch "
+                f"{self.batch}/{self.batches_per_epoch}, {self.images_per_second:.0f} img/s)")
+
+
+class ProgressRecorder:
+    """Thread-safe store of the latest progress; the Keras callback writes, readers copy."""
+
+    def __init__(self, epochs: int, batches_per_epoch: int, batch_size: int, n_train: int):
+        self._lock = threading.Lock()
+        self._snapshot = ProgressSnapshot(epochs=epochs, batches_per_epoch=batches_per_epoch,
+                                          images_total=epochs * n_train)
+        self._curve: list[tuple[float, float, float]] = []
+        self._history: dict[str, list[float]] = {}
+        self._batch_size = batch_size
+        self._n_train = n_train
+        self._started: float | None = None
+        self._stride = 1  # keep every n-th batch once the curve is long
+        self._smoothed: tuple[float, float] | None = None
+        self._last_means = (0.0, 0.0)
+        self._updates = 0
+
+    def update(self, **changes: Any) -> None:
+        with self._lock:
+            self._snapshot = replace(self._snapshot, **changes)
+
+    def training_started(self) -> None:
+        self._started = time.perf_counter()
+        self.update(status="training")
+
+    def _smooth(self, batch: int, mean_loss: float, mean_accuracy: float) -> tuple[float, float]:
+        """Keras reports the running mean of the epoch so far, which jumps at every new epoch.
+        Recover each batch's own value from consecutive means, then smooth it across epochs
+        with an exponential moving average (weight 1/(n+1) at first, so early points are fair).
+        """
+        if batch == 0:
+            values = (mean_loss, mean_accuracy)
+        else:
+            values = tuple((batch + 1) * m - batch * last
+                           for m, last in zip((mean_loss, mean_accuracy), self._last_means,
+                                              strict=True))
+        self._last_means = (mean_loss, mean_accuracy)
+        self._updates += 1
+        weight = max(1.0 / self._updates, SMOOTHING)
+        if self._smoothed is None:
+            self._smoothed = values
+        else:
+            self._smoothed = tuple(s + weight * (v - s)
+                                   for s, v in zip(self._smoothed, values, strict=True))
+        return self._smoothed
+
+    def batch_done(self, epoch: int, batch: int, loss: float, accuracy: float) -> None:
+        seen = min(epoch * self._n_train + (batch + 1) * self._batch_size,
+                   (epoch + 1) * self._n_train)
+        position = seen / self._n_train  # epochs done, as a fraction
+        elapsed = time.perf_counter() - (self._started or time.perf_counter())
+        with self._lock:
+            loss, accuracy = self._smooth(batch, loss, accuracy)
+            if batch % self._stride == 0:
+                self._curve.append((position, loss, accuracy))
+                if len(self._curve) > MAX_CURVE_POINTS:
+                    self._curve = self._curve[::2]
+                    self._stride *= 2
+            self._snapshot = replace(self._snapshot, epoch=epoch + 1, batch=batch + 1,
+                                     images_seen=seen, train_seconds=elapsed)
+
+    def epoch_done(self, logs: dict[str, float]) -> None:
+        """Record an epoch's metrics, plus `time_s`: seconds of training when it ended."""
+        elapsed = time.perf_counter() - (self._started or time.perf_counter())
+        with self._lock:
+            for name, value in {**logs, "time_s": elapsed}.items():
+                self._history.setdefault(name, []).append(float(value))
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        with self._lock:
+            return {name: list(values) for name, values in self._history.items()}
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            return replace(self._snapshot, curve=tuple(self._curve), history={
+                name: list(values) for name, values in self._history.items()})
+
+
+def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event):
+    import keras
+
+    class ProgressCallback(keras.callbacks.Callback):
+        epoch = 0
+        stopped_mid_epoch = False
+
+        def on_train_begin(self, logs=None):
+            recorder.training_started()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            logs = logs or {}
+            recorder.batch_done(self.epoch, batch, float(logs.get("loss", np.nan)),
+                                float(logs.get("accuracy", np.nan)))
+            if stop_event.is_set():
+                self.stopped_mid_epoch = True
+                self.model.stop_training = True
+
+        def on_test_batch_begin(self, batch, logs=None):
+            # A stop request also cuts short the validation pass that follows the epoch.
+            if stop_event.is_set():
+                self.model.stop_evaluating = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not self.stopped_mid_epoch:
+                recorder.epoch_done(logs or {})
+
+    return ProgressCallback()
+
+
+def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
+    """A shuffled, batched tf.data pipeline: uint8 -> float32 in [0, 1], then augmentation."""
+    import keras
+    import tensorflow as tf
+
+    x = x[..., None] if x.ndim == 3 else x
+    if config.invert_copies:
+        x, y = np.concatenate([x, 255 - x]), np.concatenate([y, y])
+    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
+        len(x), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
+    data = data.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    if config.augments:
+        layers = []
+        if config.shift:
+            layers.append(keras.layers.RandomTranslation(config.shift, config.shift,
+                                                         fill_mode="constant", seed=config.seed))
+        if config.rotation:
+            layers.append(keras.layers.RandomRotation(config.rotation, fill_mode="constant",
+                                                      seed=config.seed))
+        if config.zoom:
+            layers.append(keras.layers.RandomZoom(config.zoom, fill_mode="constant",
+                                                  seed=config.seed))
+        augment = keras.Sequential(layers, name="augmentation")
+        data = data.map(lambda images, labels: (augment(images, training=True), labels),
+                        num_parallel_calls=tf.data.AUTOTUNE)
+    return data.prefetch(tf.data.AUTOTUNE), len(x)
+
+
+def as_float_images(x: np.ndarray) -> np.ndarray:
+    """uint8 (N, H, W[, C]) -> float32 (N, H, W, C) in [0, 1], the input every model takes."""
+    x = x[..., None] if x.ndim == 3 else x
+    return x.astype(np.float32) / 255.0
+
+
+class TrainingJob:
+    """Train `model` on `train_data` in a background thread.
+
+    train_data, val_data: (x, y) with x uint8 images (N, H, W[, C]) and y integer labels.
+    Use `start()`, then poll `snapshot()`; `stop()` ends training within one batch and keeps
+    the partially trained model; `join()` waits. After it ends, `history` holds the per-epoch
+    metrics (Keras style), `error` any exception, and `model` the trained model.
+    """
+
+    def __init__(self, model, train_data, val_data=None, config: TrainConfig | None = None):
+        self.model = model
+        self.config = config or TrainConfig()
+        self._train = train_data
+        self._val = val_data
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        n_train = len(train_data[0]) * (2 if self.config.invert_copies else 1)
+        batches = -(-n_train // self.config.batch_size)
+        self.recorder = ProgressRecorder(self.config.epochs, batches, self.config.batch_size,
+                                         n_train)
+        self.error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"TrainingJob({getattr(self.model, 'name', 'model')}, {self.snapshot()!r})"
+
+    def start(self) -> TrainingJob:
+        if self._thread is not None:
+            raise RuntimeError("This job has already been started.")
+        self._thread = threading.Thread(target=self._run, name="training-job", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            data, _ = make_train_dataset(*self._train, self.config)
+            val = None
+            if self._val is not None:
+                val = (as_float_images(self._val[0]), np.asarray(self._val[1]))
+            self.model.fit(data, epochs=self.config.epochs, validation_data=val,
+                           validation_batch_size=max(self.config.batch_size, 256),
+                           class_weight=self.config.class_weight, verbose=0, shuffle=False,
+                           callbacks=[_progress_callback(self.recorder, self._stop)])
+            self.recorder.update(status="stopped" if self._stop.is_set() else "done")
+        except BaseException as exc:  # noqa: BLE001 - reported to the page, never re-raised
+            self.error = exc
+            self.recorder.update(status="failed", message=f"{type(exc).__name__}: {exc}")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the job; True if it has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        return self.recorder.history
+
+    def snapshot(self) -> ProgressSnapshot:
+        return self.recorder.snapshot()

@@ -1,0 +1,1 @@
+"""The step-by-step teaching maths: windows, convolution, pooling, frames, kernels, metrics."""

@@ -1,0 +1,1 @@
+"""Models as plain data: layer specs, presets, layer tables and the reports of trained models."""

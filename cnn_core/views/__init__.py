@@ -1,0 +1,1 @@
+"""Plotly figures and pictures made from arrays; they never call Streamlit."""

@@ -1,0 +1,353 @@
+"""Plotly figures of small number grids and their client-side animations (no Streamlit).
+
+A figure is a row of panels (input, kernel, output, ...), each a heat map with a number in
+every cell. The animations are plotly frames: every frame only moves outlines and
+rewrites the arithmetic line, so play, pause and the scrubber run in the browser without
+a server round trip. Padded cells are drawn in light grey with a grey "0" (or "pad");
+cells of the output that are not computed yet are blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnn_core.config import (
+    ANIMATION_FRAME_MS,
+    HIGHLIGHT_INNER,
+    HIGHLIGHT_OUTER,
+    MAX_NUMBERED_GRID,
+    PADDING_FILL,
+    SEQUENTIAL_SCALE,
+    SIGNED_SCALE,
+)
+from cnn_core.maths.convolution import Padding, pad
+from cnn_core.maths.frames import ConvFrame, PoolFrame, conv_frames, format_number, pool_frames
+from cnn_core.maths.pooling import PoolMode
+
+GAP = 1.6  # empty cells between panels
+PLOT_WIDTH_PX = 860
+# Margins in pixels: panel titles on top, colour bars below; animations add room for the
+# arithmetic line above and the player below.
+TOP_PX, BOTTOM_PX, LINE_PX, PLAYER_PX = 50, 120, 22, 80
+# Weights in grey, from dark to light, stopping short of white so no cell vanishes.
+KERNEL_SCALE = [[0.0, "#2b2b2b"], [1.0, "#e2e2e2"]]
+TERMS_PER_LINE = 9
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """One heat map. values: (h, w) numbers, NaN for padded cells. origin: the (row, col)
+    label of values[0, 0] (negative when padding comes first)."""
+
+    values: np.ndarray = field(repr=False)
+    title: str
+    colorbar: str
+    colorscale: str = SEQUENTIAL_SCALE
+    origin: tuple[int, int] = (0, 0)
+    pad_text: str = "0"
+    numbers: bool = True
+    zrange: tuple[float, float] | None = None  # colour range; the panel's own min..max if None
+
+
+def _ax(letter: str, i: int) -> str:
+    """Plotly's axis id: 'x' for the first panel, then 'x2', 'x3', ..."""
+    return letter if i == 1 else f"{letter}{i}"
+
+
+def _cell_px(panels: Sequence[Panel]) -> float:
+    """Expected cell size in pixels when the figure fills a ~1000 px wide page."""
+    units = sum(p.values.shape[1] for p in panels) + GAP * (len(panels) - 1)
+    return float(np.clip(PLOT_WIDTH_PX / units, 12, 56))
+
+
+def _heatmaps(panel: Panel, i: int, cell: float, colorbar: dict) -> list[go.Heatmap]:
+    values = np.asarray(panel.values, dtype=np.float64)
+    h, w = values.shape
+    r0, c0 = panel.origin
+    xs, ys = np.arange(c0, c0 + w), np.arange(r0, r0 + h)
+    real = np.isfinite(values)
+    show = panel.numbers and max(h, w) <= MAX_NUMBERED_GRID
+    font = {"size": 17 if cell >= 44 else 14 if cell >= 30 else 10}
+    text = [[format_number(v) if np.isfinite(v) else "" for v in row] for row in values]
+    low, high = (float(values[real].min()), float(values[real].max())) if real.any() else (0, 1)
+    low, high = panel.zrange or (low, high)
+    axes = {"x": xs, "y": ys, "xaxis": _ax("x", i), "yaxis": _ax("y", i), "xgap": 1, "ygap": 1}
+    traces = [go.Heatmap(
+        z=values, name=panel.title, colorscale=panel.colorscale, zmin=low,
+        zmax=high if high > low else low + 1, text=text, texttemplate="%{text}" if show else None,
+        textfont=font, colorbar=colorbar, **axes,
+        hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra>" + panel.title + "</extra>",
+    )]
+    if not real.all():  # padded cells: light grey, with a grey "0" (or "pad")
+        traces.append(go.Heatmap(
+            z=np.where(real, np.nan, 0.0), showscale=False, name="padding",
+            colorscale=[[0, PADDING_FILL], [1, PADDING_FILL]], textfont={**font, "color": "#888"},
+            text=np.where(real, "", panel.pad_text), texttemplate="%{text}" if show else None,
+            hovertemplate="row %{y}, column %{x}: padding<extra></extra>", **axes,
+        ))
+    return traces
+
+
+def panels_figure(panels: Sequence[Panel]) -> go.Figure:
+    """Panels side by side with square cells, row 0 at the top, a colour bar under each.
+
+    Panel i (from 1) uses axes x{i}/y{i} (plain x/y for the first); cells sit at integer
+    (column, row) coordinates counted from the panel's origin.
+    """
+    widths = [p.values.shape[1] for p in panels]
+    units = sum(widths) + GAP * (len(panels) - 1)
+    cell = _cell_px(panels)
+    plot_h = int(cell * max(p.values.shape[0] for p in panels))
+    fig = go.Figure()
+    layout: dict = {}
+    start = 0.0
+    for i, (panel, width) in enumerate(zip(panels, widths, strict=True), start=1):
+        h, w = panel.values.shape
+        domain = [min(start / units, 1.0), min((start + width) / units, 1.0)]
+        start += width + GAP
+        colorbar = {"orientation": "h", "x": sum(domain) / 2, "xanchor": "center",
+                    "y": -62 / plot_h, "yanchor": "top", "len": max(domain[1] - domain[0], 0.14),
+                    "thickness": 10, "title": {"text": panel.colorbar, "side": "top"}}
+        fig.add_traces(_heatmaps(panel, i, cell, colorbar))
+        r0, c0 = panel.origin
+        common = {"dtick": 1 if max(h, w) <= MAX_NUMBERED_GRID else None, "showgrid": False,
+                  "zeroline": False, "constrain": "domain", "ticks": ""}
+        layout[_ax("xaxis", i)] = {**common, "domain": domain, "anchor": _ax("y", i),
+                                   "title": {"text": "column", "standoff": 2},
+                                   "range": [c0 - 0.5, c0 + w - 0.5]}
+        layout[_ax("yaxis", i)] = {**common, "domain": [0, 1], "anchor": _ax("x", i),
+                                   "title": {"text": "row", "standoff": 2},
+                                   "scaleanchor": _ax("x", i), "constraintoward": "top",
+                                   "range": [r0 + h - 0.5, r0 - 0.5]}
+    fig.update_layout(
+        **layout, height=plot_h + TOP_PX + BOTTOM_PX, plot_bgcolor="white",
+        margin={"l": 50, "r": 20, "t": TOP_PX, "b": BOTTOM_PX}, showlegend=False,
+        annotations=_titles(panels), font={"size": 13},
+    )
+    return fig
+
+
+def _titles(panels: Sequence[Panel]) -> list[dict]:
+    return [{"text": f"<b>{p.title}</b>", "xref": _ax("x", i) + " domain",
+             "yref": _ax("y", i) + " domain", "x": 0.5, "y": 1.0, "yanchor": "bottom",
+             "showarrow": False, "yshift": 4, "font": {"size": 15}}
+            for i, p in enumerate(panels, start=1)]
+
+
+def _rect(top: float, left: float, h: float, w: float) -> tuple[list, list]:
+    """Closed outline of cells [top, top + h) x [left, left + w) in cell coordinates."""
+    x0, x1, y0, y1 = left - 0.5, left + w - 0.5, top - 0.5, top + h - 0.5
+    return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
+
+
+def _circle(row: int, col: int, radius: float = 0.36) -> tuple[list, list]:
+    angles = np.linspace(0, 2 * np.pi, 25)
+    return (np.round(col + radius * np.cos(angles), 3).tolist(),
+            np.round(row + radius * np.sin(angles), 3).tolist())
+
+
+def _join(*paths: tuple[list, list]) -> dict:
+    """Several outlines as one scatter path, separated by None (plotly's gap)."""
+    xs: list = []
+    ys: list = []
+    for px, py in paths:
+        xs += ([None] if xs else []) + list(px)
+        ys += ([None] if ys else []) + list(py)
+    return {"x": xs or [None], "y": ys or [None]}
+
+
+def _covers(row: int, col: int, out_h: int, out_w: int) -> dict:
+    """Blocks over the output cells after (row, col): they are not computed yet."""
+    paths = []
+    if col + 1 < out_w:
+        paths.append(_rect(row, col + 1, 1, out_w - col - 1))
+    if row + 1 < out_h:
+        paths.append(_rect(row + 1, 0, out_h - row - 1, out_w))
+    return _join(*paths)
+
+
+def _overlay(axis: int, kind: str) -> go.Scatter:
+    """An empty trace that frames fill with outlines ("outer"/"inner") or covers."""
+    style = {
+        "outer": {"line": {"color": HIGHLIGHT_OUTER, "width": 7}},
+        "inner": {"line": {"color": HIGHLIGHT_INNER, "width": 3}},
+        "cover": {"line": {"color": "#d0d0d0", "width": 1}, "fill": "toself",
+                  "fillcolor": "#fafafa"},
+    }[kind]
+    return go.Scatter(x=[None], y=[None], xaxis=_ax("x", axis), yaxis=_ax("y", axis),
+                      mode="lines", hoverinfo="skip", showlegend=False, name=kind, **style)
+
+
+def wrap_arithmetic(text: str, per_line: int = TERMS_PER_LINE) -> str:
+    """Break a long sum after every `per_line` terms (with <br>) so it fits above the grids."""
+    head, _, tail = text.rpartition(" = ")
+    sep = " + " if " + " in head else ", "
+    terms = head.split(sep)
+    lines = [sep.join(terms[i : i + per_line]) for i in range(0, len(terms), per_line)]
+    return (sep.strip() + "<br>").join(lines) + f" = {tail}"
+
+
+def animate(fig: go.Figure, overlays: Sequence[tuple[int, str]],
+            steps: Sequence[tuple[list[dict], str]], step: int = 0,
+            frame_ms: int = ANIMATION_FRAME_MS) -> go.Figure:
+    """Add plotly frames, play/pause buttons and a scrubber, all run by the browser.
+
+    overlays: (panel, "outer" | "inner" | "cover") traces to add; steps: per frame, the
+    x/y of each overlay (a dict) and the arithmetic line (the figure title). The figure
+    first shows `step` (0-based), so a server-side step control can set it.
+    """
+    overlay_traces = [_overlay(axis, kind) for axis, kind in overlays]
+    for trace, path in zip(overlay_traces, steps[step][0], strict=True):
+        trace.update(path)
+    indices = list(range(len(fig.data), len(fig.data) + len(overlay_traces)))
+    # One new figure from plain dicts: plotly validates each frame once (building go.Frame
+    # objects first, or assigning fig.frames afterwards, costs two to three times as much).
+    fig = go.Figure(data=[*fig.data, *overlay_traces], layout=fig.layout, frames=[
+        {"name": str(i), "data": paths, "traces": indices, "layout": {"title": {"text": text}}}
+        for i, (paths, text) in enumerate(steps)])
+    still = {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+             "transition": {"duration": 0}}
+    plot_h = fig.layout.height - TOP_PX - BOTTOM_PX
+    title_px = 12 + LINE_PX * max(text.count("<br>") + 1 for _, text in steps)
+    fig.update_layout(
+        height=fig.layout.height + title_px + PLAYER_PX,
+        margin={"t": TOP_PX + title_px, "b": BOTTOM_PX + PLAYER_PX},
+        title={"text": steps[step][1], "x": 0.0, "xanchor": "left", "xref": "paper",
+               "y": 1.0, "yref": "paper", "yanchor": "bottom", "pad": {"b": 30},
+               "font": {"size": 16, "family": "monospace"}},
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "x": 0.0, "xanchor": "left",
+            "y": -(BOTTOM_PX + 12) / plot_h, "yanchor": "top", "pad": {"t": 0, "r": 8},
+            "showactive": False,
+            "buttons": [
+                {"label": "▶ Play", "method": "animate",
+                 "args": [None, {"frame": {"duration": frame_ms, "redraw": True},
+                                 "fromcurrent": True, "transition": {"duration": 0}}]},
+                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
+            ],
+        }],
+        sliders=[{
+            "active": step, "x": 0.22, "len": 0.78, "y": -(BOTTOM_PX - 4) / plot_h,
+            "yanchor": "top", "pad": {"t": 0},
+            "currentvalue": {"prefix": "Step ", "font": {"size": 13, "color": "#333"}},
+            "font": {"size": 10, "color": "rgba(0,0,0,0)" if len(steps) > 30 else "#444"},
+            "steps": [{"label": str(i + 1), "method": "animate", "args": [[str(i)], still]}
+                      for i in range(len(steps))],
+        }],
+    )
+    return fig
+
+
+def _clamp(step: int, n: int) -> int:
+    return min(max(int(step), 0), n - 1)
+
+
+def conv_animation_figure(x: np.ndarray, kernel: np.ndarray, padding: Padding = "valid",
+                          stride: int = 1, step: int = 0, value_label: str = "input value",
+                          frames: Sequence[ConvFrame] | None = None) -> go.Figure:
+    """Input (padded) | kernel | output, animated one output cell per frame.
+
+    x: (H, W) numbers; kernel: (kh, kw). frames: `conv_frames(x, kernel, padding, stride)`
+    if already made. Raises ValueError like `convolve2d`.
+    """
+    x, kernel = np.asarray(x, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
+    frames = list(frames) if frames is not None else conv_frames(x, kernel, padding, stride)
+    kh, kw = kernel.shape
+    out = np.array([f.value for f in frames]).reshape(frames[-1].row + 1, frames[-1].col + 1)
+    shown = np.where(pad(np.ones(x.shape, dtype=bool), (kh, kw), padding, stride),
+                     pad(x, (kh, kw), padding, stride), np.nan)
+    note = f" (padded to {shown.shape[0]}x{shown.shape[1]})" if shown.shape != x.shape else ""
+    panels = [
+        Panel(shown, f"Input {x.shape[0]}x{x.shape[1]}{note}", value_label,
+              origin=(-frames[0].pad_top, -frames[0].pad_left)),
+        Panel(kernel, f"Kernel {kh}x{kw}", "weight", KERNEL_SCALE),
+        Panel(out, f"Output {out.shape[0]}x{out.shape[1]}", "output value", SIGNED_SCALE),
+    ]
+    steps = []
+    for f in frames:
+        window = _join(_rect(*f.input_position, kh, kw))
+        cell = _join(_rect(f.row, f.col, 1, 1))
+        text = f"output ({f.row}, {f.col}): " + wrap_arithmetic(f.arithmetic)
+        steps.append(([_covers(f.row, f.col, *out.shape), window, window, cell, cell], text))
+    overlays = [(3, "cover"), (1, "outer"), (1, "inner"), (3, "outer"), (3, "inner")]
+    return animate(panels_figure(panels), overlays, steps, _clamp(step, len(steps)))
+
+
+def pool_animation_figure(x: np.ndarray, size: int = 2, stride: int = 2, mode: PoolMode = "max",
+                          padding: Padding = "valid", step: int = 0,
+                          value_label: str = "input value",
+                          frames: Sequence[PoolFrame] | None = None) -> go.Figure:
+    """Input (padded) | pooled output, animated; max pooling circles the number it keeps.
+
+    x: (H, W) numbers. Padded cells read "pad": pooling ignores them.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    frames = list(frames) if frames is not None else pool_frames(x, size, stride, mode, padding)
+    out = np.array([f.value for f in frames]).reshape(frames[-1].row + 1, frames[-1].col + 1)
+    shown = np.where(pad(np.ones(x.shape, dtype=bool), size, padding, stride),
+                     pad(x, size, padding, stride), np.nan)
+    name = "Max" if mode == "max" else "Average"
+    panels = [
+        Panel(shown, f"Input {x.shape[0]}x{x.shape[1]}", value_label,
+              origin=(-frames[0].pad_top, -frames[0].pad_left), pad_text="pad"),
+        Panel(out, f"{name} pooled {out.shape[0]}x{out.shape[1]}", "pooled value (same colours)",
+              zrange=(float(x.min()), float(x.max()))),
+    ]
+    steps = []
+    for f in frames:
+        r, c = f.input_position
+        outline = [_rect(r, c, size, size)]
+        if f.kept is not None:
+            outline.append(_circle(r + f.kept[0], c + f.kept[1]))
+        window, cell = _join(*outline), _join(_rect(f.row, f.col, 1, 1))
+        text = f"output ({f.row}, {f.col}): " + wrap_arithmetic(f.arithmetic)
+        steps.append(([_covers(f.row, f.col, *out.shape), window, window, cell, cell], text))
+    overlays = [(2, "cover"), (1, "outer"), (1, "inner"), (2, "outer"), (2, "inner")]
+    return animate(panels_figure(panels), overlays, steps, _clamp(step, len(steps)))
+
+
+def _outline_traces(axis: int, path: tuple[list, list]) -> list[go.Scatter]:
+    return [_overlay(axis, kind).update(x=path[0], y=path[1]) for kind in ("outer", "inner")]
+
+
+def channels_figure(x: np.ndarray, frame: ConvFrame, output: np.ndarray) -> go.Figure:
+    """Red, green and blue channels with the window on each, and the single output map.
+
+    x: (H, W, 3) numbers; frame: one of `conv_frames(x, kernel)` for a (k, k, 3) kernel;
+    output: (out_h, out_w), the three channels' products summed.
+    """
+    names = ("Red", "Green", "Blue")
+    panels = [Panel(x[:, :, c], f"{names[c]} channel", f"{names[c].lower()} value",
+                    f"{names[c]}s") for c in range(3)]
+    panels.append(Panel(output, "Output: one map", "output value", SIGNED_SCALE))
+    fig = panels_figure(panels)
+    kh, kw = frame.window.shape[:2]
+    for axis in (1, 2, 3):
+        fig.add_traces(_outline_traces(axis, _rect(*frame.input_position, kh, kw)))
+    fig.add_traces(_outline_traces(4, _rect(frame.row, frame.col, 1, 1)))
+    return fig
+
+
+def side_by_side_figure(grids: Sequence[np.ndarray], titles: Sequence[str],
+                        colorbar: str = "value", colorscale: str = SEQUENTIAL_SCALE,
+                        outline: np.ndarray | None = None) -> go.Figure:
+    """Grids next to each other on one colour range (numbers drawn when they fit).
+
+    outline: optional (h, w) bool for the last grid; True cells get a highlight box.
+    """
+    grids = [np.asarray(g, dtype=np.float64) for g in grids]
+    low = min(float(np.nanmin(g)) for g in grids)
+    high = max(float(np.nanmax(g)) for g in grids)
+    panels = [Panel(g, t, colorbar, colorscale) for g, t in zip(grids, titles, strict=True)]
+    fig = panels_figure(panels)
+    fig.update_traces(zmin=low, zmax=high if high > low else low + 1, showscale=False)
+    fig.data[0].update(showscale=True)
+    fig.data[0].colorbar.update(x=0.5, len=0.4)
+    if outline is not None and np.any(outline):
+        cells = [_rect(int(r), int(c), 1, 1) for r, c in zip(*np.nonzero(outline), strict=True)]
+        fig.add_traces(_outline_traces(len(panels), (_join(*cells)["x"], _join(*cells)["y"])))
+    return fig

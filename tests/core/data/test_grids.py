@@ -1,0 +1,42 @@
+"""Input grids: seeded random numbers, shrunk pictures and crops, and typed-in tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_core.data.grids import crop_square, image_to_grid, parse_grid, random_grid
+
+
+def test_input_helpers():
+    a, b = random_grid(8, 3), random_grid(8, 3)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (8, 8) and a.min() >= 0 and a.max() <= 9 and np.all(a == np.rint(a))
+    assert random_grid(4, 1, channels=3).shape == (4, 4, 3)
+    photo = np.random.default_rng(1).integers(0, 256, size=(300, 451, 3), dtype=np.uint8)
+    grid = image_to_grid(photo, 16)
+    assert grid.shape == (11, 16) and grid.dtype == np.float64
+    assert grid.min() >= 0 and grid.max() <= 255 and np.all(grid == np.rint(grid))
+    assert image_to_grid(np.zeros((28, 28), np.uint8), 12).shape == (12, 12)
+    crop = crop_square(photo, 0.0, 1.0, 100)
+    assert crop.shape == (100, 100, 3)
+    np.testing.assert_array_equal(crop, photo[:100, -100:])
+    assert crop_square(photo, 0.5, 0.5, 1000).shape == (300, 300, 3)
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([[1, 2], [3, "x"]], "Row 2, column 2: 'x' is not a number"),
+    ([[1, None]], "Row 1, column 2: is empty"),
+    ([[1, float("nan")]], "is empty"),
+    ([[1, "inf"]], "not a number"),
+    ([], "empty"),
+    ([[1, 2], [3]], "same number of cells"),
+    ([[1] * 17], "at most 16x16"),
+])
+def test_parse_grid_names_the_bad_cell(cells, message):
+    with pytest.raises(ValueError, match=message):
+        parse_grid(cells, 16)
+
+
+def test_parse_grid_reads_numbers_and_text():
+    np.testing.assert_array_equal(parse_grid([["1", " 2.5 "], [-3, 4]]), [[1, 2.5], [-3, 4]])

@@ -1,0 +1,92 @@
+"""TrainingJob on a few hundred real MNIST digits: completes, records, stops, keeps the model."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from cnn_core.jobs.training import ProgressRecorder, TrainConfig, TrainingJob, as_float_images
+from cnn_core.models.specs import build_model
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from cnn_core.data.datasets import load_dataset, subsample
+
+    data = load_dataset("mnist", download=False)
+    x, y = subsample(data.x_train, data.y_train, 600, seed=1)
+    return x, y, data.x_test[:300], data.y_test[:300]
+
+
+def test_job_completes_and_fills_history(digits):
+    x, y, xt, yt = digits
+    model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=32)
+    job = TrainingJob(model, (x, y), (xt, yt), TrainConfig(epochs=3, batch_size=32)).start()
+    assert job.join(timeout=120)
+    assert job.error is None and not job.stopped
+    assert set(job.history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "time_s"}
+    assert job.history["time_s"] == sorted(job.history["time_s"])
+    assert len(job.history["loss"]) == 3
+    assert job.history["loss"][-1] < job.history["loss"][0]
+    snapshot = job.snapshot()
+    assert snapshot.status == "done" and snapshot.fraction == 1.0
+    assert snapshot.images_seen == 3 * 600 and snapshot.images_per_second > 0
+    assert len(snapshot.curve) == 3 * 19  # one point per batch
+    assert snapshot.curve[-1][0] == pytest.approx(3.0)
+
+
+def test_stop_ends_a_long_job_quickly_and_keeps_a_usable_model(digits):
+    x, y, xt, yt = digits
+    model = build_model("mnist_cnn", (28, 28, 1), 10, filters=4)
+    job = TrainingJob(model, (x, y), (xt, yt), TrainConfig(epochs=500, batch_size=16)).start()
+    deadline = time.monotonic() + 60
+    while job.snapshot().images_seen < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.stop()
+    started = time.monotonic()
+    assert job.join(timeout=10), "stop() did not end training within a few seconds"
+    assert time.monotonic() - started < 10
+    assert job.error is None and job.stopped and job.snapshot().status == "stopped"
+    assert job.snapshot().epoch < 500
+    probabilities = model.predict(as_float_images(xt[:5]), verbose=0)
+    assert probabilities.shape == (5, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-4)
+
+
+def test_augmentation_and_inverted_copies_run(digits):
+    x, y, _, _ = digits
+    model = build_model("dense_baseline", (28, 28, 1), 10)
+    config = TrainConfig(epochs=1, batch_size=64, invert_copies=True, shift=0.1,
+                         rotation=0.03, zoom=0.1)
+    job = TrainingJob(model, (x, y), None, config).start()
+    assert job.join(timeout=120) and job.error is None
+    assert job.snapshot().images_seen == 2 * 600  # the inverted copies doubled the data
+
+
+def test_a_failing_fit_reports_its_error_instead_of_raising(digits):
+    x, y, _, _ = digits
+    model = build_model("dense_baseline", (32, 32, 3), 10)  # wrong input shape for MNIST
+    job = TrainingJob(model, (x, y), None, TrainConfig(epochs=1)).start()
+    assert job.join(timeout=60)
+    assert job.error is not None and job.snapshot().status == "failed"
+
+
+def test_recorder_smooths_running_means_into_a_continuous_curve():
+    recorder = ProgressRecorder(epochs=2, batches_per_epoch=4, batch_size=10, n_train=40)
+    recorder.training_started()
+    # Constant per-batch loss of 1.0 reported as Keras running means: stays 1.0 throughout.
+    for epoch in range(2):
+        for batch in range(4):
+            recorder.batch_done(epoch, batch, 1.0, 0.5)
+    curve = recorder.snapshot().curve
+    assert [round(p, 2) for p, _, _ in curve] == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+    assert all(loss == pytest.approx(1.0) for _, loss, _ in curve)
+
+
+def test_config_rejects_nonsense():
+    with pytest.raises(ValueError):
+        TrainConfig(epochs=0)

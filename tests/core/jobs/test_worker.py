@@ -1,0 +1,99 @@
+"""Training in a spawned worker process: results, stop, failures, binary tasks, no Keras here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest, prepare_data
+
+pytestmark = pytest.mark.slow
+
+
+def test_worker_trains_evaluates_and_saves(tmp_path):
+    request = TrainRequest("mnist", "mnist_cnn", {"filters": 4, "dense_units": 32},
+                           TrainConfig(epochs=1, batch_size=32), n_train=2_000)
+    job = TrainingProcess(request, tmp_path).start()
+    assert job.join(timeout=180), job.snapshot()
+    assert job.error is None
+    result = job.result
+    assert result.n_train == 2_000 and not result.stopped
+    assert result.probabilities.shape == (len(result.y_test), 10)
+    assert result.test_accuracy > 0.5  # chance is 0.1; one short epoch of a tiny model
+    assert (tmp_path / result.model_path.split("/")[-1]).is_file()
+    assert result.device.startswith(("CPU", "GPU"))
+    assert job.snapshot().status == "done" and not job.running
+
+
+def test_stop_keeps_the_partial_model(tmp_path):
+    request = TrainRequest("mnist", "dense_baseline", {}, TrainConfig(epochs=200, batch_size=32),
+                           n_train=2_000)
+    job = TrainingProcess(request, tmp_path).start()
+    deadline = time.monotonic() + 120
+    while job.snapshot().images_seen < 1_000 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.snapshot().status == "training"
+    job.stop()
+    assert job.join(timeout=30)
+    assert job.error is None and job.result.stopped
+    assert job.snapshot().status == "stopped"
+    assert job.result.test_accuracy > 0.5  # a partly trained model, still usable
+
+
+def test_kill_is_a_hard_stop_and_reports_it(tmp_path):
+    job = TrainingProcess(TrainRequest("mnist", "dense_baseline",
+                                       config=TrainConfig(epochs=100)), tmp_path).start()
+    time.sleep(1)
+    job.kill()
+    assert job.join(timeout=20)
+    assert job.result is None and "stopped" in job.error
+
+
+def test_bad_settings_come_back_as_a_message(tmp_path):
+    job = TrainingProcess(TrainRequest("mnist", "mnist_cnn", {"dropout": 2.0}), tmp_path).start()
+    assert job.join(timeout=120)
+    assert job.result is None and "Dropout" in job.error
+    assert job.snapshot().status == "failed"
+
+
+def test_binary_task_data_is_imbalanced_on_both_splits():
+    task = BinaryTask(positive_class=8, positive_fraction=0.05)
+    x, y, xt, yt, indices, classes, weights = prepare_data(
+        TrainRequest("mnist", "mnist_cnn", binary=task))
+    assert classes == 2 and weights is None
+    assert abs(y.mean() - 0.05) < 0.01 and abs(yt.mean() - 0.05) < 0.01
+    from cnn_core.data.datasets import load_dataset
+
+    full = load_dataset("mnist", download=False)
+    np.testing.assert_array_equal(full.x_test[indices], xt)
+    np.testing.assert_array_equal(full.y_test[indices] == 8, yt == 1)
+
+
+@pytest.mark.parametrize("rebalance", ["class_weight", "oversample"])
+def test_rebalancing(rebalance):
+    task = BinaryTask(positive_class=8, positive_fraction=0.1, rebalance=rebalance)
+    _, y, _, _, _, _, weights = prepare_data(TrainRequest("mnist", "mnist_cnn", binary=task))
+    if rebalance == "class_weight":
+        assert weights[1] / weights[0] == pytest.approx((1 - y.mean()) / y.mean())
+    else:
+        assert weights is None and y.mean() == pytest.approx(0.5, abs=0.001)
+
+
+def test_server_side_modules_never_import_keras():
+    code = (
+        "import sys\n"
+        "import cnn_core, cnn_core.jobs.worker, cnn_core.jobs.inference, cnn_core.jobs.training, "
+        "cnn_core.models.specs, cnn_core.data.datasets, cnn_core.jobs.explain,"
+        " cnn_core.models.reports\n"
+        "import ui.train_ui, ui.results_ui, ui.services, ui.status, ui.home\n"
+        "bad = [m for m in ('keras', 'tensorflow') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -1,0 +1,51 @@
+"""ModelReport: metrics derived from the test probabilities in front of the user."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from cnn_core.models.reports import ModelReport
+
+
+def make_report(y_true, probabilities, history=None) -> ModelReport:
+    y_true = np.asarray(y_true)
+    return ModelReport("t", "mnist", ["a", "b", "c"], "/nowhere.keras", y_true,
+                       np.asarray(probabilities, dtype=np.float32),
+                       np.arange(len(y_true)) + 100, history or {})
+
+
+def test_accuracy_loss_and_confusion():
+    probabilities = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]
+    report = make_report([0, 1, 1, 2], probabilities)
+    assert report.test_accuracy == pytest.approx(0.75)
+    assert report.test_loss == pytest.approx(-np.mean(np.log([0.8, 0.7, 0.3, 0.8])), rel=1e-5)
+    np.testing.assert_array_equal(report.confusion, [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    precision, recall = report.per_class()
+    np.testing.assert_allclose(precision, [0.5, 1, 1])
+    np.testing.assert_allclose(recall, [1, 0.5, 1])
+
+
+def test_mistakes_most_confident_first_with_original_positions():
+    probabilities = [[0.1, 0.9, 0.0], [0.4, 0.6, 0.0], [0.0, 0.0, 1.0], [0.3, 0.0, 0.7]]
+    report = make_report([0, 0, 2, 1], probabilities)
+    mistakes = report.mistakes()
+    assert [(m.index, m.true, m.predicted) for m in mistakes] == [(100, 0, 1), (103, 1, 2),
+                                                                  (101, 0, 1)]
+    assert mistakes[0].confidence == pytest.approx(0.9)
+    assert [m.index for m in report.mistakes(true_class=1)] == [103]
+    assert len(report.mistakes(limit=1)) == 1
+
+
+def test_history_csv_round_trips():
+    history = {"loss": [0.5, 0.25], "val_accuracy": [0.9, 0.95]}
+    rows = list(csv.reader(io.StringIO(make_report([0], [[1, 0, 0]], history).history_csv())))
+    assert rows == [["epoch", "loss", "val_accuracy"], ["1", "0.5", "0.9"], ["2", "0.25", "0.95"]]
+
+
+def test_empty_report_does_not_crash():
+    report = make_report(np.array([], dtype=int), np.zeros((0, 3)))
+    assert report.test_accuracy == 0 and report.test_loss == 0 and report.mistakes() == []

@@ -1,0 +1,71 @@
+"""Shared figures: the numbers shown come from the data, axes carry labels with units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_core.views.figures import (
+    MAX_DRAWN_POINTS,
+    confusion_matrix_figure,
+    number_grid_figure,
+    per_class_figure,
+    probability_bars_figure,
+    training_curves_figure,
+)
+
+
+def axis_titles(fig) -> list[str]:
+    layout = fig.to_plotly_json()["layout"]
+    return [axis["title"]["text"] for name, axis in layout.items()
+            if name.startswith(("xaxis", "yaxis")) and axis.get("title", {}).get("text")]
+
+
+def test_number_grid_writes_every_number_with_row_zero_on_top():
+    fig = number_grid_figure(np.array([[1, -2.5], [0.125, 4]]), title="t", colorbar_title="u")
+    heatmap = fig.data[0]
+    assert [list(r) for r in heatmap.text] == [["1", "-2.5"], ["0.125", "4"]]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert {"row", "column"} <= set(axis_titles(fig))
+    assert heatmap.colorbar.title.text == "u"
+
+
+def test_training_curves_are_thinned_but_keep_the_latest_point():
+    curve = tuple((i / 1000, 2.0 - i / 1000, i / 2000) for i in range(2001))
+    history = {"val_loss": [0.5, 0.2], "val_accuracy": [0.9, 0.95]}
+    fig = training_curves_figure(curve, history, epochs=2)
+    train_loss, train_acc, val_loss, val_acc = fig.data
+    assert len(train_loss.x) <= MAX_DRAWN_POINTS + 1
+    assert train_loss.x[-1] == pytest.approx(2.0) and train_loss.y[-1] == pytest.approx(0.0)
+    assert train_acc.y[-1] == pytest.approx(100.0)  # accuracy shown in percent
+    assert list(val_loss.x) == [1, 2] and list(val_acc.y) == [90, 95]
+    assert train_acc.xaxis == "x2" and train_acc.yaxis == "y2"
+    assert {"epoch", "cross-entropy loss", "accuracy (%)"} <= set(axis_titles(fig))
+
+
+def test_training_curves_before_any_batch():
+    assert len(training_curves_figure((), {}, 3).data) == 0
+
+
+def test_confusion_matrix_counts_and_row_percentages():
+    matrix = np.array([[8, 2], [1, 3]])
+    counts = confusion_matrix_figure(matrix, ["cat", "dog"])
+    assert [list(r) for r in counts.data[0].text] == [["8", "2"], ["1", "3"]]
+    shares = confusion_matrix_figure(matrix, ["cat", "dog"], normalised=True)
+    assert [list(r) for r in shares.data[0].text] == [["80.0%", "20.0%"], ["25.0%", "75.0%"]]
+    assert {"true class", "predicted class"} <= set(axis_titles(counts))
+
+
+def test_confusion_matrix_with_an_empty_row():
+    fig = confusion_matrix_figure(np.array([[0, 0], [1, 3]]), ["a", "b"], normalised=True)
+    assert list(fig.data[0].text[0]) == ["0.0%", "0.0%"]
+
+
+def test_per_class_and_probability_bars_in_percent():
+    per_class = per_class_figure(["a", "b"], np.array([0.5, 1.0]), np.array([1.0, 0.25]))
+    assert list(per_class.data[0].y) == [50, 100] and list(per_class.data[1].y) == [100, 25]
+    bars = probability_bars_figure(np.array([0.1, 0.7, 0.2]), ["0", "1", "2"])
+    assert list(bars.data[0].y) == pytest.approx([10, 70, 20])
+    colours = bars.data[0].marker.color
+    assert colours[1] != colours[0] == colours[2]  # the top class stands out
+    assert "probability (%)" in axis_titles(bars)

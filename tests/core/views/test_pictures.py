@@ -1,0 +1,57 @@
+"""Pictures made from arrays: shapes, dtypes, and that brightness follows the values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_core.views.pictures import (
+    channel_tiles,
+    colourise,
+    filter_tiles,
+    normalise,
+    overlay_heatmap,
+    to_rgb_uint8,
+    upscale,
+)
+
+
+def test_normalise_and_constant_arrays():
+    np.testing.assert_allclose(normalise(np.array([2.0, 4.0, 6.0])), [0, 0.5, 1])
+    assert not normalise(np.full((3, 3), 7.0)).any()
+    assert normalise(np.zeros((0,))).size == 0
+
+
+def test_colourise_is_monotonic_in_lightness():
+    ramp = colourise(np.linspace(0, 1, 32)[None, :])
+    lightness = ramp.astype(float) @ [0.299, 0.587, 0.114]
+    assert ramp.shape == (1, 32, 3) and ramp.dtype == np.uint8
+    assert np.all(np.diff(lightness[0]) >= -1)  # reads in greyscale: low dark, high light
+
+
+def test_upscale_keeps_pixels_square():
+    image = np.arange(4, dtype=np.uint8).reshape(2, 2)
+    big = upscale(image, 10)
+    assert big.shape == (10, 10) and big[0, 0] == 0 and big[9, 9] == 3
+
+
+def test_to_rgb_handles_every_layout():
+    assert to_rgb_uint8(np.zeros((5, 5), np.uint8)).shape == (5, 5, 3)
+    assert to_rgb_uint8(np.ones((5, 5, 1), np.float32))[0, 0, 0] == 255
+    assert to_rgb_uint8(np.zeros((5, 5, 3), np.uint8)).shape == (5, 5, 3)
+
+
+def test_tiles():
+    maps = np.random.default_rng(0).normal(size=(7, 7, 40))
+    tiles = channel_tiles(maps, max_tiles=32, min_side=28)
+    assert len(tiles) == 32 and tiles[0].shape == (28, 28, 3)
+    grey = filter_tiles(np.random.default_rng(1).normal(size=(5, 5, 1, 16)), min_side=20)
+    colour = filter_tiles(np.random.default_rng(2).normal(size=(3, 3, 3, 8)), min_side=20)
+    assert len(grey) == 16 and len(colour) == 8 and colour[0].shape == (21, 21, 3)
+
+
+def test_overlay_heatmap_blends():
+    image = np.zeros((4, 4), np.uint8)
+    heat = np.zeros((4, 4))
+    heat[0, 0] = 1
+    out = overlay_heatmap(image, heat)
+    assert out.shape == (4, 4, 3) and out[0, 0].sum() > out[3, 3].sum()
