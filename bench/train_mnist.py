@@ -46,7 +46,7 @@ BARE_FIT = """
 import json, sys, time
 import numpy as np, keras
 from cnn_core.data.datasets import load_dataset
-from cnn_core.models.specs import build_model
+from cnn_core.jobs.builder import build_model
 from cnn_core.jobs.training import as_float_images
 data = load_dataset("mnist", download=False)
 keras.utils.set_random_seed(0)

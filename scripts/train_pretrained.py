@@ -52,7 +52,7 @@ def default_source() -> Path:
 
 def slim_copy(model):
     """An uncompiled copy holding the trained weights, so no optimizer state is saved
-    (`cnn_core.models.specs.load_pretrained` compiles it again after loading)."""
+    (`cnn_core.jobs.builder.load_pretrained` compiles it again after loading)."""
     copy = type(model).from_config(model.get_config())  # (keras' clone_model compiles it)
     copy.set_weights(model.get_weights())
     return copy
@@ -61,7 +61,7 @@ def slim_copy(model):
 def train(name: str, x_train, y_train, x_test, y_test, seed: int, folder: Path) -> dict:
     import keras
 
-    from cnn_core.models.specs import build_model
+    from cnn_core.jobs.builder import build_model
 
     preset, hparams, min_epochs, batch_size = PLANS[name]
     keras.utils.set_random_seed(seed)

@@ -18,8 +18,8 @@ import numpy as np
 
 from cnn_core import config
 from cnn_core.data import formats as files
-from cnn_core.data.download import download as _download
-from cnn_core.data.download import downloads_allowed, keras_dirs
+from cnn_core.jobs.dataset_download import download as _download
+from cnn_core.jobs.dataset_download import downloads_allowed, keras_dirs
 
 log = logging.getLogger(__name__)
 

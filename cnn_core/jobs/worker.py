@@ -146,8 +146,8 @@ def _worker_main(request: TrainRequest, model_path: str, messages, stop_event) -
 
         import keras
 
+        from cnn_core.jobs.builder import build_model
         from cnn_core.jobs.training import TrainingJob, as_float_images
-        from cnn_core.models.specs import build_model
 
         keras.utils.set_random_seed(config.seed)
         input_shape = x_train.shape[1:] if x_train.ndim == 4 else (*x_train.shape[1:], 1)

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from cnn_core import config
-from cnn_core.data import download as dataset_download
 from cnn_core.data import formats as files
 from cnn_core.data.datasets import (
     DATASETS,
@@ -31,6 +30,7 @@ from cnn_core.data.datasets import (
     make_imbalanced,
     subsample,
 )
+from cnn_core.jobs import dataset_download
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MNIST_COUNTS = np.array([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])

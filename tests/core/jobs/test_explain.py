@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from cnn_core.config import BUNDLED_MNIST
+from cnn_core.jobs.builder import build_model, load_pretrained
 from cnn_core.maths.convolution import convolve2d
-from cnn_core.models.specs import build_model, load_pretrained
 
 keras = pytest.importorskip("keras")
 

@@ -10,8 +10,9 @@ import pytest
 
 from cnn_core.config import BUNDLED_MNIST, MAX_SHIFT, PRETRAINED_INFO
 from cnn_core.data.digits import preprocess_digit
+from cnn_core.jobs.builder import load_pretrained
 from cnn_core.jobs.digit_lessons import classify, shift_accuracy, shift_grid_probabilities
-from cnn_core.models.specs import load_pretrained, pretrained_path
+from cnn_core.models.specs import pretrained_path
 
 keras = pytest.importorskip("keras")
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
+from cnn_core.jobs.builder import build_model
 from cnn_core.jobs.training import ProgressRecorder, TrainConfig, TrainingJob, as_float_images
-from cnn_core.models.specs import build_model
 
 pytestmark = pytest.mark.slow
 

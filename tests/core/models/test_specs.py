@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cnn_core.jobs.builder import build_model
 from cnn_core.models.specs import (
     MODEL_PRESETS,
-    build_model,
     count_parameters,
     dense_parameters,
     layer_table,
