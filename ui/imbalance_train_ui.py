@@ -26,7 +26,7 @@ from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest
 from cnn_core.maths.metrics import binary_counts, roc_auc
 from ui.imbalance_ui import TaskSetup
-from ui.job_ui import live_job_panel, progress_panel
+from ui.job_ui import live_job_panel, progress_panel, queue_job
 
 JOB_KEY = "pr_job"
 REPORTED_KEY = "pr_reported_job"
@@ -87,7 +87,7 @@ def start_job(keys: SettingKeys, rebalance: str) -> None:
         TrainConfig(epochs=epochs, batch_size=config.PR_BATCH_SIZE, seed=config.PR_SEED),
         n_train=None if size == "all" else int(size),
         binary=BinaryTask(task.positive_class, state[keys.share] / 100, rebalance))
-    st.session_state[JOB_KEY] = TrainingProcess(request).start()
+    queue_job(JOB_KEY, request)
 
 
 def _run_info(job: TrainingProcess) -> tuple[str, int, str, int]:

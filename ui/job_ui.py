@@ -9,8 +9,28 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.jobs.worker import TrainingProcess
+from cnn_core.jobs.pool import QueueError
+from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.views.figures import training_curves_figure
+from ui.services import session_files, session_owner, training_pool
+
+
+def queue_job(job_key: str, request: TrainRequest) -> TrainingProcess | None:
+    """Queue a job for this session and keep it in st.session_state[job_key].
+
+    Its model goes to the session's own folder (deleted with the session). When the queue
+    refuses it (this session already waits with another job), a toast says why and the
+    previous job, if any, stays where it was.
+    """
+    job = TrainingProcess(request, output_dir=session_files().subfolder("models"),
+                          owner=session_owner(), pool=training_pool())
+    try:
+        job.start()
+    except QueueError as refusal:
+        st.toast(str(refusal), icon=":material/hourglass_top:")
+        return None
+    st.session_state[job_key] = job
+    return job
 
 
 def format_eta(seconds: float | None) -> str:
@@ -23,7 +43,11 @@ def format_eta(seconds: float | None) -> str:
 def progress_panel(job: TrainingProcess) -> None:
     """Progress bar, speed, ETA and curves of a job, from its latest snapshot."""
     snap = job.snapshot()
-    if snap.status in ("starting", "loading"):
+    if snap.status == "queued":
+        st.progress(0.0, text=snap.message or "Waiting for a free training worker...")
+        st.caption("Several learners share this server, so jobs take turns; yours keeps its "
+                   "place while you look at other pages.")
+    elif snap.status in ("starting", "loading"):
         st.progress(0.0, text=snap.message or "Starting...")
     else:
         st.progress(snap.fraction, text=(
@@ -50,7 +74,10 @@ def live_job_panel(job_key: str, stop_key: str, caption: str = "") -> None:
     if caption:
         st.caption(caption)
     progress_panel(job)
-    if job.running:
+    if job.running and job.snapshot().status == "queued":
+        st.button("Leave the queue", key=stop_key, on_click=job.stop, icon=":material/stop:",
+                  help="Takes this job out of the queue; nothing is trained.")
+    elif job.running:
         st.button("Stop training", key=stop_key, on_click=job.stop, icon=":material/stop:",
                   help="Ends after the current batch; the partly trained model is kept.")
     else:

@@ -1,4 +1,4 @@
-"""Status box for the home page: compute device and locally available data sets."""
+"""Status box for the home page: compute device, the training queue, and the data sets."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnn_core.data import datasets
 from cnn_core.jobs.device import DeviceInfo, probe_device
+from ui.services import training_pool
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,6 +48,10 @@ def status_box() -> None:
             _device_line()
         else:
             st.markdown(f":material/memory: **Compute device:** {device_label()}")
+        pool = training_pool().status()
+        st.markdown(f":material/model_training: **Training:** {pool.executor} "
+                    f"({pool.slots} job{'s' if pool.slots != 1 else ''} at a time); now "
+                    f"{pool.running} training, {pool.waiting} waiting.")
         rows = []
         for name, info in datasets.DATASETS.items():
             source = datasets.locate_dataset(name)

@@ -1,22 +1,21 @@
-"""Training in a separate process, so the Streamlit server never imports Keras.
+"""Training in worker processes, so the Streamlit server never imports Keras.
 
 Why a process and not a thread: once `keras` is in `sys.modules`, Streamlit 1.67 calls
 `keras.backend.clear_session()` plus full garbage collections after every script and
 fragment run of every session (measured: a training thread ran 16x slower under 0.5 s
-polling). A spawned worker also isolates crashes and out-of-memory, allows a hard stop,
-and gives GPU memory back when the job ends.
+polling). A worker process also isolates crashes and out-of-memory and allows a hard stop.
 
-`TrainingProcess` is the handle a page keeps in `st.session_state`: it starts the worker,
-drains its progress messages on a small reader thread, and exposes the latest snapshot,
-`stop()`, `done`, `error` and `result`. The worker side is `_worker_main`.
+`TrainingProcess` is the handle a page keeps in `st.session_state`: it joins the queue of
+the training pool (`cnn_core.jobs.pool`), receives progress from the worker that runs it,
+and exposes the latest snapshot (or place in the queue), `stop()`, `done`, `error` and
+`result`. The worker side is `run_job`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import functools
 import os
-import queue
 import tempfile
 import threading
 import time
@@ -27,13 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from cnn_core.jobs.spawning import plain_main
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 
 # How often the worker sends a progress snapshot; the page polls about once a second.
 SEND_EVERY_S = 0.4
-# After stop(), how long the worker may take to finish its batch and save before it is killed.
-STOP_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -73,29 +69,43 @@ class TrainResult:
     train_seconds: float
 
 
-def _configure_tensorflow(mixed_precision: bool) -> str:
-    """Grow GPU memory as needed (never grab the whole card); say which device trains."""
+def configure_tensorflow(mixed_precision: bool) -> str:
+    """Grow GPU memory as needed (never grab the whole card); say which device trains.
+
+    Called once per job in a reused worker, so it also resets the precision policy that an
+    earlier job may have changed.
+    """
+    import keras
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         with contextlib.suppress(RuntimeError):  # already initialised in this process
             tf.config.experimental.set_memory_growth(gpu, True)
+    use_mixed = bool(gpus) and mixed_precision
+    keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
     if not gpus:
         return "CPU"
-    if mixed_precision:
-        import keras
-
-        keras.mixed_precision.set_global_policy("mixed_float16")
     names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-    return "GPU: " + ", ".join(names) + (" (mixed precision)" if mixed_precision else "")
+    return "GPU: " + ", ".join(names) + (" (mixed precision)" if use_mixed else "")
+
+
+@functools.lru_cache(maxsize=2)
+def _dataset_once(name: str):
+    """Each warm worker loads a data set once and reuses it for every later job."""
+    from cnn_core.data.datasets import load_dataset
+
+    data = load_dataset(name)
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array.setflags(write=False)
+    return data
 
 
 def prepare_data(request: TrainRequest):
     """(x_train, y_train, x_test, y_test, test_indices, num_classes, class_weight) for a request."""
-    from cnn_core.data.datasets import load_dataset, make_imbalanced, subsample
+    from cnn_core.data.datasets import make_imbalanced, subsample
 
-    data = load_dataset(request.dataset)
+    data = _dataset_once(request.dataset)
     x_train, y_train = data.x_train, data.y_train
     x_test, y_test = data.x_test, data.y_test
     test_indices = np.arange(len(y_test))
@@ -131,53 +141,72 @@ def _oversample(x, y, seed: int):
     return x[order], y[order]
 
 
-def _worker_main(request: TrainRequest, model_path: str, messages, stop_event) -> None:
-    """Runs in the spawned process: load data, build, train, evaluate, save, report."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(loss, accuracy) from one prediction pass, as Keras' sparse categorical cross-entropy
+    and accuracy compute them, so the test set is not run through the model twice."""
+    labels = np.asarray(labels).astype(np.int64).ravel()
+    if len(labels) == 0:
+        return float("nan"), float("nan")
+    chosen = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    # Keras clips probabilities to [epsilon, 1 - epsilon] before the logarithm.
+    loss = float(np.mean(-np.log(np.clip(chosen, 1e-7, 1 - 1e-7))))
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))
+    return loss, accuracy
+
+
+def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | None:
+    """Runs in a worker process: load data, build, train, evaluate, save, report.
+
+    `send(kind, payload)` carries ("progress", ProgressSnapshot) and ("result", TrainResult)
+    back; the return value is None on success or the one-sentence failure.
+    """
     try:
-        messages.put(("progress", ProgressSnapshot(status="loading",
-                                                   message="Starting TensorFlow...")))
-        device = _configure_tensorflow(request.config.mixed_precision)
-        messages.put(("progress", ProgressSnapshot(status="loading", device=device,
-                                                   message="Loading the data...")))
+        send("progress", ProgressSnapshot(status="loading", message="Preparing TensorFlow..."))
+        device = configure_tensorflow(request.config.mixed_precision)
+        send("progress", ProgressSnapshot(status="loading", device=device,
+                                          message="Loading the data..."))
         x_train, y_train, x_test, y_test, test_indices, num_classes, class_weight = (
             prepare_data(request))
         config = replace(request.config, class_weight=class_weight)
 
         import keras
 
+        from cnn_core.data.pixels import channels_last, to_model_input
         from cnn_core.jobs.builder import build_model
-        from cnn_core.jobs.training import TrainingJob, as_float_images
+        from cnn_core.jobs.training import TrainingJob
 
+        keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
-        input_shape = x_train.shape[1:] if x_train.ndim == 4 else (*x_train.shape[1:], 1)
+        input_shape = channels_last(x_train).shape[1:]
         model = build_model(request.preset, input_shape, num_classes, **request.hparams)
         job = TrainingJob(model, (x_train, y_train), (x_test, y_test), config).start()
         job.recorder.update(device=device)
         while not job.join(SEND_EVERY_S):
             if stop_event.is_set():
                 job.stop()
-            messages.put(("progress", job.snapshot()))
+            send("progress", job.snapshot())
         if job.error is not None:
             raise job.error
         snapshot = job.snapshot()
-        messages.put(("progress", replace(snapshot, status="evaluating")))
-        probabilities = model.predict(as_float_images(x_test), batch_size=512, verbose=0)
-        probabilities = np.asarray(probabilities, dtype=np.float32)
-        test_loss, test_accuracy = model.evaluate(as_float_images(x_test), y_test,
-                                                  batch_size=512, verbose=0)
+        send("progress", replace(snapshot, status="evaluating"))
+        probabilities = np.asarray(model.predict(to_model_input(x_test), batch_size=512,
+                                                 verbose=0), dtype=np.float32)
+        test_loss, test_accuracy = evaluate_probabilities(probabilities, y_test)
         model.save(model_path)
-        messages.put(("result", TrainResult(
-            model_path=model_path, history=job.history, test_loss=float(test_loss),
-            test_accuracy=float(test_accuracy), y_test=np.asarray(y_test),
+        send("result", TrainResult(
+            model_path=model_path, history=job.history, test_loss=test_loss,
+            test_accuracy=test_accuracy, y_test=np.asarray(y_test),
             probabilities=probabilities, test_indices=test_indices, n_train=len(y_train),
             stopped=job.stopped, device=device,
             images_per_second=snapshot.images_per_second,
-            train_seconds=snapshot.train_seconds)))
-        messages.put(("progress", replace(snapshot, status="stopped" if job.stopped else "done")))
+            train_seconds=snapshot.train_seconds))
+        send("progress", replace(snapshot, status="stopped" if job.stopped else "done"))
+        return None
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a message for the page
-        messages.put(("error", _plain_error(exc)))
         traceback.print_exc()
+        message = _plain_error(exc)
+        send("error", message)
+        return message
 
 
 def _plain_error(exc: BaseException) -> str:
@@ -189,125 +218,140 @@ def _plain_error(exc: BaseException) -> str:
     return f"Training failed ({type(exc).__name__}: {text[:200]})."
 
 
-class TrainingProcess:
-    """A training job running in its own process; safe to keep in st.session_state.
+_default_pool = None
+_default_pool_lock = threading.Lock()
 
-    The handle never blocks the page: `snapshot()` returns the latest progress that the
-    reader thread received. Finished results stay here until the handle is replaced.
+
+def default_pool():
+    """The server's one training pool, started on first use (its workers warm up then)."""
+    global _default_pool
+    with _default_pool_lock:
+        if _default_pool is None:
+            from cnn_core.jobs.pool import WorkerPool
+
+            _default_pool = WorkerPool()
+        return _default_pool
+
+
+class TrainingProcess:
+    """A training job for the pool's workers; safe to keep in st.session_state.
+
+    The handle never blocks the page: `snapshot()` returns the latest progress (or the
+    place in the queue). Finished results stay here until the handle is replaced. The pool
+    holds the handle weakly, so a learner's job leaves the queue when their session ends.
     """
 
-    def __init__(self, request: TrainRequest, output_dir: str | os.PathLike | None = None):
+    def __init__(self, request: TrainRequest, output_dir: str | os.PathLike | None = None,
+                 owner: str | None = None, pool=None):
         self.request = request
+        self.owner = owner
         out = Path(output_dir or tempfile.mkdtemp(prefix="cnn-classroom-"))
         out.mkdir(parents=True, exist_ok=True)
         self.model_path = str(out / f"{request.dataset}-{request.preset}-{time.time_ns()}.keras")
         self._lock = threading.Lock()
-        self._snapshot = ProgressSnapshot(status="starting", epochs=request.config.epochs,
-                                          message="Starting a training process...")
+        self._snapshot = ProgressSnapshot(status="queued", epochs=request.config.epochs,
+                                          message="Waiting for a free training worker...")
         self.result: TrainResult | None = None
         self.error: str | None = None
         self.started_at: float | None = None
-        self._stop_requested_at: float | None = None
-        self._process = None
-        self._messages = None
-        self._stop_event = None
+        self.worker_pid: int | None = None
+        self._pool = pool
+        self._submitted = False
+        self._ended = threading.Event()
 
     def __repr__(self) -> str:
         return (f"TrainingProcess({self.request.dataset}/{self.request.preset}, "
                 f"{self.snapshot()!r})")
 
     def start(self) -> TrainingProcess:
-        context = multiprocessing.get_context("spawn")
-        self._messages = context.Queue()
-        self._stop_event = context.Event()
-        self._process = context.Process(
-            target=_worker_main, name="cnn-classroom-training", daemon=True,
-            args=(self.request, self.model_path, self._messages, self._stop_event))
-        with plain_main():
-            self._process.start()
-        self.started_at = time.monotonic()
-        threading.Thread(target=self._read_messages, name="training-reader", daemon=True).start()
+        """Join the queue; training starts by itself when a worker is free.
+
+        Raises cnn_core.jobs.pool.QueueError (a ValueError) when this owner already waits.
+        """
+        self._pool = self._pool or default_pool()
+        self._submitted = True
+        self._pool.submit(self)
         return self
 
-    def _read_messages(self) -> None:
-        while True:
-            try:
-                kind, payload = self._messages.get(timeout=0.5)
-            except queue.Empty:
-                if self._check_process():
-                    return
-                continue
-            except (EOFError, OSError):
-                self._fail("The training process ended unexpectedly.")
-                return
-            with self._lock:
-                if kind == "progress":
-                    device = payload.device or self._snapshot.device
-                    self._snapshot = replace(payload, device=device)
-                elif kind == "result":
-                    self.result = payload
-                elif kind == "error":
-                    self.error = payload
-                    self._snapshot = replace(self._snapshot, status="failed", message=payload)
+    # -- called by the pool -------------------------------------------------------------------
+    def task(self) -> tuple[TrainRequest, str]:
+        return self.request, self.model_path
 
-    def _check_process(self) -> bool:
-        """True once the worker has exited; kill it if a stop request went unanswered."""
-        process = self._process
-        if (self._stop_requested_at is not None and process.is_alive()
-                and time.monotonic() - self._stop_requested_at > STOP_GRACE_S):
-            process.kill()
-        if process.is_alive():
-            return False
-        process.join()
+    def on_started(self, worker_pid: int) -> None:
         with self._lock:
-            if self.result is None and self.error is None:
-                if self._stop_requested_at is not None:
-                    self.error = "Training was stopped before the model could be saved."
-                else:
-                    self.error = ("The training process crashed (exit code "
-                                  f"{process.exitcode}); it may have run out of memory.")
+            self.started_at = time.monotonic()
+            self.worker_pid = worker_pid
+            self._snapshot = replace(self._snapshot, status="starting",
+                                     message="Starting the job on a training worker...")
+
+    def on_message(self, kind: str, payload: Any) -> None:
+        with self._lock:
+            if kind == "progress":
+                device = payload.device or self._snapshot.device
+                self._snapshot = replace(payload, device=device)
+            elif kind == "result":
+                self.result = payload
+            elif kind == "error":
+                self.error = payload
+                self._snapshot = replace(self._snapshot, status="failed", message=payload)
+
+    def on_ended(self, error: str | None) -> None:
+        with self._lock:
+            if error is not None and self.error is None:
+                self.error = error
+            if self.error is not None and self.result is None:
                 self._snapshot = replace(self._snapshot, status="failed", message=self.error)
             elif self.result is not None and not self._snapshot.finished:
                 status = "stopped" if self.result.stopped else "done"
                 self._snapshot = replace(self._snapshot, status=status)
-        return True
+            elif self.result is None and self.error is None:
+                self.error = "The job ended without a result."
+                self._snapshot = replace(self._snapshot, status="failed", message=self.error)
+        self._ended.set()
 
-    def _fail(self, message: str) -> None:
-        with self._lock:
-            self.error = self.error or message
-            self._snapshot = replace(self._snapshot, status="failed", message=self.error)
-
+    # -- called by the page -------------------------------------------------------------------
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
-            return self._snapshot
+            snapshot = self._snapshot
+        if snapshot.status == "queued" and self._pool is not None:
+            position = self._pool.position(self)
+            if position is not None:
+                from cnn_core.jobs.pool import waiting_message
+
+                eta = self._pool.wait_estimate(position)
+                return replace(snapshot, message=waiting_message(position, eta))
+        return snapshot
+
+    def queue_position(self) -> int | None:
+        """1 when this job starts next; None once it runs (or before it was submitted)."""
+        return self._pool.position(self) if self._pool is not None else None
 
     def stop(self) -> None:
-        """Ask the worker to stop after the current batch (it still evaluates and saves)."""
-        if self._stop_event is not None and self._stop_requested_at is None:
-            self._stop_requested_at = time.monotonic()
-            self._stop_event.set()
+        """Leave the queue, or stop after the current batch (the partial model is kept)."""
+        if self._pool is None:
+            return
+        if self._pool.cancel(self):
+            self.on_ended("Training was stopped while it waited in the queue.")
+        else:
+            self._pool.stop_job(self)
 
     def kill(self) -> None:
-        """Hard stop: end the process now (nothing is saved)."""
-        if self._process is not None and self._process.is_alive():
-            self._stop_requested_at = self._stop_requested_at or time.monotonic()
-            self._process.kill()
+        """Hard stop: leave the queue, or end the worker now (nothing is saved)."""
+        if self._pool is None:
+            return
+        if self._pool.cancel(self):
+            self.on_ended("Training was stopped while it waited in the queue.")
+        else:
+            self._pool.stop_job(self)
+            self._pool.kill_job(self)
 
     def join(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.done:
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
+        return self._ended.wait(timeout)
 
     @property
     def done(self) -> bool:
-        with self._lock:
-            finished = self.error is not None or (self.result is not None
-                                                  and self._snapshot.finished)
-        return finished and self._process is not None and not self._process.is_alive()
+        return self._ended.is_set()
 
     @property
     def running(self) -> bool:
-        return self._process is not None and not self.done
+        return self._submitted and not self.done

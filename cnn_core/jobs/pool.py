@@ -1,0 +1,398 @@
+"""A classroom's training queue in front of a pool of warm worker processes.
+
+Thirty learners pressing Train together must not start thirty TensorFlow processes: each
+needs about 1 GB, and the out-of-memory killer would then end jobs or the server itself.
+So at most `slots` jobs train at once, each in a worker process that imported TensorFlow
+once and is reused across jobs (a fresh Keras session per job); the rest wait first come,
+first served, one waiting job per learner.
+
+A worker that crashes, or grows past its memory ceiling, is replaced; its job (if any) ends
+with a one-sentence failure and the queue goes on. The pool holds waiting and running jobs
+only weakly: when a learner's session is dropped, its job leaves the queue (or is stopped).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cnn_core.jobs.spawning import plain_main
+
+# Each MNIST job peaks near 1 GB with TensorFlow loaded; keep a margin for the server itself.
+MEMORY_PER_JOB_BYTES = 1_200_000_000
+SERVER_RESERVE_BYTES = 2_000_000_000
+# Jobs that share one GPU: small classroom models use a fraction of a card each.
+JOBS_PER_GPU = 4
+# A worker that still holds more than this after a job is replaced (memory is rarely returned).
+DEFAULT_WORKER_CEILING_MB = 1_500
+# Until the pool has timed a job, assume a default MNIST run takes this long.
+DEFAULT_JOB_SECONDS = 20.0
+# After a stop request, how long a job may take to finish its batch and save before its
+# worker is killed (and replaced).
+STOP_GRACE_S = 30.0
+MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
+CEILING_ENV = "CNN_CLASSROOM_WORKER_MAX_MB"
+
+
+class QueueError(ValueError):
+    """A job the queue cannot take (the sentence is shown to the learner)."""
+
+
+def default_slots(cpu_count: int, memory_bytes: int, gpu_count: int = 0,
+                  override: str | None = None) -> int:
+    """How many jobs may train at once on this machine.
+
+    Cores bound CPU training (TensorFlow already spreads one job over several threads, so
+    one job per two cores), memory bounds everything, and a GPU takes a few jobs at once.
+    `override` is the `CNN_CLASSROOM_MAX_JOBS` setting, a positive whole number.
+    """
+    if override not in (None, ""):
+        try:
+            value = int(override)
+        except ValueError:
+            raise ValueError(f"{MAX_JOBS_ENV} must be a whole number, not {override!r}.") from None
+        if value < 1:
+            raise ValueError(f"{MAX_JOBS_ENV} must be at least 1.")
+        return value
+    by_memory = max(1, (memory_bytes - SERVER_RESERVE_BYTES) // MEMORY_PER_JOB_BYTES)
+    by_compute = gpu_count * JOBS_PER_GPU if gpu_count else max(1, cpu_count // 2)
+    return int(max(1, min(by_memory, by_compute)))
+
+
+def machine_slots() -> int:
+    """`default_slots` for this machine (GPUs are counted by the device probe, not here)."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = 8_000_000_000
+    return default_slots(os.cpu_count() or 1, memory, 0, os.environ.get(MAX_JOBS_ENV))
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def waiting_message(position: int, eta_seconds: float | None) -> str:
+    """'Waiting: 3rd in line, about 40 s' for the live panel."""
+    text = f"Waiting: {ordinal(position)} in line"
+    if eta_seconds is not None:
+        seconds = max(5, int(round(eta_seconds / 5.0)) * 5)
+        text += (f", about {seconds // 60} min {seconds % 60:02d} s" if seconds >= 60
+                 else f", about {seconds} s")
+    return text + ". Training starts by itself."
+
+
+def estimated_wait(position: int, slots: int, job_seconds: float,
+                   running_elapsed: list[float]) -> float:
+    """Seconds until the job at `position` (1 = next) starts, from the average job length.
+
+    The running jobs free their slots first (each after its remaining time), then every
+    `slots` jobs ahead take one more average job length.
+    """
+    remaining = sorted(max(job_seconds - elapsed, 1.0) for elapsed in running_elapsed)
+    remaining += [0.0] * max(0, slots - len(remaining))
+    first_free = remaining[(position - 1) % slots] if remaining else 0.0
+    return first_free + job_seconds * ((position - 1) // slots)
+
+
+class PooledJob(Protocol):
+    """What the pool needs of a job handle (cnn_core.jobs.worker.TrainingProcess)."""
+
+    owner: str | None
+
+    def task(self) -> tuple[Any, ...]: ...
+    def on_started(self, worker_pid: int) -> None: ...
+    def on_message(self, kind: str, payload: Any) -> None: ...
+    def on_ended(self, error: str | None) -> None: ...
+
+
+@dataclass
+class PoolStatus:
+    """What the home page shows: the executor and the queue now."""
+
+    executor: str
+    slots: int
+    running: int
+    waiting: int
+    workers_alive: int
+
+
+class _Worker:
+    """One warm process with its own inbox, outbox and stop flag."""
+
+    def __init__(self, pool: WorkerPool, index: int):
+        context = multiprocessing.get_context("spawn")
+        self.index = index
+        self.inbox = context.Queue()
+        self.outbox = context.Queue()
+        self.stop_event = context.Event()
+        self.process = context.Process(
+            target=_worker_loop, name=f"cnn-classroom-worker-{index}", daemon=True,
+            args=(self.inbox, self.outbox, self.stop_event, pool.ceiling_mb))
+        self.job_ref: weakref.ref | None = None
+        self.job_started: float = 0.0
+        self.stop_requested: float | None = None
+        self.retired = False
+        with plain_main():
+            self.process.start()
+        self.reader = threading.Thread(target=pool._read, args=(self,), daemon=True,
+                                       name=f"worker-{index}-reader")
+        self.reader.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.job_ref is not None
+
+    def job(self):
+        return self.job_ref() if self.job_ref is not None else None
+
+
+class WorkerPool:
+    """At most `slots` warm workers, a FIFO queue in front, one waiting job per owner."""
+
+    def __init__(self, slots: int | None = None, ceiling_mb: int | None = None):
+        self.slots = slots or machine_slots()
+        self.ceiling_mb = ceiling_mb or int(os.environ.get(CEILING_ENV,
+                                                           DEFAULT_WORKER_CEILING_MB))
+        self._lock = threading.RLock()
+        self._waiting: deque[weakref.ref] = deque()
+        self._workers: list[_Worker] = []
+        self._next_index = 0
+        self._durations: deque[float] = deque(maxlen=20)
+        self._closed = False
+        for _ in range(self.slots):
+            self._workers.append(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        self._next_index += 1
+        return _Worker(self, self._next_index)
+
+    # -- the queue -------------------------------------------------------------------------
+    def submit(self, job: PooledJob) -> None:
+        """Queue a job; it starts by itself when a worker is free."""
+        with self._lock:
+            if self._closed:
+                raise QueueError("The training service is shutting down; try again shortly.")
+            self._prune()
+            if job.owner is not None and any(
+                    (other := ref()) is not None and other.owner == job.owner
+                    for ref in self._waiting):
+                raise QueueError("You already have a job waiting in the queue; stop it "
+                                 "before starting another.")
+            self._waiting.append(weakref.ref(job))
+            self._dispatch()
+
+    def cancel(self, job: PooledJob) -> bool:
+        """Take a waiting job out of the queue; False if it is not waiting (running or done)."""
+        with self._lock:
+            for ref in list(self._waiting):
+                if ref() is job:
+                    self._waiting.remove(ref)
+                    return True
+        return False
+
+    def position(self, job: PooledJob) -> int | None:
+        """1 for the next job to start; None when the job is not waiting."""
+        with self._lock:
+            self._prune()
+            for place, ref in enumerate(self._waiting, start=1):
+                if ref() is job:
+                    return place
+        return None
+
+    def wait_estimate(self, position: int) -> float:
+        with self._lock:
+            now = time.monotonic()
+            running = [now - w.job_started for w in self._workers if w.busy]
+            return estimated_wait(position, self.slots, self.average_job_seconds, running)
+
+    @property
+    def average_job_seconds(self) -> float:
+        with self._lock:
+            if not self._durations:
+                return DEFAULT_JOB_SECONDS
+            return sum(self._durations) / len(self._durations)
+
+    def stop_job(self, job: PooledJob) -> None:
+        """Ask the worker running `job` to stop after its current batch."""
+        with self._lock:
+            for worker in self._workers:
+                if worker.job() is job:
+                    worker.stop_event.set()
+                    worker.stop_requested = worker.stop_requested or time.monotonic()
+
+    def kill_job(self, job: PooledJob) -> None:
+        """End the worker running `job` now; the pool replaces it."""
+        with self._lock:
+            for worker in self._workers:
+                if worker.job() is job and worker.process.is_alive():
+                    worker.process.kill()
+
+    def status(self) -> PoolStatus:
+        with self._lock:
+            self._prune()
+            return PoolStatus(
+                executor=f"Local pool of {self.slots} worker process"
+                         + ("es" if self.slots != 1 else ""),
+                slots=self.slots,
+                running=sum(1 for w in self._workers if w.busy),
+                waiting=len(self._waiting),
+                workers_alive=sum(1 for w in self._workers if w.process.is_alive()))
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._workers if w.process.pid is not None]
+
+    def close(self) -> None:
+        """Stop every worker (tests and server shutdown)."""
+        with self._lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+            self._waiting.clear()
+        for worker in workers:
+            worker.retired = True
+            job = worker.job()
+            worker.job_ref = None
+            if job is not None:
+                job.on_ended("The training service shut down before the job finished.")
+            if worker.process.is_alive():
+                worker.process.kill()
+            worker.process.join(timeout=5)
+
+    # -- dispatching -------------------------------------------------------------------------
+    def _prune(self) -> None:
+        for ref in [r for r in self._waiting if r() is None]:
+            self._waiting.remove(ref)
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._prune()
+            for worker in self._workers:
+                if not self._waiting:
+                    return
+                if worker.busy or worker.retired or not worker.process.is_alive():
+                    continue
+                job = self._waiting.popleft()()
+                if job is None:
+                    continue
+                worker.stop_event.clear()
+                worker.stop_requested = None
+                worker.job_ref = weakref.ref(job, self._job_dropped(worker))
+                worker.job_started = time.monotonic()
+                worker.inbox.put(job.task())
+                job.on_started(worker.process.pid or 0)
+
+    def _job_dropped(self, worker: _Worker):
+        """A running job whose learner left: stop it so the slot frees soon."""
+        def dropped(_ref) -> None:
+            worker.stop_event.set()
+            worker.stop_requested = worker.stop_requested or time.monotonic()
+        return dropped
+
+    def _finish(self, worker: _Worker, error: str | None, retire: bool = False) -> None:
+        with self._lock:
+            # Retire first: the job's owner may submit again the moment it hears of the end.
+            worker.retired = worker.retired or retire
+            job = worker.job()
+            if worker.job_ref is not None:
+                self._durations.append(time.monotonic() - worker.job_started)
+            worker.job_ref = None
+        if job is not None:
+            job.on_ended(error)
+
+    def _replace(self, worker: _Worker) -> None:
+        with self._lock:
+            worker.retired = True
+            if worker in self._workers and not self._closed:
+                self._workers[self._workers.index(worker)] = self._spawn()
+            self._dispatch()
+
+    def _read(self, worker: _Worker) -> None:
+        """Runs on the worker's reader thread: forward messages, notice ends and crashes."""
+        while not worker.retired:
+            try:
+                kind, payload = worker.outbox.get(timeout=0.5)
+            except queue.Empty:
+                if not worker.process.is_alive():
+                    self._worker_died(worker)
+                    return
+                if (worker.stop_requested is not None
+                        and time.monotonic() - worker.stop_requested > STOP_GRACE_S):
+                    worker.process.kill()
+                continue
+            except (EOFError, OSError):
+                self._worker_died(worker)
+                return
+            if kind == "job_end":
+                error, recycle = payload
+                self._finish(worker, error, retire=recycle)
+                if recycle:
+                    worker.inbox.put(None)
+                    worker.process.join(timeout=10)
+                    self._replace(worker)
+                    return
+                self._dispatch()
+                continue
+            job = worker.job()
+            if job is not None:
+                job.on_message(kind, payload)
+
+    def _worker_died(self, worker: _Worker) -> None:
+        if worker.retired:
+            return
+        worker.process.join(timeout=1)
+        if worker.stop_event.is_set():
+            error = "Training was stopped before the model could be saved."
+        else:
+            error = ("The training worker crashed (exit code "
+                     f"{worker.process.exitcode}), perhaps out of memory; please train "
+                     "again, with a smaller subset if it happens again.")
+        self._finish(worker, error, retire=True)
+        self._replace(worker)
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now, in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _worker_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:
+    """A warm worker: import TensorFlow once, then run one job after another."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from cnn_core.jobs.worker import configure_tensorflow, run_job
+
+    configure_tensorflow(False)
+    while True:
+        task = inbox.get()
+        if task is None:
+            return
+        request, model_path = task
+        error = run_job(request, model_path, lambda kind, payload: outbox.put((kind, payload)),
+                        stop_event)
+        import gc
+
+        import keras
+
+        keras.backend.clear_session()
+        gc.collect()
+        recycle = _resident_mb() > ceiling_mb
+        outbox.put(("job_end", (error, recycle)))
+        if recycle:
+            return
+

@@ -1,0 +1,133 @@
+"""The training queue and its warm workers: order, fairness, cancelling, crashes, recycling."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import time
+
+import pytest
+
+from cnn_core.jobs.pool import (
+    QueueError,
+    WorkerPool,
+    default_slots,
+    estimated_wait,
+    ordinal,
+    waiting_message,
+)
+from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.worker import TrainingProcess, TrainRequest
+
+GB = 1_000_000_000
+
+
+def test_slots_follow_cores_memory_gpus_and_the_override():
+    assert default_slots(2, 24 * GB) == 1
+    assert default_slots(16, 128 * GB) == 8
+    assert default_slots(64, 8 * GB) == (8 * GB - 2 * GB) // 1_200_000_000  # memory binds
+    assert default_slots(16, 128 * GB, gpu_count=1) == 4
+    assert default_slots(1, 1 * GB) == 1  # always at least one
+    assert default_slots(2, 24 * GB, override="6") == 6
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(ValueError, match="CNN_CLASSROOM_MAX_JOBS"):
+            default_slots(2, 24 * GB, override=bad)
+
+
+def test_queue_messages_read_like_a_sentence():
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+    assert waiting_message(3, 41) == "Waiting: 3rd in line, about 40 s. Training starts by itself."
+    assert "about 2 min 05 s" in waiting_message(9, 124)
+    assert waiting_message(1, None) == "Waiting: 1st in line. Training starts by itself."
+
+
+def test_wait_estimate_counts_running_jobs_and_rounds_of_slots():
+    # Two slots, both busy for 5 s and 15 s of a 20 s average: the 1st waits for the first
+    # to free (5 s), the 2nd for the other (15 s), the 3rd one full job after the first.
+    assert estimated_wait(1, 2, 20.0, [15.0, 5.0]) == pytest.approx(5.0)
+    assert estimated_wait(2, 2, 20.0, [15.0, 5.0]) == pytest.approx(15.0)
+    assert estimated_wait(3, 2, 20.0, [15.0, 5.0]) == pytest.approx(25.0)
+    assert estimated_wait(1, 2, 20.0, []) == 0.0  # a free slot: starts now
+
+
+def _quick_failure(tmp_path, owner=None, pool=None) -> TrainingProcess:
+    """A job that loads data, then fails at once on a bad setting: fast, yet fully pooled."""
+    return TrainingProcess(TrainRequest("mnist", "mnist_cnn", {"dropout": 2.0}), tmp_path,
+                           owner=owner, pool=pool)
+
+
+def _tiny(tmp_path, epochs=3, owner=None, pool=None) -> TrainingProcess:
+    return TrainingProcess(TrainRequest("mnist", "dense_baseline", {},
+                                        TrainConfig(epochs=epochs, batch_size=32), n_train=1_500),
+                           tmp_path, owner=owner, pool=pool)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = WorkerPool(slots=1)
+    yield pool
+    pool.close()
+
+
+@pytest.mark.slow
+def test_jobs_start_first_come_first_served_one_waiting_per_learner(pool, tmp_path):
+    blocker = _tiny(tmp_path, epochs=50, owner="a", pool=pool).start()
+    second = _quick_failure(tmp_path, owner="b", pool=pool).start()
+    third = _quick_failure(tmp_path, owner="c", pool=pool).start()
+    assert blocker.queue_position() is None  # running (or about to)
+    assert (second.queue_position(), third.queue_position()) == (1, 2)
+    assert third.snapshot().message.startswith("Waiting: 2nd in line, about")
+    with pytest.raises(QueueError, match="already have a job waiting"):
+        _quick_failure(tmp_path, owner="b", pool=pool).start()
+    blocker.stop()
+    assert blocker.join(60) and second.join(60) and third.join(60)
+    assert blocker.started_at < second.started_at < third.started_at
+    assert "Dropout" in second.error and "Dropout" in third.error
+
+
+@pytest.mark.slow
+def test_stopping_or_leaving_takes_a_job_out_of_the_queue(pool, tmp_path):
+    blocker = _tiny(tmp_path, epochs=50, pool=pool).start()
+    cancelled = _quick_failure(tmp_path, pool=pool).start()
+    abandoned = _quick_failure(tmp_path, pool=pool).start()
+    last = _quick_failure(tmp_path, pool=pool).start()
+    cancelled.stop()
+    assert cancelled.done and "waited in the queue" in cancelled.error
+    assert cancelled.started_at is None
+    del abandoned  # the learner's session is gone: nothing holds the handle any more
+    gc.collect()
+    assert last.queue_position() == 1
+    blocker.stop()
+    assert last.join(60) and last.started_at is not None
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_its_job_and_the_queue_goes_on(pool, tmp_path):
+    victim = _tiny(tmp_path, epochs=50, pool=pool).start()
+    waiting = _tiny(tmp_path, pool=pool).start()
+    deadline = time.monotonic() + 60
+    while victim.snapshot().status != "training" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(victim.worker_pid, signal.SIGKILL)
+    assert victim.join(30)
+    assert victim.result is None and "crashed" in victim.error
+    assert waiting.join(120), waiting.snapshot()
+    assert waiting.error is None and waiting.result.test_accuracy > 0.3
+    assert waiting.worker_pid != victim.worker_pid
+    assert pool.status().workers_alive == 1
+
+
+@pytest.mark.slow
+def test_a_worker_over_its_memory_ceiling_is_replaced_after_its_job(tmp_path):
+    pool = WorkerPool(slots=1, ceiling_mb=1)  # every worker is over 1 MB: recycle each time
+    try:
+        first = _tiny(tmp_path, pool=pool).start()
+        assert first.join(120) and first.error is None
+        second = _tiny(tmp_path, pool=pool).start()
+        assert second.join(120) and second.error is None
+        assert second.worker_pid != first.worker_pid
+        assert first.result.test_accuracy > 0.3 and second.result.test_accuracy > 0.3
+    finally:
+        pool.close()
