@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from cnn_core.jobs.training import TrainConfig
-from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest, prepare_data
+from cnn_core.jobs.worker import (
+    BinaryTask,
+    TrainingProcess,
+    TrainRequest,
+    evaluate_probabilities,
+    prepare_data,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +103,19 @@ def test_server_side_modules_never_import_keras():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_one_evaluation_pass_gives_keras_loss_and_accuracy():
+    import keras
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(200, 10)).astype(np.float32)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    probabilities[0] = np.eye(10)[3]  # a confident right answer: log(1) after clipping
+    probabilities[1] = np.eye(10)[4]  # a confident wrong one: the clip keeps the loss finite
+    labels = rng.integers(0, 10, size=200)
+    labels[:2] = 3
+    loss, accuracy = evaluate_probabilities(probabilities, labels)
+    expected = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+    assert accuracy == pytest.approx(np.mean(probabilities.argmax(axis=1) == labels))
