@@ -32,7 +32,9 @@ try:
     result = apply_kernel(source, kernel.matrix, border=options.border, display=options.display,
                           greyscale=options.greyscale)
 except ValueError as error:
-    st.error(str(error))
+    shrunk = (f" (the photo is shown downscaled to {source.shape[1]} x {source.shape[0]} "
+              "pixels)") if photo.downscaled else ""
+    st.error(f"{error}{shrunk}")
     st.stop()
 if options.greyscale and source.ndim == 3:
     source = to_greyscale(source)

@@ -7,14 +7,10 @@ import streamlit as st
 
 from cnn_core.config import SEED, SIGNED_SCALE, SLIDING_WINDOW_OUTPUT_KEY
 from cnn_core.data.grids import random_grid
-from cnn_core.maths.convolution import convolve2d, pad
-from cnn_core.maths.frames import (
-    conv_frames,
-    conv_parameter_count,
-    feature_map_stack,
-    size_formula_latex,
-)
+from cnn_core.maths.convolution import conv_parameters, convolve2d, feature_map_stack
+from cnn_core.maths.frames import conv_frames, size_formula_latex
 from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.maths.windows import pad
 from cnn_core.views.grid_figures import channels_figure, side_by_side_figure
 from ui.grid_widgets import (
     conv_figure,
@@ -41,7 +37,7 @@ with controls[2]:
 
 if grid is None or chosen is None:
     st.stop()
-name, kernel = chosen
+name, kernel = chosen.name, chosen.matrix
 x = grid.values
 try:
     frames = conv_frames(x, kernel, padding, stride)
@@ -114,9 +110,9 @@ with filters_tab:
             st.plotly_chart(side_by_side_figure([maps[:, :, i] for i in range(len(picked))],
                                                 picked, "output value", SIGNED_SCALE),
                             key="sw_stack", config=NO_BAR)
-            count = conv_parameter_count(3, 1, len(picked))
+            count = conv_parameters(3, 1, len(picked))
             st.latex(rf"k \cdot k \cdot c_{{in}} \cdot c_{{out}} + c_{{out}} = 3 \cdot 3 \cdot 1"
                      rf" \cdot {len(picked)} + {len(picked)} = {count} \text{{ parameters}}")
             st.caption(f"Output shape {maps.shape[0]} x {maps.shape[1]} x {maps.shape[2]}: one "
                        "map per filter, stacked like the channels of an image. A colour input "
-                       f"(3 channels) would need {conv_parameter_count(3, 3, len(picked))}.")
+                       f"(3 channels) would need {conv_parameters(3, 3, len(picked))}.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnn_core.data.images import shift_image
 from cnn_core.maths.frames import pool_frames, size_formula_latex
-from cnn_core.maths.pooling import pool2d, shift, unchanged_fraction
+from cnn_core.maths.pooling import pool2d, unchanged_fraction
 from cnn_core.views.grid_figures import side_by_side_figure
 from ui.grid_widgets import (
     pool_figure,
@@ -65,7 +66,7 @@ st.code(frame.arithmetic, language=None, wrap_lines=True)
 st.subheader("Does a one-cell shift change the result?")
 direction = st.radio("Shift the input by one cell", list(SHIFTS), horizontal=True,
                      key="pool_shift")
-moved = shift(x, *SHIFTS[direction])
+moved = shift_image(x, *SHIFTS[direction])
 pooled = pool2d(x, size, stride, mode, padding)
 pooled_moved = pool2d(moved, size, stride, mode, padding)
 changed = ~np.isclose(pooled, pooled_moved)

@@ -10,9 +10,17 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from cnn_core.maths.frames import format_arithmetic, format_number, format_term
-from cnn_core.maths.inspector import inspect_pixel
+from cnn_core.maths.frames import (
+    filtered_shape,
+    format_arithmetic,
+    format_number,
+    format_term,
+    inspect_pixel,
+    pixel_under_click,
+    window_origin,
+)
 from cnn_core.views.figures import number_grid_figure
+from cnn_core.views.pictures import to_rgb_uint8
 
 BORDER_LABELS = {
     "same": "Zero padding (same size, like a Keras layer)",
@@ -56,20 +64,10 @@ def filter_options_ui(signed_output: bool, key: str = "filter") -> FilterOptions
     return FilterOptions(colour == "Greyscale", border, display)
 
 
-def _valid_offset(kernel_shape: tuple[int, int], border: str) -> tuple[int, int]:
-    """Output (0, 0) of a "valid" filter sits this far into the original image."""
-    if border != "valid":
-        return 0, 0
-    return (kernel_shape[0] - 1) // 2, (kernel_shape[1] - 1) // 2
-
-
-def _mark(image: np.ndarray, row: int, col: int, size: tuple[int, int],
-          border: str) -> np.ndarray:
-    """A copy of the preview with the inspected window outlined."""
-    marked = np.array(image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB))
+def _mark(image: np.ndarray, top: int, left: int, size: tuple[int, int]) -> np.ndarray:
+    """A copy of the preview with the window whose top-left pixel is (top, left) outlined."""
+    marked = np.array(to_rgb_uint8(image))
     kh, kw = size
-    dy, dx = _valid_offset(size, border)
-    top, left = row + dy - (kh - 1) // 2, col + dx - (kw - 1) // 2
     thickness = max(1, round(max(marked.shape[:2]) / 300))
     cv2.rectangle(marked, (left - 1, top - 1), (left + kw, top + kh), (255, 0, 255), thickness)
     # Ticks pointing at the window, so a 3x3 box is easy to find on a large photo.
@@ -82,23 +80,33 @@ def _mark(image: np.ndarray, row: int, col: int, size: tuple[int, int],
     return marked
 
 
+def _inspected(key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
+    """The inspected output pixel from the session, kept inside the result (middle at first)."""
+    for name, limit in zip(("row", "col"), out_shape, strict=True):
+        state = f"{key}_{name}"
+        st.session_state[state] = min(max(int(st.session_state.get(state, limit // 2)), 0),
+                                      limit - 1)
+    return st.session_state[f"{key}_row"], st.session_state[f"{key}_col"]
+
+
 def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], border: str,
                        key: str = "inspect") -> None:
-    """Show the original preview; a click moves the inspected pixel to where it landed."""
-    row = st.session_state.get(f"{key}_row", preview.shape[0] // 2)
-    col = st.session_state.get(f"{key}_col", preview.shape[1] // 2)
-    click = streamlit_image_coordinates(_mark(preview, row, col, kernel_shape, border),
+    """Show the original preview; a click moves the inspected pixel to where it landed.
+
+    Call only when the filter has an output (a "valid" kernel fits in the preview).
+    """
+    out_shape = filtered_shape(preview.shape, kernel_shape, border)
+    row, col = _inspected(key, out_shape)
+    top, left = window_origin(row, col, preview.shape, kernel_shape, border)
+    click = streamlit_image_coordinates(_mark(preview, top, left, kernel_shape),
                                         key=f"{key}_click", width="stretch",
                                         image_format="JPEG", jpeg_quality=90,
                                         cursor="crosshair")
     if click and click.get("unix_time") != st.session_state.get(f"{key}_last_click"):
         st.session_state[f"{key}_last_click"] = click.get("unix_time")
-        scale = preview.shape[1] / max(click.get("width") or preview.shape[1], 1)
-        dy, dx = _valid_offset(kernel_shape, border)
-        y = int(min(click["y"] * scale, preview.shape[0] - 1))
-        x = int(min(click["x"] * scale, preview.shape[1] - 1))
-        st.session_state[f"{key}_row"] = max(y - dy, 0)
-        st.session_state[f"{key}_col"] = max(x - dx, 0)
+        row, col = pixel_under_click(click["x"], click["y"], click.get("width"), preview.shape,
+                                     kernel_shape, border)
+        st.session_state[f"{key}_row"], st.session_state[f"{key}_col"] = row, col
         st.rerun()
 
 
@@ -121,13 +129,14 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
     else:
         channel = source
     out_h, out_w = result.shape[:2]
+    row, col = _inspected(key, (out_h, out_w))
     cols = st.columns(2)
-    for name, limit, col in (("row", out_h, cols[0]), ("col", out_w, cols[1])):
-        state = f"{key}_{name}"
-        st.session_state[state] = min(st.session_state.get(state, limit // 2), limit - 1)
-        col.slider("Output row (y)" if name == "row" else "Output column (x)", 0, limit - 1,
-                   key=state)
-    row, col = st.session_state[f"{key}_row"], st.session_state[f"{key}_col"]
+    for name, limit, column in (("row", out_h, cols[0]), ("col", out_w, cols[1])):
+        label = "Output row (y)" if name == "row" else "Output column (x)"
+        if limit > 1:
+            column.slider(label, 0, limit - 1, key=f"{key}_{name}")
+        else:  # a slider needs two values to choose from
+            column.markdown(f"{label}: 0 (the result has only one)")
     inspection = inspect_pixel(channel, kernel, row, col, options.border)
     shown = result[row, col] if result.ndim == 2 else result[row, col, CHANNELS[channel_name]]
     grids = st.columns(3)
@@ -140,9 +149,9 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
         fig: go.Figure = number_grid_figure(values, title=title, colorbar_title=unit)
         column.plotly_chart(fig, key=f"{key}_{unit}", config={"displayModeBar": False})
     st.markdown(f"**Sum of the products** for output pixel (row {row}, column {col}):")
-    st.code(_sum_line(inspection.window, inspection.kernel, inspection.total), language=None,
+    st.code(_sum_line(inspection.window, inspection.kernel, inspection.value), language=None,
             wrap_lines=True)
     st.markdown(
-        f"The sum is **{inspection.total:.4g}**; shown as pixel value **{int(shown)}** "
+        f"The sum is **{inspection.value:.4g}**; shown as pixel value **{int(shown)}** "
         f"after '{DISPLAY_LABELS[options.display].lower()}'."
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from fractions import Fraction
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,38 +9,15 @@ import streamlit as st
 from cnn_core.config import MAX_KERNEL_SIZE
 from cnn_core.maths.kernels import (
     PRESET_KERNELS,
+    Kernel,
     KernelError,
+    custom_kernel,
     format_kernel,
     kernel_from_grid,
+    kernel_latex,
     normalise_kernel,
     parse_kernel,
 )
-
-
-@dataclass(frozen=True)
-class ChosenKernel:
-    name: str
-    matrix: np.ndarray = field(repr=False)
-    caption: str
-    signed_output: bool
-
-
-def kernel_latex(matrix: np.ndarray) -> str:
-    """A kernel as a LaTeX matrix, pulling out a common fraction (1/9, 1/16) when there is one."""
-    scale = Fraction(1)
-    values = np.asarray(matrix, dtype=np.float64)
-    smallest = np.min(np.abs(values[values != 0])) if np.any(values) else 1.0
-    guess = Fraction(float(smallest)).limit_denominator(256)
-    if guess.numerator == 1 and guess.denominator > 1 and np.allclose(
-            values / float(guess), np.rint(values / float(guess)), atol=1e-9):
-        scale, values = guess, np.rint(values / float(guess))
-
-    def cell(v: float) -> str:
-        return f"{v:g}" if float(v).is_integer() else f"{v:.3g}"
-
-    body = r" \\ ".join(" & ".join(cell(v) for v in row) for row in values)
-    prefix = rf"\frac{{1}}{{{scale.denominator}}}" if scale != 1 else ""
-    return rf"{prefix}\begin{{bmatrix}} {body} \end{{bmatrix}}"
 
 
 def _custom_kernel_ui(key: str, start: np.ndarray) -> np.ndarray:
@@ -67,7 +41,7 @@ def _custom_kernel_ui(key: str, start: np.ndarray) -> np.ndarray:
     return kernel_from_grid(edited.to_numpy().tolist())
 
 
-def kernel_ui(key: str = "kernel") -> ChosenKernel | None:
+def kernel_ui(key: str = "kernel") -> Kernel | None:
     """Pick a preset or type a kernel. Returns it, or None after showing a one-line error."""
     mode = st.radio("Kernel", ["Preset", "Custom"], horizontal=True, key=f"{key}_mode")
     preset_name = st.selectbox("Preset", list(PRESET_KERNELS), key=f"{key}_preset",
@@ -78,17 +52,14 @@ def kernel_ui(key: str = "kernel") -> ChosenKernel | None:
     if mode == "Preset":
         st.latex(kernel_latex(preset.matrix))
         st.caption(preset.caption)
-        return ChosenKernel(preset.name, np.asarray(preset.matrix), preset.caption,
-                            preset.signed_output)
+        return preset
     normalise = st.checkbox("Divide by the sum of the weights (keeps brightness)",
                             key=f"{key}_normalise")
     try:
         matrix = _custom_kernel_ui(key, np.asarray(preset.matrix))
-        if normalise:
-            matrix = normalise_kernel(matrix)
+        kernel = custom_kernel(normalise_kernel(matrix) if normalise else matrix)
     except KernelError as error:
         st.error(str(error))
         return None
-    st.latex(kernel_latex(matrix))
-    signed = bool(np.any(matrix < 0))
-    return ChosenKernel("Custom", matrix, "Your own kernel.", signed)
+    st.latex(kernel_latex(kernel.matrix))
+    return kernel

@@ -1,10 +1,11 @@
-"""Animation frames: one small record per output cell of a convolution or a pooling layer.
+"""Frames: one small record per output cell of a convolution or a pooling layer.
 
-The sliding-window and pooling pages play these frames one after another. Each frame says
-where the window sits, which numbers are under it (padding included), what was computed
-and how ("3x1 + 1x1 + ... = -3"). The code here is written out step by step on purpose,
-then tested against `tf.nn.conv2d` / `tf.nn.max_pool2d` / `tf.nn.avg_pool2d`: the frames'
-values, read in order, rebuild `convolve2d` / `pool2d` exactly.
+The sliding-window and pooling pages play these frames one after another, and the pixel
+inspector of the image-kernels page shows one. Each frame says where the window sits,
+which numbers are under it (padding included), what was computed and how
+("3x1 + 1x1 + ... = -3"). A frame computes its value from its own window, step by step,
+and never copies it from `convolve2d` / `pool2d`; the tests compare both with
+`tf.nn.conv2d` / `tf.nn.max_pool2d` / `tf.nn.avg_pool2d` independently.
 """
 
 from __future__ import annotations
@@ -14,8 +15,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnn_core.maths.convolution import Padding, convolve2d, output_size, pad, padding_amounts
-from cnn_core.maths.pooling import PoolMode, check_pool_args, pool2d, pool_windows
+from cnn_core.maths.convolution import Border, border_padding, check_conv_inputs
+from cnn_core.maths.pooling import POOL_MODES, PoolMode
+from cnn_core.maths.windows import (
+    Padding,
+    Windows,
+    check_stride,
+    kernel_anchor,
+    output_size,
+    padding_amounts,
+    sliding_windows,
+    window_shape,
+)
 
 CHANNEL_NAMES = {3: ("red", "green", "blue")}
 
@@ -76,9 +87,9 @@ class ConvFrame(_WindowPlacement):
 
     row, col: output position. top, left: the window's top-left cell in the *padded*
     input (subtract pad_top / pad_left for input coordinates; negative means padding).
-    window: (kh, kw) or (kh, kw, C) float64, the numbers under the kernel, padded zeros
-    included. kernel, products: same shape as window. value: the output number, equal to
-    `convolve2d(...)[row, col]` and to `(window * kernel).sum()`.
+    window: (kh, kw) or (kh, kw, C) float64, the numbers under the kernel, padded cells
+    included (zeros, or mirrored pixels for a reflecting photo filter). kernel: same shape.
+    products and value are worked out from these two: value = sum of window * kernel.
     """
 
     index: int
@@ -88,17 +99,26 @@ class ConvFrame(_WindowPlacement):
     left: int
     window: np.ndarray = field(repr=False)
     kernel: np.ndarray = field(repr=False)
-    products: np.ndarray = field(repr=False)
-    value: float
     pad_top: int = 0
     pad_left: int = 0
 
     @property
+    def products(self) -> np.ndarray:
+        """window x kernel, cell by cell."""
+        return self.window * self.kernel
+
+    @property
+    def value(self) -> float:
+        """The output number: the sum of the products."""
+        return float(self.products.sum())
+
+    @property
     def channel_sums(self) -> tuple[float, ...]:
         """Sum of the products in each channel (one entry for a 2-D input)."""
-        if self.products.ndim == 2:
-            return (float(self.products.sum()),)
-        return tuple(float(s) for s in self.products.sum(axis=(0, 1)))
+        products = self.products
+        if products.ndim == 2:
+            return (float(products.sum()),)
+        return tuple(float(s) for s in products.sum(axis=(0, 1)))
 
     @property
     def arithmetic(self) -> str:
@@ -119,36 +139,94 @@ class ConvFrame(_WindowPlacement):
                 f"value={format_number(self.value)})")
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A view the frames can share without letting anyone (or the caller's array) change."""
+    view = array.view()
+    view.setflags(write=False)
+    return view
+
+
+def _conv_frame(windows: Windows, kernel: np.ndarray, row: int, col: int) -> ConvFrame:
+    out_w = windows.out_shape[1]
+    return ConvFrame(row * out_w + col, row, col, *windows.top_left(row, col),
+                     windows.values[row, col], kernel, windows.pad_top, windows.pad_left)
+
+
 def conv_frames(x: np.ndarray, kernel: np.ndarray, padding: Padding = "valid",
                 stride: int = 1) -> list[ConvFrame]:
-    """One `ConvFrame` per output cell of `convolve2d(x, kernel, padding, stride)`, row-major.
+    """One `ConvFrame` per output cell of a convolution, row-major (as `convolve2d` lays
+    them out).
 
     x: (H, W) or (H, W, C) numbers; kernel: (kh, kw) or (kh, kw, C). Raises ValueError like
     `convolve2d` (e.g. a "valid" kernel larger than the input).
     """
-    x = np.asarray(x, dtype=np.float64)
-    kernel = np.array(kernel, dtype=np.float64)
-    values = convolve2d(x, kernel, padding, stride)  # validates every argument
-    if x.ndim == 3 and kernel.ndim == 2:
-        kernel = np.repeat(kernel[:, :, None], x.shape[2], axis=2)
-    kernel.setflags(write=False)
-    kh, kw = kernel.shape[:2]
-    padded = pad(x, (kh, kw), padding, stride)
-    pad_top = padding_amounts(x.shape[0], kh, padding, stride)[0]
-    pad_left = padding_amounts(x.shape[1], kw, padding, stride)[0]
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(0, 1))
-    windows = windows[:: stride, :: stride][: values.shape[0], : values.shape[1]]
-    if x.ndim == 3:
-        windows = np.moveaxis(windows, 2, 4)  # (i, j, C, kh, kw) -> (i, j, kh, kw, C)
-    products = windows * kernel
-    products.setflags(write=False)
-    out_w = values.shape[1]
-    return [
-        ConvFrame(index, index // out_w, index % out_w, (index // out_w) * stride,
-                  (index % out_w) * stride, windows[index // out_w, index % out_w], kernel,
-                  products[index // out_w, index % out_w], float(value), pad_top, pad_left)
-        for index, value in enumerate(values.ravel().tolist())
-    ]
+    x, kernel = check_conv_inputs(x, kernel)
+    check_stride(stride)
+    kernel = _read_only(kernel)
+    windows = sliding_windows(x, kernel.shape[:2], padding, stride)
+    out_h, out_w = windows.out_shape
+    return [_conv_frame(windows, kernel, row, col) for row in range(out_h) for col in range(out_w)]
+
+
+# ---- The pixel inspector: one output pixel of a filtered photo ---------------------------
+
+def inspect_pixel(channel: np.ndarray, kernel: np.ndarray, row: int, col: int,
+                  border: Border = "same") -> ConvFrame:
+    """Output pixel (row, col) of `apply_kernel(channel, kernel, border)`, worked out by hand.
+
+    channel: (H, W) one colour channel or greyscale image, uint8 or float. kernel:
+    (kh, kw). Output coordinates follow `apply_kernel`, so for "valid" borders the output
+    is smaller and (0, 0) is the first position where the kernel fits. The frame's value
+    is the raw sum, before it is mapped to a 0-255 pixel.
+    """
+    channel, kernel = check_conv_inputs(channel, kernel)
+    if channel.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("The inspector works on one channel with a 2-D kernel.")
+    padding, fill = border_padding(border)
+    kernel = _read_only(kernel)
+    windows = sliding_windows(channel, kernel.shape, padding, 1, fill)
+    out_h, out_w = windows.out_shape
+    if not (0 <= row < out_h and 0 <= col < out_w):
+        raise ValueError(f"Pixel ({row}, {col}) is outside the {out_h}x{out_w} result.")
+    return _conv_frame(windows, kernel, row, col)
+
+
+def filtered_shape(image_shape: tuple[int, ...], kernel_shape: tuple[int, int],
+                   border: Border = "same") -> tuple[int, int]:
+    """(rows, cols) of `apply_kernel`'s result; (0, 0) when a "valid" kernel does not fit."""
+    padding, _ = border_padding(border)
+    return (output_size(image_shape[0], kernel_shape[0], padding),
+            output_size(image_shape[1], kernel_shape[1], padding))
+
+
+def window_origin(row: int, col: int, image_shape: tuple[int, ...],
+                  kernel_shape: tuple[int, int], border: Border = "same") -> tuple[int, int]:
+    """Top-left image pixel under the kernel for output (row, col); negative: the border."""
+    padding, _ = border_padding(border)
+    return (row - padding_amounts(image_shape[0], kernel_shape[0], padding)[0],
+            col - padding_amounts(image_shape[1], kernel_shape[1], padding)[0])
+
+
+def pixel_under_click(x: float, y: float, shown_width: float | None,
+                      image_shape: tuple[int, ...], kernel_shape: tuple[int, int],
+                      border: Border = "same") -> tuple[int, int]:
+    """The output pixel to inspect when a learner clicks (x, y) on the image shown
+    `shown_width` pixels wide (None or 0: at its own size): the one whose kernel anchor
+    lies on the clicked pixel, kept inside the result (a click near a "valid" edge picks
+    the nearest output).
+    """
+    height, width = image_shape[:2]
+    out_h, out_w = filtered_shape(image_shape, kernel_shape, border)
+    if out_h == 0 or out_w == 0:
+        raise ValueError("The kernel is larger than the image, so there is no output pixel.")
+    scale = width / (shown_width if shown_width and shown_width > 0 else width)
+    pixel_row = min(int(y * scale), height - 1)
+    pixel_col = min(int(x * scale), width - 1)
+    top, left = window_origin(0, 0, image_shape, kernel_shape, border)
+    anchor_row, anchor_col = kernel_anchor(kernel_shape)
+    row = pixel_row - top - anchor_row
+    col = pixel_col - left - anchor_col
+    return min(max(row, 0), out_h - 1), min(max(col, 0), out_w - 1)
 
 
 # ---- Pooling frames --------------------------------------------------------------------
@@ -157,10 +235,9 @@ def conv_frames(x: np.ndarray, kernel: np.ndarray, padding: Padding = "valid",
 class PoolFrame(_WindowPlacement):
     """One output cell of a pooling layer.
 
-    row, col, top, left, pad_top, pad_left: as in `ConvFrame`. window: (size, size)
-    float64 with padded cells shown as 0; real: (size, size) bool, False on padding (which
-    pooling ignores). kept: for max pooling, (r, c) inside the window of the number that
-    was kept (the first one on a tie, as TensorFlow); None for average pooling.
+    row, col, top, left, pad_top, pad_left: as in `ConvFrame`. window: (size_h, size_w)
+    float64 with padded cells shown as 0; real: same shape, bool, False on padding (which
+    pooling ignores). mode: "max" or "avg". value and kept are worked out from these.
     """
 
     index: int
@@ -171,15 +248,33 @@ class PoolFrame(_WindowPlacement):
     window: np.ndarray = field(repr=False)
     real: np.ndarray = field(repr=False)
     mode: str
-    value: float
-    kept: tuple[int, int] | None = None
     pad_top: int = 0
     pad_left: int = 0
 
     @property
+    def cells(self) -> np.ndarray:
+        """The real numbers under the window, row by row (padding left out)."""
+        return self.window[self.real]
+
+    @property
+    def value(self) -> float:
+        """The largest real cell (max pooling) or their mean (average pooling)."""
+        cells = self.cells
+        return float(cells.max() if self.mode == "max" else cells.sum() / cells.size)
+
+    @property
+    def kept(self) -> tuple[int, int] | None:
+        """For max pooling, (r, c) inside the window of the number kept (the first one on a
+        tie, as TensorFlow); None for average pooling."""
+        if self.mode != "max":
+            return None
+        index = int(np.argmax(np.where(self.real, self.window, -np.inf)))
+        return divmod(index, self.window.shape[1])
+
+    @property
     def arithmetic(self) -> str:
         """E.g. "max(3, 2, 1, 9) = 9" or "(3 + 2 + 1 + 9) / 4 = 3.75" (padding left out)."""
-        cells = self.window[self.real]
+        cells = self.cells
         if self.mode == "max":
             listed = ", ".join(format_number(v) for v in cells)
             return f"max({listed}) = {format_number(self.value)}"
@@ -192,34 +287,30 @@ class PoolFrame(_WindowPlacement):
                 f"{self.left}) -> output ({self.row}, {self.col}) = {format_number(self.value)})")
 
 
-def pool_frames(x: np.ndarray, size: int = 2, stride: int = 2, mode: PoolMode = "max",
-                padding: Padding = "valid") -> list[PoolFrame]:
-    """One `PoolFrame` per output cell of `pool2d(x, size, stride, mode, padding)`, row-major.
+def pool_frames(x: np.ndarray, size: int | tuple[int, int] = 2, stride: int = 2,
+                mode: PoolMode = "max", padding: Padding = "valid") -> list[PoolFrame]:
+    """One `PoolFrame` per output cell of a pooling layer, row-major (as `pool2d` lays them
+    out).
 
     x: (H, W) numbers. Raises ValueError like `pool2d`.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError("Pooling frames are drawn for a single 2-D grid of numbers.")
-    sh, sw, _, out_w = check_pool_args(x.shape, size, stride, mode, padding)
-    values = pool2d(x, (sh, sw), stride, mode, padding)
-    windows, real = pool_windows(x, (sh, sw), stride, padding)
-    pad_top = padding_amounts(x.shape[0], sh, padding, stride)[0]
-    pad_left = padding_amounts(x.shape[1], sw, padding, stride)[0]
-    kept = [None] * values.size
-    if mode == "max":
-        flat = np.where(real, windows, -np.inf).reshape(*values.shape, -1).argmax(axis=-1)
-        kept = [divmod(int(i), sw) for i in flat.ravel()]
+    if mode not in POOL_MODES:
+        raise ValueError(f'Pooling mode must be "max" or "avg", not {mode!r}.')
+    check_stride(stride)
+    windows = sliding_windows(x, window_shape(size), padding, stride, what="window")
+    out_h, out_w = windows.out_shape
     return [
-        PoolFrame(index, index // out_w, index % out_w, (index // out_w) * stride,
-                  (index % out_w) * stride, windows[index // out_w, index % out_w],
-                  real[index // out_w, index % out_w], mode, float(value), kept[index],
-                  pad_top, pad_left)
-        for index, value in enumerate(values.ravel().tolist())
+        PoolFrame(row * out_w + col, row, col, *windows.top_left(row, col),
+                  windows.values[row, col], windows.real[row, col], mode, windows.pad_top,
+                  windows.pad_left)
+        for row in range(out_h) for col in range(out_w)
     ]
 
 
-# ---- Sizes, formulas and layers of several filters -------------------------------------
+# ---- Sizes ----------------------------------------------------------------------------
 
 def size_formula_latex(n: int, k: int, padding: Padding = "valid", stride: int = 1) -> str:
     """The output-size formula with the numbers substituted, as LaTeX.
@@ -232,25 +323,3 @@ def size_formula_latex(n: int, k: int, padding: Padding = "valid", stride: int =
     return (r"\left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 = "
             rf"\left\lfloor \frac{{{n} + {before + after} - {k}}}{{{stride}}} \right\rfloor + 1"
             rf" = {out}")
-
-
-def feature_map_stack(x: np.ndarray, kernels: list[np.ndarray], padding: Padding = "valid",
-                      stride: int = 1) -> np.ndarray:
-    """Several filters on the same input, as one conv layer: (out_h, out_w, n_filters) float64.
-
-    x: (H, W) or (H, W, C); kernels: same-shaped (k, k) or (k, k, C) grids.
-    """
-    if not kernels:
-        raise ValueError("Choose at least one filter.")
-    shapes = {np.shape(k) for k in kernels}
-    if len(shapes) > 1:
-        raise ValueError("All filters of one layer must have the same size.")
-    return np.stack([convolve2d(x, k, padding, stride) for k in kernels], axis=-1)
-
-
-def conv_parameter_count(k: int, c_in: int, c_out: int, bias: bool = True) -> int:
-    """Learned numbers in a Conv2D layer of c_out k x k filters on c_in channels.
-
-    k*k*c_in*c_out weights plus one bias per filter (c_out).
-    """
-    return k * k * c_in * c_out + (c_out if bias else 0)

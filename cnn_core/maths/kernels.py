@@ -1,4 +1,4 @@
-"""Preset image kernels with plain-language captions, and parsing of kernels typed by a learner.
+"""Preset image kernels with plain-language captions, kernels typed by a learner, and LaTeX.
 
 All kernels are applied as cross-correlation (see `convolution`), so they read the way
 they are written: the top-left number multiplies the top-left pixel of the window.
@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,6 +23,8 @@ class KernelError(ValueError):
 
 @dataclass(frozen=True)
 class Kernel:
+    """A named kernel: matrix (rows, cols) float64, read-only, and a one-line caption."""
+
     name: str
     matrix: np.ndarray = field(repr=False)
     caption: str
@@ -31,6 +34,19 @@ class Kernel:
     def __repr__(self) -> str:
         rows, cols = self.matrix.shape
         return f"Kernel({self.name!r}, {rows}x{cols})"
+
+
+def custom_kernel(matrix: np.ndarray, name: str = "Custom",
+                  caption: str = "Your own kernel.") -> Kernel:
+    """A learner's kernel as a `Kernel`; any negative weight marks its output as signed."""
+    matrix = np.array(matrix, dtype=np.float64)
+    if matrix.ndim != 2:
+        raise KernelError("A kernel is a 2-D grid of numbers: rows of equal length.")
+    check_kernel_size(*matrix.shape)
+    if not np.all(np.isfinite(matrix)):
+        raise KernelError("Every kernel entry must be a finite number (no NaN or infinity).")
+    matrix.setflags(write=False)
+    return Kernel(name, matrix, caption, signed_output=bool(np.any(matrix < 0)))
 
 
 def _k(rows: Sequence[Sequence[float]], scale: float = 1.0) -> np.ndarray:
@@ -114,22 +130,23 @@ def _parse_entry(text: str, row: int, col: int) -> float:
     return value
 
 
-def check_kernel_size(rows: int, cols: int) -> None:
+def check_kernel_size(rows: int, cols: int, max_size: int = MAX_KERNEL_SIZE) -> None:
     if rows < 1 or cols < 1:
         raise KernelError("The kernel is empty; type at least one number.")
-    if rows > MAX_KERNEL_SIZE or cols > MAX_KERNEL_SIZE:
+    if rows > max_size or cols > max_size:
         raise KernelError(
-            f"A {rows}x{cols} kernel is too big; the largest allowed is "
-            f"{MAX_KERNEL_SIZE}x{MAX_KERNEL_SIZE}."
+            f"A {rows}x{cols} kernel is too big; the largest allowed here is "
+            f"{max_size}x{max_size}."
         )
 
 
-def parse_kernel(text: str) -> np.ndarray:
+def parse_kernel(text: str, max_size: int = MAX_KERNEL_SIZE) -> np.ndarray:
     """Parse a kernel typed as rows of numbers.
 
     Rows are separated by new lines or ';', entries by spaces or commas; brackets are
     ignored, so "[[0,-1,0],[-1,5,-1],[0,-1,0]]" works too. Entries may be fractions (1/9).
-    Returns (rows, cols) float64. Raises KernelError with a one-sentence reason.
+    Returns (rows, cols) float64, at most max_size x max_size. Raises KernelError with a
+    one-sentence reason.
     """
     if not isinstance(text, str):
         raise KernelError("Type the kernel as text, one row per line.")
@@ -147,7 +164,7 @@ def parse_kernel(text: str) -> np.ndarray:
             "Every row needs the same number of entries, but the rows have "
             f"{', '.join(str(len(row)) for row in rows)}."
         )
-    check_kernel_size(len(rows), widths.pop())
+    check_kernel_size(len(rows), widths.pop(), max_size)
     return np.array(rows, dtype=np.float64)
 
 
@@ -190,3 +207,29 @@ def format_kernel(kernel: np.ndarray) -> str:
     def fmt(value: float) -> str:
         return f"{value:g}" if float(value).is_integer() else f"{value:.4g}"
     return "\n".join(" ".join(fmt(v) for v in row) for row in np.asarray(kernel))
+
+
+def kernel_latex(matrix: np.ndarray) -> str:
+    """A kernel as a LaTeX matrix, pulling out a common fraction (1/9, 1/16) when there is one.
+
+    The fraction is the smallest non-zero weight when it is 1/n (n up to 256) and every
+    weight is a whole multiple of it; otherwise the weights are written as they are.
+    """
+    values = np.asarray(matrix, dtype=np.float64)
+    if values.ndim != 2 or values.size == 0:
+        raise KernelError("A kernel is a non-empty 2-D grid of numbers.")
+    scale = Fraction(1)
+    smallest = float(np.min(np.abs(values[values != 0]))) if np.any(values) else 1.0
+    guess = Fraction(smallest).limit_denominator(256)
+    if guess.numerator == 1 and guess.denominator > 1:
+        multiples = values / float(guess)
+        if np.allclose(multiples, np.rint(multiples), atol=1e-9):
+            scale, values = guess, np.rint(multiples)
+
+    def cell(v: float) -> str:
+        # "+ 0.0" turns -0 into 0, so a rounded multiple never prints as "-0".
+        return f"{v + 0.0:g}" if float(v).is_integer() else f"{v:.3g}"
+
+    body = r" \\ ".join(" & ".join(cell(v) for v in row) for row in values)
+    prefix = rf"\frac{{1}}{{{scale.denominator}}}" if scale != 1 else ""
+    return rf"{prefix}\begin{{bmatrix}} {body} \end{{bmatrix}}"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnn_core.config import MODELS_DIR
-from cnn_core.maths.convolution import output_size
+from cnn_core.maths.convolution import conv_parameters
+from cnn_core.maths.windows import output_size
 
 OPTIMIZERS = ("adam", "sgd", "adadelta")
 
@@ -135,9 +136,11 @@ def layer_table(layers: list[LayerSpec], input_shape: tuple[int, ...]) -> list[L
             k, c_in = p["kernel_size"], shape[2]
             shape = (output_size(shape[0], k, p["padding"]), output_size(shape[1], k, p["padding"]),
                      p["filters"])
-            params = k * k * c_in * p["filters"] + p["filters"]
+            params = conv_parameters(k, c_in, p["filters"])
         elif layer.kind == "pool":
-            shape = (shape[0] // p["size"], shape[1] // p["size"], shape[2])
+            # Keras' MaxPooling2D: stride = pool size, "valid" padding.
+            shape = (output_size(shape[0], p["size"], "valid", p["size"]),
+                     output_size(shape[1], p["size"], "valid", p["size"]), shape[2])
         elif layer.kind == "flatten":
             shape = (math.prod(shape),)
         elif layer.kind == "dense":

@@ -24,9 +24,9 @@ from cnn_core.config import (
     SEQUENTIAL_SCALE,
     SIGNED_SCALE,
 )
-from cnn_core.maths.convolution import Padding, pad
 from cnn_core.maths.frames import ConvFrame, PoolFrame, conv_frames, format_number, pool_frames
 from cnn_core.maths.pooling import PoolMode
+from cnn_core.maths.windows import Padding, sliding_windows
 
 GAP = 1.6  # empty cells between panels
 PLOT_WIDTH_PX = 860
@@ -242,6 +242,13 @@ def animate(fig: go.Figure, overlays: Sequence[tuple[int, str]],
     return fig
 
 
+def _padded_input(x: np.ndarray, shape: tuple[int, int], padding: Padding,
+                  stride: int) -> np.ndarray:
+    """The input as the window sees it, with NaN on the padding (drawn grey)."""
+    windows = sliding_windows(x, shape, padding, stride)
+    return np.where(windows.padded_real, windows.padded, np.nan)
+
+
 def _clamp(step: int, n: int) -> int:
     return min(max(int(step), 0), n - 1)
 
@@ -258,8 +265,7 @@ def conv_animation_figure(x: np.ndarray, kernel: np.ndarray, padding: Padding = 
     frames = list(frames) if frames is not None else conv_frames(x, kernel, padding, stride)
     kh, kw = kernel.shape
     out = np.array([f.value for f in frames]).reshape(frames[-1].row + 1, frames[-1].col + 1)
-    shown = np.where(pad(np.ones(x.shape, dtype=bool), (kh, kw), padding, stride),
-                     pad(x, (kh, kw), padding, stride), np.nan)
+    shown = _padded_input(x, (kh, kw), padding, stride)
     note = f" (padded to {shown.shape[0]}x{shown.shape[1]})" if shown.shape != x.shape else ""
     panels = [
         Panel(shown, f"Input {x.shape[0]}x{x.shape[1]}{note}", value_label,
@@ -288,8 +294,7 @@ def pool_animation_figure(x: np.ndarray, size: int = 2, stride: int = 2, mode: P
     x = np.asarray(x, dtype=np.float64)
     frames = list(frames) if frames is not None else pool_frames(x, size, stride, mode, padding)
     out = np.array([f.value for f in frames]).reshape(frames[-1].row + 1, frames[-1].col + 1)
-    shown = np.where(pad(np.ones(x.shape, dtype=bool), size, padding, stride),
-                     pad(x, size, padding, stride), np.nan)
+    shown = _padded_input(x, (size, size), padding, stride)
     name = "Max" if mode == "max" else "Average"
     panels = [
         Panel(shown, f"Input {x.shape[0]}x{x.shape[1]}", value_label,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
+from cnn_core.config import PREVIEW_MAX_SIDE
+from cnn_core.data.images import fit_within
+from cnn_core.maths.frames import filtered_shape
 from cnn_core.maths.kernels import PRESET_KERNELS
 
 PAGE = "pages/1_Image_kernels.py"
@@ -109,3 +114,74 @@ def test_upload_mode_without_a_file_explains_what_to_do(run_page):
     app.radio(key="photo_source").set_value("Upload your own").run()
     assert not app.exception
     assert any("Choose a photo" in i.value for i in app.info)
+
+
+# ---- odd image sizes, uploaded as PNG files ---------------------------------------------------
+
+def png(height: int, width: int, seed: int = 0) -> bytes:
+    image = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    ok, data = cv2.imencode(".png", image)
+    assert ok
+    return data.tobytes()
+
+
+def upload(app, height: int, width: int):
+    app.radio(key="photo_source").set_value("Upload your own").run()
+    app.file_uploader(key="photo_upload").set_value(
+        (f"{width}x{height}.png", png(height, width), "image/png")).run()
+    return app
+
+
+def preview_shape(height: int, width: int) -> tuple[int, int]:
+    return fit_within(np.zeros((height, width), np.uint8), PREVIEW_MAX_SIDE)[0].shape[:2]
+
+
+TINY_AND_THIN = [(1, 1), (2, 2), (1, 40), (40, 1), (10, 10_000), (3, 3)]
+
+
+@pytest.mark.parametrize("height, width", TINY_AND_THIN)
+def test_tiny_and_thin_uploads_filter_and_inspect_without_a_traceback(run_page, height, width):
+    app = upload(run_page(PAGE), height, width)
+    assert not app.exception and not app.error
+    assert f"({width} x {height} pixels)" in markdown_text(app)
+    out_h, out_w = preview_shape(height, width)
+    # A slider only where there is more than one output row (or column) to choose from.
+    assert {s.key for s in app.slider} == (
+        ({"inspect_row"} if out_h > 1 else set()) | ({"inspect_col"} if out_w > 1 else set()))
+    assert "The sum is" in markdown_text(app)
+    app.selectbox(key="kernel_preset").set_value("Mean blur 8x8").run()
+    app.selectbox(key="filter_border").set_value("reflect").run()
+    assert not app.exception and not app.error
+    assert "The sum is" in markdown_text(app)
+
+
+@pytest.mark.parametrize("height, width", TINY_AND_THIN)
+@pytest.mark.parametrize("preset", ["Sobel x", "Mean blur 8x8"])
+def test_valid_borders_say_plainly_when_the_kernel_does_not_fit(run_page, height, width, preset):
+    app = upload(run_page(PAGE), height, width)
+    app.selectbox(key="kernel_preset").set_value(preset).run()
+    app.selectbox(key="filter_border").set_value("valid").run()
+    assert not app.exception
+    kernel_shape = PRESET_KERNELS[preset].matrix.shape
+    out_h, out_w = filtered_shape(preview_shape(height, width), kernel_shape, "valid")
+    if out_h == 0 or out_w == 0:
+        assert len(app.error) == 1 and "larger than" in app.error[0].value
+        assert "The sum is" not in markdown_text(app)
+    else:
+        assert not app.error and f"({out_w} x {out_h} pixels shown)" in markdown_text(app)
+
+
+def test_a_one_row_result_keeps_the_column_slider_and_moves_the_inspector(run_page):
+    app = upload(run_page(PAGE), 1, 40)
+    app.selectbox(key="kernel_preset").set_value("Identity").run()
+    app.slider(key="inspect_col").set_value(7).run()
+    assert not app.exception
+    assert "(row 0, column 7)" in markdown_text(app)
+    assert "Output row (y): 0 (the result has only one)" in markdown_text(app)
+
+
+def test_going_back_to_a_photo_after_a_tiny_upload_restores_the_sliders(run_page):
+    app = upload(run_page(PAGE), 1, 1)
+    app.radio(key="photo_source").set_value("Sample photo").run()
+    assert not app.exception
+    assert {s.key for s in app.slider} == {"inspect_row", "inspect_col"}

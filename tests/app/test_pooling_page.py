@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.config import SLIDING_WINDOW_OUTPUT_KEY
+from cnn_core.maths.windows import output_size
 from tests.app.animation_spec import animation_spec, window_box
 from tests.app.conftest import REPO_ROOT
 
@@ -141,3 +142,28 @@ def test_no_sample_photos_is_explained(app, monkeypatch):
     app.radio(key="pool_source").set_value("Edge map of a photo").run()
     assert not app.exception and not app.get("plotly_chart")
     assert any("No sample photos were found" in i.value for i in app.info)
+
+
+# ---- tiny and thin maps ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (1, 7), (7, 1)])
+def test_tiny_and_thin_maps_give_an_output_or_one_plain_error(shape):
+    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=60)
+    values = np.arange(1.0, np.prod(shape) + 1).reshape(shape)
+    app.session_state[SLIDING_WINDOW_OUTPUT_KEY] = {"values": values, "label": "a thin map"}
+    app.run()
+    for size in (2, 3):
+        for padding in ("valid", "same"):
+            app.radio(key="pool_size").set_value(size).run()
+            app.radio(key="pool_padding").set_value(padding).run()
+            case = f"{shape}, {size}x{size}, {padding}"
+            assert not app.exception, case
+            stride = app.radio(key="pool_stride").value
+            out_h = output_size(shape[0], size, padding, stride)
+            out_w = output_size(shape[1], size, padding, stride)
+            if out_h == 0 or out_w == 0:
+                assert len(app.error) == 1 and "larger than" in app.error[0].value, case
+            else:
+                assert not app.error, case
+                assert size_line(app).startswith(
+                    f"**Size:** {shape[0]}x{shape[1]} → {out_h}x{out_w} "), case

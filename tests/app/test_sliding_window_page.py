@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from cnn_core.config import SLIDING_WINDOW_OUTPUT_KEY
+from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.maths.windows import output_size
 from tests.app.animation_spec import animation_spec, window_box
 
 PAGE = "pages/2_Sliding_window.py"
@@ -187,3 +189,38 @@ def test_missing_digits_and_photos_are_explained_in_one_sentence(app, monkeypatc
     app.selectbox(key="sw_grid_source").set_value("Photo crop").run()
     assert not app.exception
     assert any("No sample photos were found" in i.value for i in app.info)
+
+
+# ---- tiny and thin grids ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("rows, cols", [(1, 1), (2, 2), (1, 7), (7, 1)])
+def test_tiny_and_thin_grids_give_an_output_or_one_plain_error(app, rows, cols):
+    app.selectbox(key="sw_grid_source").set_value("Edit the numbers").run()
+    app.number_input(key="sw_grid_rows").set_value(rows).run()
+    app.number_input(key="sw_grid_cols").set_value(cols).run()
+    kernel = PRESET_KERNELS[app.selectbox(key="sw_kernel_preset").value].matrix
+    for padding in ("valid", "same"):
+        for stride in (1, 3):
+            app.radio(key="sw_padding").set_value(padding).run()
+            app.radio(key="sw_stride").set_value(stride).run()
+            case = f"{rows}x{cols}, {padding}, stride {stride}"
+            assert not app.exception, case
+            out_h = output_size(rows, kernel.shape[0], padding, stride)
+            out_w = output_size(cols, kernel.shape[1], padding, stride)
+            if out_h == 0 or out_w == 0:
+                assert len(app.error) == 1 and "larger than" in app.error[0].value, case
+            else:
+                assert not app.error, case
+                assert shapes(app).endswith(f"output {out_h}x{out_w}"), case
+                assert f"Step 1 of {out_h * out_w}" in markdown_text(app), case
+
+
+@pytest.mark.parametrize("across, down", [(0, 0), (100, 100), (0, 100)])
+def test_the_smallest_photo_crop_in_a_corner_works(app, across, down):
+    app.selectbox(key="sw_grid_source").set_value("Photo crop").run()
+    app.slider(key="sw_grid_crop").set_value(5).run()
+    app.slider(key="sw_grid_across").set_value(across).run()
+    app.slider(key="sw_grid_down").set_value(down).run()
+    app.slider(key="sw_grid_side").set_value(16).run()
+    assert not app.exception and not app.error
+    assert shapes(app).startswith("**Shapes:** input ")

@@ -13,14 +13,15 @@ from scipy.signal import correlate2d
 
 from cnn_core.maths.convolution import (
     apply_kernel,
+    border_padding,
+    conv_parameters,
     convolve2d,
-    neighbourhood,
-    output_size,
-    pad,
-    padding_amounts,
+    feature_map_stack,
     to_display,
     true_convolve2d,
+    valid_crop,
 )
+from cnn_core.maths.windows import kernel_anchor
 
 SEED_GRID = np.array([[3, 2, 3, 1, 8], [1, 9, 1, 3, 2], [2, 3, 5, 6, 6], [3, 2, 3, 5, 9],
                       [1, 1, 2, 4, 5]])
@@ -49,22 +50,6 @@ def test_seed_example_vertical_edge_on_5x5_grid():
 def test_seed_example_edge_image_lights_up_where_8s_meet_0s():
     image = np.array([[8, 8, 8, 0, 0, 0]] * 6)
     np.testing.assert_array_equal(convolve2d(image, VERTICAL_EDGE), [[0, 24, 24, 0]] * 4)
-
-
-@pytest.mark.parametrize("n,k,stride,valid,same", [
-    (5, 3, 1, 3, 5), (5, 3, 2, 2, 3), (28, 5, 1, 24, 28), (7, 2, 3, 2, 3), (4, 5, 1, 0, 4),
-    (6, 4, 2, 2, 3), (1, 1, 1, 1, 1),
-])
-def test_output_size_formulas(n, k, stride, valid, same):
-    assert output_size(n, k, "valid", stride) == valid
-    assert output_size(n, k, "same", stride) == same
-
-
-def test_same_padding_puts_the_extra_zero_after_for_even_kernels():
-    assert padding_amounts(6, 2, "same", 1) == (0, 1)
-    assert padding_amounts(6, 4, "same", 1) == (1, 2)
-    assert padding_amounts(5, 3, "same", 2) == (1, 1)
-    assert pad(np.ones((2, 2)), 2, "same").shape == (3, 3)
 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
@@ -214,18 +199,42 @@ def test_to_display_rejects_unknown_mode():
         to_display(np.zeros((2, 2), np.float32), "sqrt")
 
 
-@pytest.mark.parametrize("border", ["same", "reflect", "valid"])
-@pytest.mark.parametrize("k", [(3, 3), (2, 2), (5, 4)])
-def test_neighbourhood_rebuilds_every_output_pixel(border, k):
-    image = _photo(4, (8, 9))
-    kernel = np.random.default_rng(5).normal(size=k)
-    values = cv2.filter2D(image, cv2.CV_64F, kernel, anchor=((k[1] - 1) // 2, (k[0] - 1) // 2),
-                          borderType=cv2.BORDER_REFLECT_101 if border == "reflect"
-                          else cv2.BORDER_CONSTANT)
-    if border == "valid":
-        values = values[(k[0] - 1) // 2:(k[0] - 1) // 2 + 8 - k[0] + 1,
-                        (k[1] - 1) // 2:(k[1] - 1) // 2 + 9 - k[1] + 1]
-    for row in range(values.shape[0]):
-        for col in range(values.shape[1]):
-            window = neighbourhood(image, row, col, k, border)
-            assert (window * kernel).sum() == pytest.approx(values[row, col], abs=1e-6)
+@pytest.mark.parametrize("k", [(3, 3), (2, 2), (4, 5), (1, 6)])
+def test_valid_crop_keeps_what_opencv_computes_where_the_kernel_fits(k):
+    image = _photo(4, (9, 11))
+    kernel = np.random.default_rng(6).normal(size=k)
+    rows, cols = valid_crop(9, 11, k)
+    ay, ax = kernel_anchor(k)
+    same = cv2.filter2D(image.astype(float), cv2.CV_64F, kernel, anchor=(ax, ay),
+                        borderType=cv2.BORDER_CONSTANT)
+    np.testing.assert_allclose(same[rows, cols], convolve2d(image, kernel, "valid"), atol=1e-9)
+    with pytest.raises(ValueError, match="larger than"):
+        valid_crop(2, 11, (3, 3))
+
+
+def test_border_options_name_their_padding_and_fill():
+    assert border_padding("same") == ("same", "zeros")
+    assert border_padding("reflect") == ("same", "reflect")
+    assert border_padding("valid") == ("valid", "zeros")
+    with pytest.raises(ValueError, match="Border"):
+        border_padding("wrap")
+
+
+@pytest.mark.parametrize("k, c_in, filters", [(3, 1, 3), (3, 3, 32), (5, 16, 2), (1, 1, 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_parameters_match_keras(tf, k, c_in, filters, bias):
+    layer = tf.keras.layers.Conv2D(filters, k, use_bias=bias)
+    layer.build((None, 8, 8, c_in))
+    assert conv_parameters(k, c_in, filters, bias) == layer.count_params()
+
+
+def test_feature_map_stack_is_one_conv_layer_of_several_filters(tf):
+    kernels = [VERTICAL_EDGE, VERTICAL_EDGE.T, np.ones((3, 3))]
+    maps = feature_map_stack(SEED_GRID, kernels, "same", 2)
+    layer = np.stack(kernels, axis=-1)[:, :, None, :].astype(np.float64)  # (k, k, 1, filters)
+    reference = tf.nn.conv2d(SEED_GRID[None, :, :, None].astype(np.float64), layer, 2, "SAME")
+    np.testing.assert_allclose(maps, reference.numpy()[0])
+    with pytest.raises(ValueError):
+        feature_map_stack(SEED_GRID, [])
+    with pytest.raises(ValueError, match="same size"):
+        feature_map_stack(SEED_GRID, [np.ones((3, 3)), np.ones((2, 2))])

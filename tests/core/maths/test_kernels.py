@@ -1,16 +1,21 @@
-"""Preset kernels and parsing of kernels typed by a learner."""
+"""Preset kernels, kernels typed by a learner, and their LaTeX."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
 from cnn_core.maths.kernels import (
     PRESET_KERNELS,
+    Kernel,
     KernelError,
+    custom_kernel,
     format_kernel,
     get_kernel,
     kernel_from_grid,
+    kernel_latex,
     normalise_kernel,
     parse_kernel,
 )
@@ -120,3 +125,50 @@ def test_normalise_kernel():
     np.testing.assert_allclose(normalise_kernel(np.ones((2, 2))), np.full((2, 2), 0.25))
     with pytest.raises(KernelError, match="add up to 0"):
         normalise_kernel(get_kernel("Sobel x").matrix)
+
+
+def test_parse_kernel_can_be_held_to_a_smaller_size():
+    assert parse_kernel("1 2\n3 4", max_size=2).shape == (2, 2)
+    with pytest.raises(KernelError, match="largest allowed here is 2x2"):
+        parse_kernel("1 2 3", max_size=2)
+
+
+def test_a_custom_kernel_is_a_kernel_marked_signed_when_it_has_negative_weights():
+    typed = np.array([[1.0, -2.0], [0.5, 0.0]])
+    kernel = custom_kernel(typed)
+    assert isinstance(kernel, Kernel) and kernel.name == "Custom"
+    np.testing.assert_array_equal(kernel.matrix, typed)
+    assert kernel.signed_output == bool((typed < 0).any())
+    assert custom_kernel(np.abs(typed)).signed_output is False
+    typed[0, 0] = 9  # the kernel keeps its own read-only copy
+    assert kernel.matrix[0, 0] == 1 and not kernel.matrix.flags.writeable
+    for bad, message in [(np.ones(3), "2-D"), (np.full((1, 2), np.nan), "finite"),
+                         (np.ones((16, 1)), "too big")]:
+        with pytest.raises(KernelError, match=message):
+            custom_kernel(bad)
+
+
+def read_latex(text: str) -> np.ndarray:
+    """The numbers of a LaTeX bmatrix, times the fraction in front of it if there is one."""
+    scale = re.match(r"\\frac\{1\}\{(\d+)\}", text)
+    body = text[text.index(r"\begin{bmatrix}") + 15 : text.index(r"\end{bmatrix}")]
+    rows = [[float(v) for v in row.split("&")] for row in body.split(r"\\")]
+    return np.array(rows) / (int(scale.group(1)) if scale else 1)
+
+
+@pytest.mark.parametrize("name", list(PRESET_KERNELS))
+def test_kernel_latex_writes_every_preset_back_to_its_numbers(name):
+    matrix = PRESET_KERNELS[name].matrix
+    np.testing.assert_allclose(read_latex(kernel_latex(matrix)), matrix, rtol=1e-12)
+
+
+@pytest.mark.parametrize("matrix, fraction", [
+    (np.ones((3, 3)) / 9, 9), (np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16, 16),
+    (np.array([[0.5, -1.5]]), 2), (np.array([[1, 0.3]]), None), (np.zeros((2, 2)), None),
+    (np.array([[-1 / 3, 0, 1 / 3]]), 3),
+])
+def test_kernel_latex_pulls_out_a_common_fraction_only_when_there_is_one(matrix, fraction):
+    text = kernel_latex(matrix)
+    assert text.startswith(rf"\frac{{1}}{{{fraction}}}") == (fraction is not None)
+    assert "-0 " not in text and "-0&" not in text
+    np.testing.assert_allclose(read_latex(text), matrix, rtol=1e-2)

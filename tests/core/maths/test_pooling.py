@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from scipy.ndimage import maximum_filter, uniform_filter
 
 from cnn_core.config import CLASSIC_GRID
-from cnn_core.maths.pooling import pool2d, pool_windows, shift, unchanged_fraction
+from cnn_core.data.images import shift_image
+from cnn_core.maths.pooling import pool2d, unchanged_fraction
 
 SEED_GRID = np.array(CLASSIC_GRID)
 
@@ -94,13 +95,6 @@ def test_output_shapes_halve_a_28x28_map():
     assert pool2d(x, 3, 3).shape == (9, 9)
 
 
-def test_pool_windows_marks_padding():
-    windows, real = pool_windows(np.ones((3, 3)), 2, 2, "same")
-    assert windows.shape == real.shape == (2, 2, 2, 2)
-    assert real[0, 0].all() and real[1, 1].sum() == 1
-    assert not windows.flags.writeable
-
-
 @pytest.mark.parametrize("kwargs, message", [
     ({"mode": "min"}, "max"), ({"padding": "full"}, "valid"), ({"stride": 0}, "stride"),
     ({"size": 0}, "window size"), ({"size": 6}, "larger than"),
@@ -110,18 +104,10 @@ def test_bad_arguments_raise_one_sentence(kwargs, message):
         pool2d(np.ones((5, 5)), **kwargs)
 
 
-def test_shift_moves_and_fills_with_zeros():
-    x = np.arange(1, 10).reshape(3, 3)
-    np.testing.assert_array_equal(shift(x, 0, 1), [[0, 1, 2], [0, 4, 5], [0, 7, 8]])
-    np.testing.assert_array_equal(shift(x, -1, 0), [[4, 5, 6], [7, 8, 9], [0, 0, 0]])
-    assert not shift(x, 0, 5).any()
-    assert shift(x, 1, 1).dtype == x.dtype
-
-
 def test_max_pooling_hides_a_small_shift_of_a_blob():
     x = np.zeros((8, 8))
     x[2, 2] = 9  # a single strong response
-    moved = shift(x, 0, 1)
+    moved = shift_image(x, right=1)
     assert unchanged_fraction(x, moved) < 1
     assert unchanged_fraction(pool2d(x), pool2d(moved)) == 1.0
     with pytest.raises(ValueError):
