@@ -47,12 +47,12 @@ import json, sys, time
 import numpy as np, keras
 from cnn_core.data.datasets import load_dataset
 from cnn_core.jobs.builder import build_model
-from cnn_core.jobs.training import as_float_images
+from cnn_core.data.pixels import to_model_input
 data = load_dataset("mnist", download=False)
 keras.utils.set_random_seed(0)
 model = build_model("mnist_cnn", (28, 28, 1), 10)
-x, y = as_float_images(data.x_train), np.asarray(data.y_train)
-xt, yt = as_float_images(data.x_test), np.asarray(data.y_test)
+x, y = to_model_input(data.x_train), np.asarray(data.y_train)
+xt, yt = to_model_input(data.x_test), np.asarray(data.y_test)
 class Clock(keras.callbacks.Callback):
     def on_train_begin(self, logs=None): self.start = time.perf_counter()
     def on_train_batch_end(self, batch, logs=None): self.end = time.perf_counter()

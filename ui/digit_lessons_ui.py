@@ -10,14 +10,14 @@ import streamlit as st
 
 from cnn_core import config
 from cnn_core.data.datasets import DatasetUnavailable
-from cnn_core.data.digits import DigitError, preprocess_steps, shift_digit, shift_offsets
-from cnn_core.data.images import fit_within, load_image
+from cnn_core.data.digits import DigitError, preprocess_steps, shift_offsets
+from cnn_core.data.images import load_image, shift_image
 from cnn_core.jobs.digit_lessons import classify, shift_accuracy, shift_grid_probabilities
 from cnn_core.jobs.inference import InferenceError
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.views.figures import probability_bars_figure, shift_curves_figure
-from cnn_core.views.pictures import to_rgb_uint8, upscale
+from cnn_core.views.pictures import thumbnail, to_rgb_uint8, upscale
 from ui.draw_shared import (
     CHART,
     CLASSES,
@@ -29,7 +29,7 @@ from ui.draw_shared import (
     text,
     worker,
 )
-from ui.job_ui import live_job_panel
+from ui.job_ui import live_job_panel, queue_job
 from ui.services import inference_client, shared_dataset
 
 SHIFT_JOB_KEY = "draw_shift_job"           # TrainingProcess of "train with shifted copies"
@@ -67,7 +67,7 @@ def shift_lesson_ui(model: ModelChoice, digit: np.ndarray, reference: int,
     with left:
         dx = st.slider("Move right (pixels)", -m, m, 0, key=f"{key}_dx")
         dy = st.slider("Move down (pixels)", -m, m, 0, key=f"{key}_dy")
-        st.image(upscale(to_rgb_uint8(shift_digit(digit, dx, dy)), 140), width=140,
+        st.image(upscale(to_rgb_uint8(shift_image(digit, down=dy, right=dx)), 140), width=140,
                  caption=f"Moved {dx:+d} right, {dy:+d} down")
     with right:
         st.plotly_chart(shift_curves_figure(
@@ -100,7 +100,7 @@ def shift_dataset_ui(models: list[ModelChoice], key: str) -> None:
     except DatasetUnavailable:
         return
     n, m = config.SHIFT_TEST_IMAGES, config.MAX_SHIFT
-    images = data.x_test[:n].astype(np.float32) / 255
+    images = data.x_test[:n]  # uint8: a quarter of the bytes to hash and send
     try:
         with st.spinner(f"Moving {n} test digits around..."):
             curves = [dataset_shift_curves(x.path, Path(x.path).stat().st_mtime, images,
@@ -122,7 +122,7 @@ def start_shift_training() -> None:
     request = TrainRequest("mnist", "mnist_cnn", {}, TrainConfig(
         epochs=config.SHIFT_TRAIN_EPOCHS, batch_size=128, shift=config.SHIFT_AUGMENT,
         seed=config.SEED), n_train=n if n < len(data.y_train) else None)
-    st.session_state[SHIFT_JOB_KEY] = TrainingProcess(request).start()
+    queue_job(SHIFT_JOB_KEY, request)
 
 
 def adopt_shift_job(key: str) -> None:
@@ -167,16 +167,6 @@ def _sample(filename: str) -> np.ndarray:
     image = load_image(config.SAMPLES_DIR / filename)
     image.setflags(write=False)
     return image
-
-
-def thumbnail(photo: np.ndarray, side: int = 300) -> np.ndarray:
-    """A display copy padded with white to 4:3, so a row of different photos lines up."""
-    small, _ = fit_within(photo, side)
-    height, width = small.shape[:2]
-    target_h, target_w = max(height, round(width * 3 / 4)), max(width, round(height * 4 / 3))
-    top, left = (target_h - height) // 2, (target_w - width) // 2
-    return np.pad(small, ((top, target_h - height - top), (left, target_w - width - left), (0, 0)),
-                  constant_values=255)
 
 
 @st.cache_data(show_spinner=False)

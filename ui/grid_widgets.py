@@ -15,7 +15,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.config import (
-    BUNDLED_MNIST,
     CLASSIC_GRID,
     DEFAULT_WINDOW_KERNEL,
     EDGE_GRID,
@@ -29,14 +28,27 @@ from cnn_core.config import (
     SEED,
     SLIDING_WINDOW_OUTPUT_KEY,
     TEXT_DIR,
-    data_dir,
 )
-from cnn_core.data.grids import crop_square, image_to_grid, parse_grid, random_grid
+from cnn_core.data.datasets import DatasetUnavailable, load_dataset
+from cnn_core.data.grids import (
+    crop_square,
+    feature_map_grid,
+    image_to_grid,
+    parse_grid,
+    random_grid,
+)
 from cnn_core.data.images import ImageError, load_image, to_greyscale
 from cnn_core.maths.convolution import convolve2d
-from cnn_core.maths.kernels import PRESET_KERNELS, KernelError, format_kernel, parse_kernel
+from cnn_core.maths.kernels import (
+    PRESET_KERNELS,
+    Kernel,
+    KernelError,
+    custom_kernel,
+    format_kernel,
+    kernel_latex,
+    parse_kernel,
+)
 from cnn_core.views.grid_figures import conv_animation_figure, pool_animation_figure
-from ui.kernel_ui import kernel_latex
 
 PIXEL_UNIT = "pixel value (0-255)"
 SOURCES = ["Classic 5x5", "Edge 6x6", "Random", "MNIST digit", "Photo crop", "Edit the numbers"]
@@ -61,14 +73,15 @@ def text_section(filename: str, heading: str) -> str:
 
 @st.cache_data(show_spinner=False)
 def mnist_digits(count: int = 20) -> tuple[np.ndarray, np.ndarray] | None:
-    """The first `count` MNIST test digits (count, 28, 28) uint8 and labels, or None."""
-    for path in (BUNDLED_MNIST, data_dir() / "mnist.npz"):
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return data["x_test"][:count].copy(), data["y_test"][:count].copy()
-        except (OSError, KeyError, ValueError):
-            continue
-    return None
+    """The first `count` MNIST test digits (count, 28, 28) uint8 and labels, or None.
+
+    Never downloads: a few digits to look at are not worth a wait (the bundled subset will do).
+    """
+    try:
+        data = load_dataset("mnist", download=False)
+    except DatasetUnavailable:
+        return None
+    return data.x_test[:count].copy(), data.y_test[:count].copy()
 
 
 @st.cache_data(show_spinner=False)
@@ -155,27 +168,24 @@ def random_grid_ui(key: str) -> Grid:
     return Grid(f"Random {size}x{size} (seed {seed})", random_grid(size, int(seed)))
 
 
-def window_kernel_ui(key: str = "kernel") -> tuple[str, np.ndarray] | None:
-    """A preset kernel or a custom one up to 5x5. Returns (name, matrix) or None on a typo."""
+def window_kernel_ui(key: str = "kernel") -> Kernel | None:
+    """A preset kernel or a custom one small enough that every product can be shown."""
     mode = st.radio("Kernel", ["Preset", "Custom"], horizontal=True, key=f"{key}_mode")
     names = list(PRESET_KERNELS)
     name = st.selectbox("Preset", names, index=names.index(DEFAULT_WINDOW_KERNEL),
                         key=f"{key}_preset", disabled=mode == "Custom",
                         help="A custom kernel starts from the selected preset.")
-    matrix = np.asarray(PRESET_KERNELS[name].matrix)
+    kernel = PRESET_KERNELS[name]
     if mode == "Custom":
         text = st.text_area(f"Rows of numbers (1x1 up to {MAX_WINDOW_KERNEL}x{MAX_WINDOW_KERNEL})",
-                            format_kernel(matrix), key=f"{key}_text", height=110)
+                            format_kernel(kernel.matrix), key=f"{key}_text", height=110)
         try:
-            matrix, name = parse_kernel(text), "Custom"
-            if max(matrix.shape) > MAX_WINDOW_KERNEL:
-                raise KernelError(f"Keep the kernel at most {MAX_WINDOW_KERNEL}x"
-                                  f"{MAX_WINDOW_KERNEL} here so every product can be shown.")
+            kernel = custom_kernel(parse_kernel(text, MAX_WINDOW_KERNEL))
         except KernelError as error:
             st.error(str(error))
             return None
-    st.latex(kernel_latex(matrix))
-    return name, matrix
+    st.latex(kernel_latex(kernel.matrix))
+    return kernel
 
 
 def padding_stride_ui(key: str, default_stride: int = 1) -> tuple[str, int]:
@@ -212,16 +222,8 @@ EDGE_KERNELS = ["Sobel x", "Sobel y", "Vertical edge", "Laplacian",
 
 @st.cache_data(show_spinner=False)
 def photo_feature_map(filename: str, kernel_name: str, side: int) -> np.ndarray:
-    """The photo's centre square through an edge kernel, then ReLU: (side, side) float64.
-
-    The photo is shrunk to side + k - 1 cells and filtered with "valid" padding, so the map
-    is side x side without the false edge that zero padding would draw along the border.
-    """
-    grey = grey_photo(filename)
-    kernel = PRESET_KERNELS[kernel_name].matrix
-    small = image_to_grid(crop_square(grey, 0.5, 0.5, min(grey.shape)),
-                          side + kernel.shape[0] - 1)
-    return np.maximum(convolve2d(small, kernel, "valid"), 0)
+    """The photo's centre square through an edge kernel, then ReLU (see feature_map_grid)."""
+    return feature_map_grid(grey_photo(filename), PRESET_KERNELS[kernel_name].matrix, side)
 
 
 def pooling_input_ui(key: str = "pool") -> Grid | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +15,10 @@ from cnn_core.jobs.inference import (
     first_layer_filters,
 )
 from cnn_core.jobs.inference import predict as predict_remote
-from cnn_core.jobs.training import as_float_images
 from cnn_core.models.reports import ModelReport
 from cnn_core.views.figures import confusion_matrix_figure, per_class_figure
 from cnn_core.views.pictures import channel_tiles, filter_tiles, to_rgb_uint8, upscale
-from ui.services import inference_client
+from ui.services import inference_client, session_files
 
 UPLOAD_KEY = "uploaded_report"
 
@@ -92,7 +90,7 @@ def _insides_ui(report: ModelReport, data: Dataset, key: str) -> None:
     label = data.class_names[data.y_test[int(position)]]
     left.image(upscale(to_rgb_uint8(image), 112), caption=f"true class: {label}")
     try:
-        maps = client.call(feature_maps, report.model_path, as_float_images(image[None])[0])
+        maps = client.call(feature_maps, report.model_path, image)
     except (InferenceError, ValueError) as error:
         right.error(str(error))
         return
@@ -129,8 +127,7 @@ def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
     cached = st.session_state.get(UPLOAD_KEY)
     if cached is not None and cached[0] == (upload.file_id, data.name):
         return cached[1]
-    folder = Path(st.session_state.setdefault("_upload_dir", tempfile.mkdtemp(
-        prefix="cnn-classroom-upload-")))
+    folder = session_files().subfolder("uploads")
     path = folder / f"{upload.file_id}.keras"
     path.write_bytes(upload.getvalue())
     client = inference_client()
@@ -142,7 +139,7 @@ def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
             st.error(problem)
             return None
         with st.spinner("Testing it on the test images..."):
-            probabilities = client.call(predict_remote, str(path), as_float_images(data.x_test))
+            probabilities = client.call(predict_remote, str(path), data.x_test)
     except (InferenceError, ValueError) as error:
         st.error(str(error))
         return None

@@ -19,6 +19,7 @@ from cnn_core.models.specs import (
     model_spec,
 )
 from cnn_core.views.pictures import to_rgb_uint8, upscale
+from ui.job_ui import queue_job
 from ui.services import shared_dataset
 from ui.status import device_label
 
@@ -52,10 +53,15 @@ def dataset_ui(key: str = "data") -> Dataset | None:
 def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig, int]:
     """Preset, editable settings, augmentation. Returns (preset, hparams, config, n_train)."""
     n_all = len(data.y_train)
-    n_train = st.slider("Training subset (images)", min(2_000, n_all), n_all,
-                        min(SUBSET_DEFAULT, n_all), step=1_000 if n_all > 2_000 else 1,
-                        key=f"{key}_subset", help="Fewer images train faster; a CPU does "
-                        "about 5,000 MNIST images a second with the MNIST CNN.")
+    low = 2_000 if n_all > 2_000 else max(1, n_all // 10)  # a small folder of one's own
+    if low < n_all:
+        n_train = st.slider("Training subset (images)", low, n_all, min(SUBSET_DEFAULT, n_all),
+                            step=1_000 if n_all > 2_000 else 1, key=f"{key}_subset",
+                            help="Fewer images train faster; a CPU does about 5,000 MNIST "
+                            "images a second with the MNIST CNN.")
+    else:  # a slider needs two different ends
+        n_train = n_all
+        st.caption(f"Training on all {n_all:,} images.")
     names = list(MODEL_PRESETS)
     preset = st.selectbox("Model", names, index=names.index(DEFAULT_PRESET[data.name]),
                           format_func=lambda p: MODEL_PRESETS[p].title,
@@ -141,7 +147,7 @@ def start_training(data: Dataset, preset: str, hparams: dict, config: TrainConfi
         return
     request = TrainRequest(data.name, preset, dict(hparams), config,
                            n_train=n_train if n_train < len(data.y_train) else None)
-    st.session_state[JOB_KEY] = TrainingProcess(request).start()
+    queue_job(JOB_KEY, request)
 
 
 def collect_finished_job() -> None:

@@ -1,1 +1,1 @@
-"""Images, data sets and their file formats, digits and imbalanced tasks, as plain uint8 arrays."""
+"""Pictures and their pixel scales, data sets and their file formats, digits, imbalanced tasks."""

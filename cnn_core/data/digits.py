@@ -20,11 +20,14 @@ from cnn_core.config import (
     MIN_INK_CONTRAST,
     SPECK_FRACTION,
 )
-from cnn_core.data.images import fit_within
-from cnn_core.views.pictures import to_rgb_uint8
+from cnn_core.data.images import fit_within, resize_to_side, shift_image, to_greyscale
+from cnn_core.data.pixels import as_uint8, as_unit_float
+from cnn_core.views.pictures import to_rgb_uint8, upscale
 
 # Photos are shrunk to this longer side first: the result is only 20x20 pixels anyway.
 WORK_SIDE = 1024
+# The background is read from a one-pixel frame, so a digit needs a pixel inside it.
+MIN_SIDE = 3
 # MNIST's centre of mass sits at pixel (14, 14) (measured on the 10,000 test digits).
 CENTRE = DIGIT_SIZE / 2
 
@@ -67,34 +70,34 @@ class DigitSteps:
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
-    """(H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA uint8 -> (H, W) uint8 luminance.
+    """A picture of a digit -> (H, W) uint8 grey levels, transparency flattened.
 
-    Other dtypes are converted: floats and booleans in [0, 1] are scaled to 0..255, other
-    numbers are rounded and clipped to 0..255.
-
+    image: (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA, as uint8 0..255, float in
+    [0, 1], a boolean mask (True = white) or whole numbers 0..255 of any integer type.
     Transparent pixels are laid over white when the painted pixels are dark, over black when
-    they are light, so the ink always stands out from the background.
+    they are light, so the ink always stands out from the background (drawing canvases leave
+    everything unpainted transparent). Raises DigitError for anything else.
     """
     image = np.asarray(image)
-    if image.dtype == np.bool_ or np.issubdtype(image.dtype, np.floating):
-        # Masks and float pictures in [0, 1] (or already 0..255) are accepted too.
-        values = np.nan_to_num(image.astype(np.float64))
-        image = values * 255 if values.size and values.max() <= 1 else values
-    if image.dtype != np.uint8:
-        if not np.issubdtype(image.dtype, np.number):
-            raise DigitError("The picture must hold numbers (pixel values 0 to 255).")
-        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        return image
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
+    if image.dtype == np.bool_:
+        image = image.astype(np.uint8) * 255
+    elif np.issubdtype(image.dtype, np.integer) and image.dtype != np.uint8:
+        if image.size and (image.min() < 0 or image.max() > 255):
+            raise DigitError("Whole-number pixel values must lie between 0 and 255.")
+        image = image.astype(np.uint8)
+    elif not (image.dtype == np.uint8 or np.issubdtype(image.dtype, np.floating)):
+        raise DigitError("The picture must hold numbers (pixel values 0 to 255).")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         raise DigitError("The picture must be greyscale, RGB or RGBA.")
-    grey = cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
-    if image.shape[2] == 3:
-        return grey
+    try:
+        image = as_uint8(image)
+    except ValueError as error:
+        raise DigitError(str(error)) from None
+    if image.ndim == 2 or image.shape[2] != 4:
+        return to_greyscale(image)
+    grey = to_greyscale(image[:, :, :3])
     alpha = image[:, :, 3].astype(np.float32) / 255
-    if alpha.min() >= 1:
+    if alpha.min(initial=1) >= 1:
         return grey
     painted = alpha > 0.5
     dark_ink = not painted.any() or float(np.mean(grey[painted])) < 128
@@ -128,11 +131,7 @@ def _ink_box(ink: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray]:
 
 
 def _scale_into_box(crop: np.ndarray) -> np.ndarray:
-    height, width = crop.shape
-    factor = DIGIT_BOX / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    method = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    return np.clip(cv2.resize(crop, size, interpolation=method), 0, 1).astype(np.float32)
+    return np.clip(resize_to_side(crop, DIGIT_BOX), 0, 1).astype(np.float32)
 
 
 def _centre_by_mass(scaled: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
@@ -154,14 +153,22 @@ def _centre_by_mass(scaled: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
 def preprocess_steps(image: np.ndarray) -> DigitSteps:
     """Apply MNIST's recipe to a picture of one digit and keep every stage (see DigitSteps).
 
-    image: (H, W) greyscale, (H, W, 3) RGB or (H, W, 4) RGBA uint8 of any size; dark ink on
-    light paper or light ink on dark, the digit anywhere. Raises DigitError when no digit
+    image: (H, W) greyscale, (H, W, 3) RGB or (H, W, 4) RGBA of any size (pixel values as
+    `to_grey` takes them); dark ink on light paper or light ink on dark, the digit anywhere.
+    Raises DigitError when the picture is too small or thin to hold a digit, or when no digit
     stands out from the background.
     """
     grey = to_grey(image)
+    height, width = grey.shape
     if grey.size == 0:
         raise DigitError("The picture has no pixels.")
+    if min(height, width) < MIN_SIDE:
+        raise DigitError(f"A {width} x {height} pixel picture is too small or too thin to hold a "
+                         "digit; draw one or upload a photo of one digit.")
     grey, _ = fit_within(grey, WORK_SIDE)
+    if min(grey.shape) < MIN_SIDE:
+        raise DigitError(f"A {width} x {height} pixel picture is too long and thin to find a "
+                         "digit in; crop it closer around the digit.")
     background = _border_level(grey)
     inverted = background > 127
     light = 255 - grey if inverted else grey
@@ -184,30 +191,13 @@ def preprocess_steps(image: np.ndarray) -> DigitSteps:
 def preprocess_digit(image: np.ndarray) -> np.ndarray:
     """A picture of one digit -> (28, 28) float32 in [0, 1], light on black, MNIST-style.
 
-    image: (H, W) greyscale, (H, W, 3) RGB or (H, W, 4) RGBA uint8 of any size, dark-on-light
-    or light-on-dark, the digit anywhere. Steps: greyscale, invert if dark-on-light, crop to
-    the ink's bounding box, scale into a 20x20 box keeping the aspect ratio, centre by centre
-    of mass in 28x28, scale to [0, 1]. Raises DigitError (a ValueError) if there is no ink.
+    image: (H, W) greyscale, (H, W, 3) RGB or (H, W, 4) RGBA of any size (see `to_grey`),
+    dark-on-light or light-on-dark, the digit anywhere. Steps: greyscale, invert if
+    dark-on-light, crop to the ink's bounding box, scale into a 20x20 box keeping the aspect
+    ratio, centre by centre of mass in 28x28, scale to [0, 1]. Raises DigitError (a
+    ValueError) if there is no ink or the picture is too small.
     """
     return preprocess_steps(image).result
-
-
-def shift_digit(digit: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """Move a (28, 28) digit right by dx and down by dy whole pixels, filling with black.
-
-    No re-centring: what leaves the field is lost. Returns a new float32 array.
-    """
-    digit = np.asarray(digit, dtype=np.float32)
-    height, width = digit.shape
-    moved = np.zeros_like(digit)
-    if abs(dx) >= width or abs(dy) >= height:
-        return moved
-    src_rows = slice(max(0, -dy), height - max(0, dy))
-    src_cols = slice(max(0, -dx), width - max(0, dx))
-    dst_rows = slice(max(0, dy), height - max(0, -dy))
-    dst_cols = slice(max(0, dx), width - max(0, -dx))
-    moved[dst_rows, dst_cols] = digit[src_rows, src_cols]
-    return moved
 
 
 def shift_offsets(max_shift: int) -> np.ndarray:
@@ -218,9 +208,11 @@ def shift_offsets(max_shift: int) -> np.ndarray:
 
 
 def shifted_grid(digit: np.ndarray, max_shift: int) -> np.ndarray:
-    """Every shift of a digit: (n, n, 28, 28) float32, indexed [dy, dx] from -max_shift."""
+    """Every shift of a digit: (n, n, 28, 28) float32 in [0, 1], indexed [dy, dx] from
+    -max_shift (dx > 0 moves it right, dy > 0 down). digit: (28, 28) uint8 or float in [0, 1]."""
+    digit = as_unit_float(digit)
     offsets = shift_offsets(max_shift)
-    return np.stack([np.stack([shift_digit(digit, int(dx), int(dy)) for dx in offsets])
+    return np.stack([np.stack([shift_image(digit, int(dy), int(dx)) for dx in offsets])
                      for dy in offsets])
 
 
@@ -235,12 +227,8 @@ def _picture(image: np.ndarray, side: int) -> np.ndarray:
         top, left = (square.shape[0] - height) // 2, (square.shape[1] - width) // 2
         square[top:top + height, left:left + width] = rgb
         rgb = square
-    longest = max(rgb.shape[:2])
-    if longest <= side:
-        factor = -(-side // longest)  # round up: at least `side` pixels
-        rgb = np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
-    else:
-        rgb = fit_within(rgb, 2 * side)[0]
+    # The picture is square now, so enlarging to `side` is enlarging by its longer side.
+    rgb = upscale(rgb, side) if max(rgb.shape[:2]) <= side else fit_within(rgb, 2 * side)[0]
     frame = max(1, rgb.shape[0] // 100)  # a thin grey frame shows where white pictures end
     return cv2.copyMakeBorder(rgb, frame, frame, frame, frame, cv2.BORDER_CONSTANT,
                               value=(160, 160, 160))

@@ -10,6 +10,9 @@ import math
 
 import numpy as np
 
+from cnn_core.data.images import fit_within, to_greyscale
+from cnn_core.maths.convolution import convolve2d
+
 
 def random_grid(size: int, seed: int, low: int = 0, high: int = 9,
                 channels: int | None = None) -> np.ndarray:
@@ -23,19 +26,12 @@ def random_grid(size: int, seed: int, low: int = 0, high: int = 9,
 def image_to_grid(image: np.ndarray, max_side: int = 16) -> np.ndarray:
     """Shrink a picture so its longer side is at most `max_side`, as whole grey levels.
 
-    image: (H, W) or (H, W, 3) uint8 (colour is converted to grey, BT.601). Shrinking
-    averages areas, so thin strokes fade rather than vanish. Returns (h, w) float64 with
-    integer values 0..255.
+    image: (H, W) or (H, W, 3) uint8 (colour is converted to grey, see `to_greyscale`).
+    Shrinking averages areas, so thin strokes fade rather than vanish. Returns (h, w)
+    float64 with integer values 0..255.
     """
-    import cv2  # OpenCV is only needed for photo and digit inputs
-
-    image = np.asarray(image)
-    if image.ndim == 3:
-        image = cv2.cvtColor(image.astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    height, width = image.shape
-    scale = min(1.0, max_side / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(image.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    grey = to_greyscale(image).astype(np.float32)  # average in floats, round once at the end
+    small, _ = fit_within(grey, max_side)
     return np.rint(np.clip(small, 0, 255)).astype(np.float64)
 
 
@@ -78,3 +74,17 @@ def parse_grid(cells, max_size: int = 16) -> np.ndarray:
                 raise ValueError(f"Row {r + 1}, column {c + 1}: {what}; type a number there.")
             values[r, c] = number
     return values
+
+
+def feature_map_grid(image: np.ndarray, kernel: np.ndarray, side: int) -> np.ndarray:
+    """The picture's centre square through a kernel, then ReLU: (s, s) float64, s <= side.
+
+    image: (H, W) or (H, W, 3) uint8; kernel: (k, k). The square is shrunk to side + k - 1
+    cells and filtered with "valid" padding, so the map has `side` cells a row (fewer only
+    for a picture smaller than that) without the false edge that zero padding would draw
+    along the border.
+    """
+    kernel = np.asarray(kernel, dtype=np.float64)
+    grey = to_greyscale(image)
+    small = image_to_grid(crop_square(grey, 0.5, 0.5, min(grey.shape)), side + kernel.shape[0] - 1)
+    return np.maximum(convolve2d(small, kernel, "valid"), 0)

@@ -1,4 +1,5 @@
-"""Turning whatever a learner uploads into a plain (H, W, 3) uint8 RGB array, or a clear refusal."""
+"""Turning whatever a learner uploads into a plain (H, W, 3) uint8 RGB array, or a clear refusal;
+and the few operations every page does on pictures: resize, shift, greyscale, encode."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnn_core.config import MAX_IMAGE_PIXELS
+from cnn_core.data.pixels import as_uint8
 
 ImageSource = bytes | bytearray | str | os.PathLike | BinaryIO
 
@@ -102,17 +104,55 @@ def load_image(source: ImageSource, max_pixels: int = MAX_IMAGE_PIXELS) -> np.nd
     return np.ascontiguousarray(rgb, dtype=np.uint8)
 
 
+def resize_to_side(image: np.ndarray, side: int) -> np.ndarray:
+    """Resize so the longer side is `side` pixels, keeping the aspect ratio (every side >= 1).
+
+    image: (H, W) or (H, W, C) uint8 or float. Shrinking averages areas (no aliasing, thin
+    strokes fade rather than vanish); enlarging is bilinear. Returns the same dtype and layout.
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    if min(height, width) < 1 or side < 1:
+        raise ValueError(f"Cannot resize a {width}x{height} picture to {side} pixels.")
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == (width, height):
+        return image
+    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, size, interpolation=method)
+    # OpenCV drops a single channel axis; keep the caller's layout.
+    return resized.reshape(size[1], size[0], *image.shape[2:])
+
+
 def fit_within(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """Downscale so the longer side is at most `max_side` (area averaging, no aliasing).
 
     Returns the image (unchanged if already small enough) and the scale factor applied.
     """
-    height, width = image.shape[:2]
-    scale = max_side / max(height, width)
+    scale = max_side / max(image.shape[:2])
     if scale >= 1:
         return image, 1.0
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+    return resize_to_side(image, max_side), scale
+
+
+def shift_image(image: np.ndarray, down: int = 0, right: int = 0) -> np.ndarray:
+    """Move a picture `down` rows and `right` columns (negative: up/left), filling with zeros.
+
+    image: (H, W) or (H, W, C), any dtype. Returns a new array of the same shape and dtype;
+    what moves past the edge is lost (nothing is re-centred), as when the object in a photo
+    moves a little.
+    """
+    image = np.asarray(image)
+    moved = np.zeros_like(image)
+    height, width = image.shape[:2]
+    if abs(down) >= height or abs(right) >= width:
+        return moved
+    source = (slice(max(-down, 0), height - max(down, 0)),
+              slice(max(-right, 0), width - max(right, 0)))
+    target = (slice(max(down, 0), height - max(-down, 0)),
+              slice(max(right, 0), width - max(-right, 0)))
+    moved[target] = image[source]
+    return moved
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -125,5 +165,18 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 def to_greyscale(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) RGB uint8 -> (H, W) uint8 luminance (ITU-R BT.601, as OpenCV and Pillow)."""
-    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    """(H, W), (H, W, 1) or (H, W, 3) RGB pixels -> (H, W) uint8 luminance.
+
+    image: uint8 0..255 or float in [0, 1] (scaled to 0..255); colour is weighted by ITU-R
+    BT.601 (0.299 R + 0.587 G + 0.114 B), as OpenCV and Pillow do. Raises ValueError for
+    other layouts (flatten transparency first) and for values outside those ranges.
+    """
+    image = as_uint8(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        return image
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"A picture to turn grey must be (height, width) or (height, width, 3) "
+                         f"RGB, not an array of shape {image.shape}.")
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)

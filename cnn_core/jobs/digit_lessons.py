@@ -12,22 +12,24 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnn_core.data.digits import shift_digit, shift_offsets, shifted_grid
+from cnn_core.data.digits import shift_offsets, shifted_grid
+from cnn_core.data.images import shift_image
+from cnn_core.data.pixels import as_unit_float
 
 BATCH_SIZE = 256
 
 
 def _probabilities(model_path: str, images: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) float32 in [0, 1] -> (N, classes) float32 probabilities."""
+    """(N, 28, 28) uint8 or float in [0, 1] -> (N, classes) float32 probabilities."""
     from cnn_core.jobs.inference import predict
 
-    return predict(model_path, np.asarray(images, dtype=np.float32), batch_size=BATCH_SIZE)
+    return predict(model_path, images, batch_size=BATCH_SIZE)
 
 
 def classify(model_paths: Sequence[str], images: np.ndarray) -> np.ndarray:
     """Probabilities of each model for each image: (models, N, classes) float32.
 
-    images: (N, 28, 28) float32 in [0, 1]. Models must take 28x28 one-channel input.
+    images: (N, 28, 28) uint8 or float in [0, 1]. Models must take 28x28 one-channel input.
     """
     return np.stack([_probabilities(path, images) for path in model_paths])
 
@@ -36,7 +38,7 @@ def shift_grid_probabilities(model_paths: Sequence[str], digit: np.ndarray,
                              max_shift: int) -> np.ndarray:
     """Each model's probabilities for every shift of one digit, all shifts in one batch.
 
-    digit: (28, 28) float32 in [0, 1], already centred. Returns (models, n, n, classes)
+    digit: (28, 28) uint8 or float in [0, 1], already centred. Returns (models, n, n, classes)
     float32 with n = 2 * max_shift + 1, indexed [model, dy + max_shift, dx + max_shift]
     (dx > 0 moves the digit right, dy > 0 moves it down; nothing is re-centred).
     """
@@ -50,15 +52,15 @@ def shift_accuracy(model_paths: Sequence[str], images: np.ndarray, labels: np.nd
                    max_shift: int) -> np.ndarray:
     """Accuracy of each model on test digits moved sideways or up and down.
 
-    images: (N, 28, 28) float32 in [0, 1]; labels: (N,) integers. Returns (models, 2, n)
+    images: (N, 28, 28) uint8 or float in [0, 1]; labels: (N,) integers. Returns (models, 2, n)
     float32 fractions in [0, 1]: [:, 0] for horizontal shifts (-max_shift..max_shift pixels),
     [:, 1] for vertical ones. All shifted copies go through each model in one batch.
     """
-    images = np.asarray(images, dtype=np.float32)
+    images = as_unit_float(images)
     labels = np.asarray(labels).astype(np.int64)
     offsets = shift_offsets(max_shift)
-    batch = np.stack([shift_digit(image, int(s), 0) for s in offsets for image in images]
-                     + [shift_digit(image, 0, int(s)) for s in offsets for image in images])
+    batch = np.stack([shift_image(image, right=int(s)) for s in offsets for image in images]
+                     + [shift_image(image, down=int(s)) for s in offsets for image in images])
     truth = np.tile(labels, 2 * len(offsets))
     result = []
     for path in model_paths:

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_core.data.pixels import to_model_input
+
 FEATURE_LAYER_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
 
 
-def as_batch(x: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
-    """One image (H, W), (H, W, C) or a batch (1, H, W, C) -> float32 (1, H, W, C)."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim == len(input_shape) - 1:
-        x = x[..., None] if x.ndim == 2 else x[None]
-    if x.ndim == len(input_shape):
-        x = x[None]
-    if tuple(x.shape[1:]) != tuple(d for d in input_shape):
-        raise ValueError(f"The image has shape {x.shape[1:]} but the model expects "
-                         f"{tuple(input_shape)}.")
-    return x
+def one_image_batch(model, x: np.ndarray) -> np.ndarray:
+    """One image (H, W), (H, W, C) or (1, H, W, C), uint8 or float in [0, 1] -> the model's
+    float32 batch (1, H, W, C); ValueError for a batch of several or the wrong shape."""
+    batch = to_model_input(x, _input_shape(model))
+    if len(batch) != 1:
+        raise ValueError(f"Give one picture at a time, not {len(batch)}.")
+    return batch
 
 
 def _input_shape(model) -> tuple[int, ...]:
@@ -41,8 +39,8 @@ def feature_layers(model) -> list:
 def feature_maps(model, x: np.ndarray) -> dict[str, np.ndarray]:
     """Activations of every convolution and pooling layer for one image.
 
-    x: (H, W) or (H, W, C) float in [0, 1]. Returns {layer name: (h, w, channels) float32},
-    in layer order.
+    x: (H, W) or (H, W, C), uint8 or float in [0, 1]. Returns {layer name: (h, w, channels)
+    float32}, in layer order.
     """
     import keras
 
@@ -50,7 +48,7 @@ def feature_maps(model, x: np.ndarray) -> dict[str, np.ndarray]:
     if not layers:
         return {}
     probe = keras.Model(inputs=_model_inputs(model), outputs=[layer.output for layer in layers])
-    outputs = probe(as_batch(x, _input_shape(model)), training=False)
+    outputs = probe(one_image_batch(model, x), training=False)
     outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
     return {layer.name: np.asarray(out)[0].astype(np.float32)
             for layer, out in zip(layers, outputs, strict=True)}
@@ -115,7 +113,7 @@ def grad_cam(model, x: np.ndarray, class_index: int | None = None,
              method: str = "hirescam") -> np.ndarray:
     """Heat map of where the last convolution layer found evidence for a class (Grad-CAM).
 
-    x: one image (H, W) or (H, W, C) float in [0, 1]. class_index: None for the predicted
+    x: one image (H, W) or (H, W, C), uint8 or float in [0, 1]. class_index: None for the predicted
     class. Returns (H, W) float32 in [0, 1] at the input's size, peak 1 (all zeros if the
     class has no positive evidence anywhere).
 
@@ -137,7 +135,7 @@ def grad_cam(model, x: np.ndarray, class_index: int | None = None,
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     if not convs:
         raise ValueError("Grad-CAM needs a model with at least one convolution layer.")
-    batch = as_batch(x, _input_shape(model))
+    batch = one_image_batch(model, x)
     with tf.GradientTape() as tape:
         conv_out, scores = _conv_and_scores(model, batch, convs[-1])
         index = int(tf.argmax(scores[0])) if class_index is None else int(class_index)

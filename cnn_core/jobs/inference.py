@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_core.data.pixels import model_input_shape, to_model_input
 from cnn_core.jobs.spawning import plain_main
 from cnn_core.models.specs import LayerRow
 
@@ -71,17 +72,11 @@ def warm_up() -> str:
 
 
 def predict(model_path: str, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Class probabilities (N, classes) float32 for float images (N, H, W[, C]) in [0, 1]."""
-    from cnn_core.jobs.explain import as_batch
-
+    """Class probabilities (N, classes) float32 for images (N, H, W[, C]), uint8 or float in
+    [0, 1]; ValueError if they are not the shape the model takes."""
     model = load_model_cached(model_path)
-    images = np.asarray(images, dtype=np.float32)
-    shape = tuple(model.inputs[0].shape[1:])
-    if images.ndim == len(shape):  # (N, H, W) for a one-channel model
-        images = images[..., None]
-    if tuple(images.shape[1:]) != shape:
-        as_batch(images[0], shape)  # raises the plain shape message
-    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+    batch = to_model_input(images, tuple(model.inputs[0].shape[1:]))
+    return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -100,7 +95,7 @@ def analyse_image(model_path: str, image: np.ndarray, class_index: int | None = 
     from cnn_core.jobs import explain
 
     model = load_model_cached(model_path)
-    batch = explain.as_batch(image, tuple(model.inputs[0].shape[1:]))
+    batch = explain.one_image_batch(model, image)
     probabilities = np.asarray(model(batch, training=False))[0].astype(np.float32)
     target = int(np.argmax(probabilities)) if class_index is None else int(class_index)
     maps = explain.feature_maps(model, batch) if with_maps else {}
@@ -137,7 +132,7 @@ class ModelDescription:
 
         image_shape: (H, W) or (H, W, C) of the data set's images.
         """
-        expected = tuple(image_shape) if len(image_shape) == 3 else (*image_shape, 1)
+        expected = model_input_shape(image_shape)
         if self.input_shape == expected and self.num_classes == num_classes:
             return None
         return (f"This model takes {' x '.join(map(str, self.input_shape))} images and answers "
@@ -155,12 +150,27 @@ def describe_model(model_path: str) -> ModelDescription:
                             int(model.outputs[0].shape[-1]), rows)
 
 
-class InferenceClient:
-    """Runs the functions above in one spawned worker process, restarting it if it dies."""
+# Calls waiting for the model process at once; beyond this a call is refused at once instead
+# of making every learner's page wait behind a long line.
+MAX_PENDING_CALLS = 64
+DEFAULT_TIMEOUT_S = 60.0
 
-    def __init__(self) -> None:
+
+class InferenceClient:
+    """Runs the functions above in one spawned worker process, restarting it if it dies.
+
+    Fair by construction: a session's page waits for its own call before making the next,
+    so first-come first-served gives every session its turn. A call that runs past its time
+    limit (a hostile or huge model) has its process killed and restarted, so it cannot
+    wedge predictions for everyone; the calls caught with it are told to try again.
+    """
+
+    def __init__(self, max_pending: int = MAX_PENDING_CALLS) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._pending = 0
+        self._max_pending = max_pending
+        self.restarts = 0
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         import multiprocessing
@@ -174,8 +184,26 @@ class InferenceClient:
                     self._pool.submit(warm_up)  # start importing TensorFlow right away
             return self._pool
 
-    def call(self, function, *args, timeout: float = 180, **kwargs):
+    def _restart(self, pool: ProcessPoolExecutor) -> None:
+        """Kill a stuck worker; the next call starts a fresh one."""
+        with self._lock:
+            if self._pool is not pool:
+                return  # another call restarted it already
+            self._pool = None
+            self.restarts += 1
+        # The executor keeps its processes in a private dict; there is no public kill.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def call(self, function, *args, timeout: float = DEFAULT_TIMEOUT_S, **kwargs):
         """Run `function(*args, **kwargs)` in the worker; ValueError passes through as is."""
+        with self._lock:
+            if self._pending >= self._max_pending:
+                raise InferenceError("The model process is busy with many requests; please "
+                                     "try again in a few seconds.")
+            self._pending += 1
         pool = self._ensure_pool()
         try:
             with plain_main():  # a pool restarts a dead worker on submit
@@ -183,11 +211,17 @@ class InferenceClient:
             return future.result(timeout=timeout)
         except BrokenProcessPool:
             with self._lock:
-                self._pool = None
+                if self._pool is pool:
+                    self._pool = None
             raise InferenceError("The model process stopped unexpectedly (out of memory?); "
                                  "please try again.") from None
         except FutureTimeout:
-            raise InferenceError("The model took too long to answer; please try again.") from None
+            self._restart(pool)
+            raise InferenceError("The model took too long to answer, so it was stopped; "
+                                 "please try again.") from None
+        finally:
+            with self._lock:
+                self._pending -= 1
 
     def shutdown(self) -> None:
         with self._lock:

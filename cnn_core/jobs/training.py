@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from cnn_core.data.pixels import channels_last, pixel_divisor, to_model_input
+
 # Enough points to draw a smooth curve without making each snapshot expensive to copy.
 MAX_CURVE_POINTS = 1500
 # Exponential smoothing of the per-batch training curve (about the last 10 batches).
@@ -201,16 +203,23 @@ def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event):
 
 
 def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
-    """A shuffled, batched tf.data pipeline: uint8 -> float32 in [0, 1], then augmentation."""
+    """A shuffled, batched tf.data pipeline of float32 images in [0, 1], then augmentation.
+
+    x: (N, H, W[, C]) uint8 0..255 or float in [0, 1] (anything else raises ValueError, see
+    `cnn_core.data.pixels`); y: (N,) integer labels. Returns (dataset, number of images).
+    """
     import keras
     import tensorflow as tf
 
-    x = x[..., None] if x.ndim == 3 else x
+    # uint8 stays uint8 until each batch is cast, so the whole set is never held as floats.
+    divisor = pixel_divisor(x)
+    x = channels_last(x)
     if config.invert_copies:
-        x, y = np.concatenate([x, 255 - x]), np.concatenate([y, y])
+        inverted = 255 - x if divisor == 255 else 1 - x
+        x, y = np.concatenate([x, inverted]), np.concatenate([y, y])
     data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
         len(x), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
-    data = data.map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels),
+    data = data.map(lambda images, labels: (tf.cast(images, tf.float32) / divisor, labels),
                     num_parallel_calls=tf.data.AUTOTUNE)
     if config.augments:
         layers = []
@@ -229,22 +238,21 @@ def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
     return data.prefetch(tf.data.AUTOTUNE), len(x)
 
 
-def as_float_images(x: np.ndarray) -> np.ndarray:
-    """uint8 (N, H, W[, C]) -> float32 (N, H, W, C) in [0, 1], the input every model takes."""
-    x = x[..., None] if x.ndim == 3 else x
-    return x.astype(np.float32) / 255.0
-
-
 class TrainingJob:
     """Train `model` on `train_data` in a background thread.
 
-    train_data, val_data: (x, y) with x uint8 images (N, H, W[, C]) and y integer labels.
-    Use `start()`, then poll `snapshot()`; `stop()` ends training within one batch and keeps
-    the partially trained model; `join()` waits. After it ends, `history` holds the per-epoch
+    train_data, val_data: (x, y) with x images (N, H, W[, C]), uint8 0..255 or float in
+    [0, 1], and y integer labels; other pixel values raise ValueError here, before training
+    starts (a second division by 255 would leave the network guessing). Use `start()`, then
+    poll `snapshot()`; `stop()` ends training within one batch and keeps the partially
+    trained model; `join()` waits. After it ends, `history` holds the per-epoch
     metrics (Keras style), `error` any exception, and `model` the trained model.
     """
 
     def __init__(self, model, train_data, val_data=None, config: TrainConfig | None = None):
+        for data in (train_data, val_data):
+            if data is not None:
+                pixel_divisor(data[0])  # refuse pictures in the wrong range before training
         self.model = model
         self.config = config or TrainConfig()
         self._train = train_data
@@ -272,7 +280,7 @@ class TrainingJob:
             data, _ = make_train_dataset(*self._train, self.config)
             val = None
             if self._val is not None:
-                val = (as_float_images(self._val[0]), np.asarray(self._val[1]))
+                val = (to_model_input(self._val[0]), np.asarray(self._val[1]))
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
                            validation_batch_size=max(self.config.batch_size, 256),
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.config import SEQUENTIAL_SCALE
+from cnn_core.data.pixels import as_unit_float
 from cnn_core.maths.frames import format_number
 
 
@@ -203,15 +204,16 @@ def grad_cam_figure(digit: np.ndarray, cam: np.ndarray, class_name: str,
                     height: int = 300) -> go.Figure:
     """Grad-CAM heat map (H, W) in [0, 1] with the digit's outline (H, W) drawn over it.
 
-    The heat uses the lightness-monotonic sequential scale; the outline is a white contour
-    at half the ink's brightness, so both read in greyscale.
+    digit and cam: uint8 or float in [0, 1] (anything else raises ValueError). The heat uses
+    the lightness-monotonic sequential scale; the outline is a white contour at half the
+    ink's brightness, so both read in greyscale.
     """
-    cam = np.asarray(cam, dtype=np.float64)
+    cam, digit = as_unit_float(cam).astype(np.float64), as_unit_float(digit)
     fig = go.Figure(go.Heatmap(
         z=cam, zmin=0, zmax=1, colorscale=SEQUENTIAL_SCALE,
         colorbar={"title": {"text": "evidence<br>(0 = none,<br>1 = most)"}, "thickness": 12},
         hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>"))
-    fig.add_contour(z=np.asarray(digit, dtype=np.float64), showscale=False,
+    fig.add_contour(z=digit.astype(np.float64), showscale=False,
                     contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
                     line={"color": "white", "width": 2}, colorscale=[[0, "white"], [1, "white"]],
                     hoverinfo="skip")

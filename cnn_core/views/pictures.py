@@ -9,6 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from cnn_core.data.images import fit_within
+from cnn_core.data.pixels import as_uint8
+
 
 def normalise(values: np.ndarray) -> np.ndarray:
     """Stretch any array to [0, 1] (a constant array becomes all zeros)."""
@@ -22,7 +25,7 @@ def normalise(values: np.ndarray) -> np.ndarray:
 def colourise(values: np.ndarray, already_normalised: bool = False) -> np.ndarray:
     """(H, W) numbers -> (H, W, 3) uint8 RGB through the viridis colour map."""
     unit = values if already_normalised else normalise(values)
-    grey = np.clip(np.rint(np.asarray(unit) * 255), 0, 255).astype(np.uint8)
+    grey = as_uint8(unit)
     return cv2.cvtColor(cv2.applyColorMap(grey, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
 
 
@@ -35,13 +38,34 @@ def upscale(image: np.ndarray, min_side: int = 84) -> np.ndarray:
 
 
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
-    """A data-set image (H, W), (H, W, 1) or (H, W, 3), uint8 or float in [0, 1], as RGB uint8."""
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        image = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+    """A data-set image (H, W), (H, W, 1) or (H, W, 3), uint8 or float in [0, 1], as RGB uint8.
+
+    Raises ValueError for other layouts and for values outside those ranges (see
+    `cnn_core.data.pixels.pixel_divisor`).
+    """
+    image = as_uint8(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
-    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"A picture to show must be (height, width) or (height, width, 3), "
+                         f"not an array of shape {image.shape}.")
+    return image
+
+
+def thumbnail(photo: np.ndarray, side: int = 300) -> np.ndarray:
+    """A display copy at most `side` pixels long, padded with white to 4:3 (width:height)
+    or wider, so a row of different photos lines up.
+
+    photo: (H, W) or (H, W, 3) uint8. Returns the same layout, uint8, the photo centred.
+    """
+    small, _ = fit_within(np.asarray(photo), side)
+    height, width = small.shape[:2]
+    target_h, target_w = max(height, round(width * 3 / 4)), max(width, round(height * 4 / 3))
+    top, left = (target_h - height) // 2, (target_w - width) // 2
+    padding = ((top, target_h - height - top), (left, target_w - width - left))
+    return np.pad(small, padding + ((0, 0),) * (small.ndim - 2), constant_values=255)
 
 
 def channel_tiles(maps: np.ndarray, max_tiles: int = 32, min_side: int = 64) -> list[np.ndarray]:
@@ -68,12 +92,10 @@ def filter_tiles(weights: np.ndarray, min_side: int = 60) -> list[np.ndarray]:
     if weights.shape[2] == 1:
         unit = normalise(weights)
         for f in range(weights.shape[3]):
-            grey = np.rint(unit[:, :, 0, f] * 255).astype(np.uint8)
-            tiles.append(upscale(np.repeat(grey[:, :, None], 3, axis=2), min_side))
+            tiles.append(upscale(to_rgb_uint8(unit[:, :, 0, f]), min_side))
     else:
         for f in range(weights.shape[3]):
-            rgb = np.rint(normalise(weights[:, :, :3, f]) * 255).astype(np.uint8)
-            tiles.append(upscale(rgb, min_side))
+            tiles.append(upscale(to_rgb_uint8(normalise(weights[:, :, :3, f])), min_side))
     return tiles
 
 

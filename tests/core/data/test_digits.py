@@ -1,4 +1,4 @@
-"""preprocess_digit follows MNIST's recipe on any picture; shifting moves digits exactly."""
+"""preprocess_digit follows MNIST's recipe on any picture; shifted grids move digits exactly."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from hypothesis import strategies as st
 
 from cnn_core.config import BUNDLED_MNIST
 from cnn_core.data.digits import (
+    MIN_SIDE,
+    WORK_SIDE,
     DigitError,
     preprocess_digit,
     preprocess_steps,
-    shift_digit,
     shift_offsets,
     shifted_grid,
     step_pictures,
 )
+from cnn_core.data.images import shift_image
 
 
 @pytest.fixture(scope="module")
@@ -148,10 +150,51 @@ def test_float_bool_and_wide_integer_pictures_are_converted(mnist_test):
     expected = preprocess_digit(digit)
     np.testing.assert_array_equal(preprocess_digit(digit / 255.0), expected)
     np.testing.assert_array_equal(preprocess_digit(digit.astype(np.int64)), expected)
-    np.testing.assert_array_equal(preprocess_digit(digit.astype(np.float32)), expected)
+    np.testing.assert_array_equal(preprocess_digit(digit[:, :, None]), expected)
     mask = digit > 127
     np.testing.assert_array_equal(preprocess_digit(mask),
                                   preprocess_digit(mask.astype(np.uint8) * 255))
+
+
+@pytest.mark.parametrize("picture, message", [
+    (np.full((28, 28), 200.0), "from 0 to 1"),           # 0..255 floats: never guessed
+    (np.full((28, 28), np.nan, np.float32), "from 0 to 1"),
+    (np.full((28, 28), 300, np.int64), "between 0 and 255"),
+])
+def test_pixel_values_out_of_range_are_refused(picture, message):
+    with pytest.raises(DigitError, match=message):
+        preprocess_digit(picture)
+
+
+TINY_SHAPES = [(1, 1), (2, 2), (1, 2), (2, 1), (1, 40), (40, 1), (2, 300), (300, 2)]
+
+
+@pytest.mark.parametrize("shape", TINY_SHAPES)
+@pytest.mark.parametrize("layout", ["grey", "rgb", "rgba"])
+def test_tiny_and_thin_pictures_get_a_sentence(shape, layout):
+    """Uploads of 1x1, 2x2, 1xN or Nx1 pixels: a DigitError naming the size, never a crash."""
+    picture = np.full(shape, 255, np.uint8)
+    picture[shape[0] // 2, shape[1] // 2] = 0  # one dark pixel of "ink"
+    if layout != "grey":
+        picture = np.repeat(picture[:, :, None], 3 if layout == "rgb" else 4, axis=2)
+    with pytest.raises(DigitError, match=rf"^A {shape[1]} x {shape[0]} pixel picture is too "):
+        preprocess_steps(picture)
+
+
+def test_pictures_thin_after_shrinking_get_a_sentence():
+    picture = np.full((10, 10 * WORK_SIDE), 255, np.uint8)  # shrinks to WORK_SIDE x 1 pixels
+    picture[:, 100:140] = 0
+    with pytest.raises(DigitError, match="too long and thin"):
+        preprocess_steps(picture)
+
+
+@pytest.mark.parametrize("shape", [(MIN_SIDE, MIN_SIDE), (MIN_SIDE, 40), (40, MIN_SIDE)])
+def test_the_smallest_pictures_still_give_a_digit(shape):
+    picture = np.full(shape, 255, np.uint8)
+    picture[shape[0] // 2, shape[1] // 2] = 0
+    steps = preprocess_steps(picture)
+    assert steps.result.shape == (28, 28) and steps.result.max() == pytest.approx(1.0)
+    assert all(p.dtype == np.uint8 and p.ndim == 3 for p in step_pictures(steps, 60))
 
 
 def test_digit_error_is_a_value_error():
@@ -182,21 +225,15 @@ def test_any_scribble_gives_a_valid_input(height, width, seed, strokes, dark, co
     assert rows.max() - rows.min() < 21 and cols.max() - cols.min() < 21
 
 
-@pytest.mark.parametrize("dx, dy", [(0, 0), (3, 0), (-5, 2), (8, -8), (27, 0), (0, -30)])
-def test_shift_digit_matches_a_roll_with_black_fill(dx, dy):
-    digit = np.random.default_rng(1).random((28, 28)).astype(np.float32)
-    moved = shift_digit(digit, dx, dy)
-    expected = np.roll(digit, (dy, dx), axis=(0, 1)) if max(abs(dx), abs(dy)) < 28 else 0 * digit
-    if dy > 0:
-        expected[:dy] = 0
-    elif dy < 0:
-        expected[dy:] = 0
-    if dx > 0:
-        expected[:, :dx] = 0
-    elif dx < 0:
-        expected[:, dx:] = 0
-    np.testing.assert_array_equal(moved, expected)
-    assert moved.dtype == np.float32
+def test_shifted_grid_is_every_shift_image_of_the_digit(mnist_test):
+    digit = mnist_test[0][4]
+    grid = shifted_grid(digit, 2)
+    assert grid.shape == (5, 5, 28, 28) and grid.dtype == np.float32
+    unit = digit.astype(np.float32) / 255  # uint8 digits come out in [0, 1]
+    for i, dy in enumerate(shift_offsets(2)):
+        for j, dx in enumerate(shift_offsets(2)):
+            np.testing.assert_array_equal(grid[i, j], shift_image(unit, int(dy), int(dx)))
+    np.testing.assert_array_equal(shifted_grid(unit, 2), grid)
 
 
 def test_shifted_grid_indexing():

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.signal import correlate2d
 
-from cnn_core.data.grids import crop_square, image_to_grid, parse_grid, random_grid
+from cnn_core.data.grids import (
+    crop_square,
+    feature_map_grid,
+    image_to_grid,
+    parse_grid,
+    random_grid,
+)
+from cnn_core.data.images import fit_within, to_greyscale
+from cnn_core.maths.kernels import PRESET_KERNELS
 
 
 def test_input_helpers():
@@ -40,3 +49,27 @@ def test_parse_grid_names_the_bad_cell(cells, message):
 
 def test_parse_grid_reads_numbers_and_text():
     np.testing.assert_array_equal(parse_grid([["1", " 2.5 "], [-3, 4]]), [[1, 2.5], [-3, 4]])
+
+
+def test_image_to_grid_is_the_grey_picture_shrunk_and_rounded():
+    photo = np.random.default_rng(2).integers(0, 256, size=(90, 61, 3), dtype=np.uint8)
+    shrunk, _ = fit_within(to_greyscale(photo).astype(np.float32), 12)
+    np.testing.assert_array_equal(image_to_grid(photo, 12), np.rint(shrunk))
+    small = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    np.testing.assert_array_equal(image_to_grid(small, 16), small)  # never enlarged
+
+
+@pytest.mark.parametrize("kernel_name", ["Sobel x", "Laplacian"])
+def test_feature_map_grid_is_valid_cross_correlation_then_relu(kernel_name):
+    photo = np.random.default_rng(3).integers(0, 256, size=(120, 160, 3), dtype=np.uint8)
+    kernel = PRESET_KERNELS[kernel_name].matrix
+    side = 10
+    values = feature_map_grid(photo, kernel, side)
+    assert values.shape == (side, side)
+    small = image_to_grid(crop_square(to_greyscale(photo), 0.5, 0.5, 120), side + len(kernel) - 1)
+    np.testing.assert_allclose(values, np.maximum(correlate2d(small, kernel, "valid"), 0))
+
+
+def test_feature_map_grid_draws_no_false_edge_along_the_border():
+    flat = np.full((50, 80, 3), 200, np.uint8)
+    assert not feature_map_grid(flat, PRESET_KERNELS["Sobel x"].matrix, 8).any()

@@ -12,7 +12,15 @@ import pytest
 from PIL import Image
 
 from cnn_core.config import SAMPLES_DIR
-from cnn_core.data.images import ImageError, encode_png, fit_within, load_image, to_greyscale
+from cnn_core.data.images import (
+    ImageError,
+    encode_png,
+    fit_within,
+    load_image,
+    resize_to_side,
+    shift_image,
+    to_greyscale,
+)
 
 
 def save(img: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -209,3 +217,68 @@ def test_encode_png_round_trips_and_greyscale():
     grey = to_greyscale(image)
     assert grey.shape == (12, 16)
     assert (load_image(encode_png(grey))[:, :, 0] == grey).all()
+
+
+@pytest.mark.parametrize("shape, side", [((300, 451, 3), 16), ((451, 300), 16), ((1, 500), 20),
+                                         ((7, 3, 1), 28), ((2, 2), 40), ((5, 9), 9)])
+def test_resize_to_side_keeps_aspect_layout_and_dtype(shape, side):
+    image = np.random.default_rng(3).integers(0, 256, shape).astype(np.uint8)
+    out = resize_to_side(image, side)
+    height, width = shape[:2]
+    scale = side / max(height, width)
+    assert out.shape == (max(1, round(height * scale)), max(1, round(width * scale)), *shape[2:])
+    assert out.dtype == np.uint8
+
+
+def test_shrinking_averages_areas_and_enlarging_keeps_flat_regions_flat():
+    image = np.random.default_rng(4).random((12, 18)).astype(np.float32)
+    blocks = image.reshape(4, 3, 6, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(resize_to_side(image, 6), blocks, rtol=1e-5)
+    flat = np.full((3, 4, 3), 77, np.uint8)
+    assert (resize_to_side(flat, 40) == 77).all()
+    with pytest.raises(ValueError, match="Cannot resize"):
+        resize_to_side(np.zeros((0, 4)), 10)
+
+
+def test_fit_within_shrinks_through_resize_to_side_only():
+    image = np.random.default_rng(5).integers(0, 256, (90, 120, 3)).astype(np.uint8)
+    small, scale = fit_within(image, 40)
+    np.testing.assert_array_equal(small, resize_to_side(image, 40))
+    assert scale == pytest.approx(40 / 120)
+    assert fit_within(image, 500)[0] is image
+
+
+@pytest.mark.parametrize("down, right", [(0, 0), (0, 1), (3, 0), (-5, 2), (8, -8), (0, 27),
+                                         (-30, 0), (2, -20)])
+def test_shift_image_is_a_roll_with_zero_fill(down, right):
+    image = np.random.default_rng(6).integers(1, 256, (20, 27, 3)).astype(np.uint8)
+    moved = shift_image(image, down, right)
+    expected = np.roll(image, (down, right), axis=(0, 1))
+    rows, cols = np.mgrid[:20, :27]
+    came_from_outside = ((rows - down < 0) | (rows - down >= 20)
+                         | (cols - right < 0) | (cols - right >= 27))
+    expected[came_from_outside] = 0
+    np.testing.assert_array_equal(moved, expected)
+    assert moved.dtype == image.dtype and moved is not image
+    np.testing.assert_array_equal(shift_image(image[:, :, 0], down, right), expected[:, :, 0])
+
+
+def test_greyscale_is_bt601_luminance_in_every_layout():
+    image = np.random.default_rng(7).integers(0, 256, (9, 11, 3)).astype(np.uint8)
+    grey = to_greyscale(image)
+    weighted = image.astype(np.float64) @ [0.299, 0.587, 0.114]
+    assert grey.dtype == np.uint8 and grey.shape == (9, 11)
+    assert np.abs(grey - weighted).max() <= 0.51
+    np.testing.assert_array_equal(to_greyscale(image / 255), grey)  # float in [0, 1] too
+    np.testing.assert_array_equal(to_greyscale(grey[:, :, None]), grey)
+    assert to_greyscale(grey) is grey
+
+
+@pytest.mark.parametrize("image, message", [
+    (np.zeros((4, 4, 4), np.uint8), "RGB"),
+    (np.zeros((4, 4, 3, 1), np.uint8), "RGB"),
+    (np.full((4, 4, 3), 200.0), "from 0 to 1"),
+])
+def test_greyscale_refuses_other_layouts_and_ranges(image, message):
+    with pytest.raises(ValueError, match=message):
+        to_greyscale(image)

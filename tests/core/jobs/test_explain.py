@@ -40,6 +40,16 @@ def test_feature_maps_accept_one_image_in_any_layout(shipped, digits, shape):
                                explain.feature_maps(shipped, digits[0][0])["pool_2"])
 
 
+def test_uint8_pictures_are_read_as_0_to_255_and_floats_must_be_in_0_to_1(shipped, digits):
+    as_uint8 = np.rint(digits[0][0] * 255).astype(np.uint8)
+    np.testing.assert_allclose(explain.feature_maps(shipped, as_uint8)["pool_2"],
+                               explain.feature_maps(shipped, digits[0][0])["pool_2"], atol=1e-5)
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        explain.feature_maps(shipped, digits[0][0] * 255)
+    with pytest.raises(ValueError, match="one picture at a time"):
+        explain.grad_cam(shipped, digits[0][:2])
+
+
 def test_first_feature_map_is_relu_of_the_cross_correlation(shipped, digits):
     """Micrograd-style: conv_1 equals our own convolve2d with its weights, plus bias, ReLU."""
     image = digits[0][3]

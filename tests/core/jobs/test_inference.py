@@ -7,10 +7,12 @@ import pytest
 
 from cnn_core.jobs.inference import (
     InferenceClient,
+    InferenceError,
     ModelDescription,
     describe_model,
     first_layer_filters,
     predict,
+    warm_up,
 )
 from cnn_core.models.specs import LayerRow, pretrained_path
 
@@ -55,3 +57,35 @@ def test_mismatch_names_both_shapes():
                        "has 28 x 28 x 1 images in 10 classes.")
     assert description.mismatch((32, 32, 3), 2, "bird vs not") is not None
     assert description.mismatch((32, 32, 3), 10, "CIFAR-10") is None
+
+
+def test_a_call_past_its_time_limit_is_killed_and_the_next_call_works():
+    import time
+
+    client = InferenceClient()
+    try:
+        assert client.call(warm_up, timeout=120)
+        started = time.monotonic()
+        with pytest.raises(InferenceError, match="too long"):
+            client.call(time.sleep, 600, timeout=1)
+        assert time.monotonic() - started < 30 and client.restarts == 1
+        assert client.call(warm_up, timeout=120)  # a fresh process answers
+    finally:
+        client.shutdown()
+
+
+def test_a_long_line_of_calls_is_refused_at_once_rather_than_queued():
+    import threading
+    import time
+
+    client = InferenceClient(max_pending=1)
+    try:
+        busy = threading.Thread(target=lambda: client.call(time.sleep, 3, timeout=120))
+        busy.start()
+        time.sleep(0.5)
+        with pytest.raises(InferenceError, match="busy"):
+            client.call(warm_up)
+        busy.join()
+        assert client.call(warm_up, timeout=120)
+    finally:
+        client.shutdown()

@@ -7,8 +7,14 @@ import time
 import numpy as np
 import pytest
 
+from cnn_core.data.pixels import to_model_input
 from cnn_core.jobs.builder import build_model
-from cnn_core.jobs.training import ProgressRecorder, TrainConfig, TrainingJob, as_float_images
+from cnn_core.jobs.training import (
+    ProgressRecorder,
+    TrainConfig,
+    TrainingJob,
+    make_train_dataset,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +58,7 @@ def test_stop_ends_a_long_job_quickly_and_keeps_a_usable_model(digits):
     assert time.monotonic() - started < 10
     assert job.error is None and job.stopped and job.snapshot().status == "stopped"
     assert job.snapshot().epoch < 500
-    probabilities = model.predict(as_float_images(xt[:5]), verbose=0)
+    probabilities = model.predict(to_model_input(xt[:5]), verbose=0)
     assert probabilities.shape == (5, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-4)
 
@@ -73,6 +79,54 @@ def test_a_failing_fit_reports_its_error_instead_of_raising(digits):
     job = TrainingJob(model, (x, y), None, TrainConfig(epochs=1)).start()
     assert job.join(timeout=60)
     assert job.error is not None and job.snapshot().status == "failed"
+
+
+def _batches(x, y, config):
+    data, count = make_train_dataset(x, y, config)
+    return [(np.asarray(images), np.asarray(labels)) for images, labels in data], count
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_unit_float_images_give_the_same_batches_as_uint8(digits, invert):
+    """Floats already in [0, 1] are used as they are, not divided by 255 a second time."""
+    x, y = digits[0][:100], digits[1][:100]
+    config = TrainConfig(batch_size=32, seed=3, invert_copies=invert)
+    from_uint8, count = _batches(x, y, config)
+    from_float, float_count = _batches(x.astype(np.float32) / 255, y, config)
+    assert count == float_count == len(x) * (2 if invert else 1)
+    for (a, labels_a), (b, labels_b) in zip(from_uint8, from_float, strict=True):
+        assert a.shape[1:] == (28, 28, 1) and a.dtype == np.float32
+        np.testing.assert_allclose(a, b, atol=1e-6)
+        np.testing.assert_array_equal(labels_a, labels_b)
+    pixels = np.concatenate([a for a, _ in from_float])
+    assert pixels.max() == pytest.approx(1.0) and pixels.min() == 0
+
+
+def test_a_job_on_unit_float_images_learns_as_well_as_on_uint8(digits):
+    import keras
+
+    x, y, xt, yt = digits
+    accuracy = {}
+    for kind, scale in (("uint8", None), ("float", 255.0)):
+        keras.utils.set_random_seed(0)
+        model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=32)
+        train = (x if scale is None else x.astype(np.float32) / scale, y)
+        val = (xt if scale is None else xt.astype(np.float32) / scale, yt)
+        job = TrainingJob(model, train, val, TrainConfig(epochs=3, batch_size=32)).start()
+        assert job.join(timeout=120) and job.error is None
+        accuracy[kind] = job.history["val_accuracy"][-1]
+    assert accuracy["float"] > 0.6  # dividing by 255 twice left it near 0.4 here
+    assert accuracy["float"] == pytest.approx(accuracy["uint8"], abs=0.05)
+
+
+@pytest.mark.parametrize("bad", ["train", "val"])
+def test_a_job_refuses_0_to_255_floats_before_it_starts(digits, bad):
+    x, y, xt, yt = digits
+    train = (x.astype(np.float32) if bad == "train" else x, y)
+    val = (xt.astype(np.float64) if bad == "val" else xt, yt)
+    model = build_model("dense_baseline", (28, 28, 1), 10)
+    with pytest.raises(ValueError, match=r"^Float pictures must hold values from 0 to 1.*\.$"):
+        TrainingJob(model, train, val)
 
 
 def test_recorder_smooths_running_means_into_a_continuous_curve():

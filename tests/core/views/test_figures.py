@@ -8,6 +8,7 @@ import pytest
 from cnn_core.views.figures import (
     MAX_DRAWN_POINTS,
     confusion_matrix_figure,
+    grad_cam_figure,
     number_grid_figure,
     per_class_figure,
     probability_bars_figure,
@@ -69,3 +70,16 @@ def test_per_class_and_probability_bars_in_percent():
     colours = bars.data[0].marker.color
     assert colours[1] != colours[0] == colours[2]  # the top class stands out
     assert "probability (%)" in axis_titles(bars)
+
+
+def test_grad_cam_figure_outlines_uint8_and_float_digits_alike():
+    digit = np.zeros((28, 28), np.uint8)
+    digit[8:20, 12:16] = 255
+    cam = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    from_uint8 = grad_cam_figure(digit, cam, "1")
+    from_float = grad_cam_figure(digit / 255, cam, "1")
+    np.testing.assert_array_equal(from_uint8.data[1].z, from_float.data[1].z)
+    assert np.asarray(from_uint8.data[1].z).max() == 1  # the contour at 0.5 finds the ink
+    np.testing.assert_allclose(from_uint8.data[0].z, cam)
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        grad_cam_figure(digit.astype(np.float32), cam, "1")  # 0..255 floats: no outline at 0.5
