@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.jobs.pool import QueueError
+from cnn_core.jobs.job_queue import QueueError
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.views.figures import training_curves_figure
 from ui.services import session_files, session_owner, training_pool

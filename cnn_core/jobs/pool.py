@@ -7,8 +7,9 @@ once and is reused across jobs (a fresh Keras session per job); the rest wait fi
 first served, one waiting job per learner.
 
 A worker that crashes, or grows past its memory ceiling, is replaced; its job (if any) ends
-with a one-sentence failure and the queue goes on. The pool holds waiting and running jobs
-only weakly: when a learner's session is dropped, its job leaves the queue (or is stopped).
+with a one-sentence failure and the queue goes on. The queue itself (order, fairness, the
+place in line) is `cnn_core.jobs.job_queue.JobQueue`; a running job whose learner's session
+is dropped is stopped so its slot frees.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ import queue
 import threading
 import time
 import weakref
-from collections import deque
-from dataclasses import dataclass
-from typing import Any, Protocol
 
+from cnn_core.jobs.job_queue import JobQueue, PooledJob
 from cnn_core.jobs.spawning import plain_main
 
 # Each MNIST job peaks near 1 GB with TensorFlow loaded; keep a margin for the server itself.
@@ -32,17 +31,11 @@ SERVER_RESERVE_BYTES = 2_000_000_000
 JOBS_PER_GPU = 4
 # A worker that still holds more than this after a job is replaced (memory is rarely returned).
 DEFAULT_WORKER_CEILING_MB = 1_500
-# Until the pool has timed a job, assume a default MNIST run takes this long.
-DEFAULT_JOB_SECONDS = 20.0
 # After a stop request, how long a job may take to finish its batch and save before its
 # worker is killed (and replaced).
 STOP_GRACE_S = 30.0
 MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
 CEILING_ENV = "CNN_CLASSROOM_WORKER_MAX_MB"
-
-
-class QueueError(ValueError):
-    """A job the queue cannot take (the sentence is shown to the learner)."""
 
 
 def default_slots(cpu_count: int, memory_bytes: int, gpu_count: int = 0,
@@ -75,57 +68,6 @@ def machine_slots() -> int:
     return default_slots(os.cpu_count() or 1, memory, 0, os.environ.get(MAX_JOBS_ENV))
 
 
-def ordinal(n: int) -> str:
-    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def waiting_message(position: int, eta_seconds: float | None) -> str:
-    """'Waiting: 3rd in line, about 40 s' for the live panel."""
-    text = f"Waiting: {ordinal(position)} in line"
-    if eta_seconds is not None:
-        seconds = max(5, int(round(eta_seconds / 5.0)) * 5)
-        text += (f", about {seconds // 60} min {seconds % 60:02d} s" if seconds >= 60
-                 else f", about {seconds} s")
-    return text + ". Training starts by itself."
-
-
-def estimated_wait(position: int, slots: int, job_seconds: float,
-                   running_elapsed: list[float]) -> float:
-    """Seconds until the job at `position` (1 = next) starts, from the average job length.
-
-    The running jobs free their slots first (each after its remaining time), then every
-    `slots` jobs ahead take one more average job length.
-    """
-    remaining = sorted(max(job_seconds - elapsed, 1.0) for elapsed in running_elapsed)
-    remaining += [0.0] * max(0, slots - len(remaining))
-    first_free = remaining[(position - 1) % slots] if remaining else 0.0
-    return first_free + job_seconds * ((position - 1) // slots)
-
-
-class PooledJob(Protocol):
-    """What the pool needs of a job handle (cnn_core.jobs.worker.TrainingProcess)."""
-
-    owner: str | None
-
-    def task(self) -> tuple[Any, ...]: ...
-    def on_started(self, worker_pid: int) -> None: ...
-    def on_message(self, kind: str, payload: Any) -> None: ...
-    def on_ended(self, error: str | None) -> None: ...
-
-
-@dataclass
-class PoolStatus:
-    """What the home page shows: the executor and the queue now."""
-
-    executor: str
-    slots: int
-    running: int
-    waiting: int
-    workers_alive: int
-
-
 class _Worker:
     """One warm process with its own inbox, outbox and stop flag."""
 
@@ -156,19 +98,17 @@ class _Worker:
         return self.job_ref() if self.job_ref is not None else None
 
 
-class WorkerPool:
+class WorkerPool(JobQueue):
     """At most `slots` warm workers, a FIFO queue in front, one waiting job per owner."""
 
     def __init__(self, slots: int | None = None, ceiling_mb: int | None = None):
-        self.slots = slots or machine_slots()
+        super().__init__(slots or machine_slots())
         self.ceiling_mb = ceiling_mb or int(os.environ.get(CEILING_ENV,
                                                            DEFAULT_WORKER_CEILING_MB))
-        self._lock = threading.RLock()
-        self._waiting: deque[weakref.ref] = deque()
+        self.executor_name = (f"Local pool of {self.slots} worker process"
+                              + ("es" if self.slots != 1 else ""))
         self._workers: list[_Worker] = []
         self._next_index = 0
-        self._durations: deque[float] = deque(maxlen=20)
-        self._closed = False
         for _ in range(self.slots):
             self._workers.append(self._spawn())
 
@@ -176,51 +116,24 @@ class WorkerPool:
         self._next_index += 1
         return _Worker(self, self._next_index)
 
-    # -- the queue -------------------------------------------------------------------------
-    def submit(self, job: PooledJob) -> None:
-        """Queue a job; it starts by itself when a worker is free."""
-        with self._lock:
-            if self._closed:
-                raise QueueError("The training service is shutting down; try again shortly.")
-            self._prune()
-            if job.owner is not None and any(
-                    (other := ref()) is not None and other.owner == job.owner
-                    for ref in self._waiting):
-                raise QueueError("You already have a job waiting in the queue; stop it "
-                                 "before starting another.")
-            self._waiting.append(weakref.ref(job))
-            self._dispatch()
+    # -- the executor's part of the queue --------------------------------------------------
+    def _free_slot(self) -> _Worker | None:
+        return next((w for w in self._workers
+                     if not w.busy and not w.retired and w.process.is_alive()), None)
 
-    def cancel(self, job: PooledJob) -> bool:
-        """Take a waiting job out of the queue; False if it is not waiting (running or done)."""
-        with self._lock:
-            for ref in list(self._waiting):
-                if ref() is job:
-                    self._waiting.remove(ref)
-                    return True
-        return False
+    def _launch(self, worker: _Worker, job: PooledJob) -> None:
+        worker.stop_event.clear()
+        worker.stop_requested = None
+        worker.job_ref = weakref.ref(job, self._job_dropped(worker))
+        worker.job_started = time.monotonic()
+        worker.inbox.put(job.task())
+        job.on_started(worker.process.pid or 0)
 
-    def position(self, job: PooledJob) -> int | None:
-        """1 for the next job to start; None when the job is not waiting."""
-        with self._lock:
-            self._prune()
-            for place, ref in enumerate(self._waiting, start=1):
-                if ref() is job:
-                    return place
-        return None
+    def _running_started(self) -> list[float]:
+        return [w.job_started for w in self._workers if w.busy]
 
-    def wait_estimate(self, position: int) -> float:
-        with self._lock:
-            now = time.monotonic()
-            running = [now - w.job_started for w in self._workers if w.busy]
-            return estimated_wait(position, self.slots, self.average_job_seconds, running)
-
-    @property
-    def average_job_seconds(self) -> float:
-        with self._lock:
-            if not self._durations:
-                return DEFAULT_JOB_SECONDS
-            return sum(self._durations) / len(self._durations)
+    def _alive(self) -> int:
+        return sum(1 for w in self._workers if w.process.is_alive())
 
     def stop_job(self, job: PooledJob) -> None:
         """Ask the worker running `job` to stop after its current batch."""
@@ -236,17 +149,6 @@ class WorkerPool:
             for worker in self._workers:
                 if worker.job() is job and worker.process.is_alive():
                     worker.process.kill()
-
-    def status(self) -> PoolStatus:
-        with self._lock:
-            self._prune()
-            return PoolStatus(
-                executor=f"Local pool of {self.slots} worker process"
-                         + ("es" if self.slots != 1 else ""),
-                slots=self.slots,
-                running=sum(1 for w in self._workers if w.busy),
-                waiting=len(self._waiting),
-                workers_alive=sum(1 for w in self._workers if w.process.is_alive()))
 
     def worker_pids(self) -> list[int]:
         with self._lock:
@@ -268,31 +170,6 @@ class WorkerPool:
                 worker.process.kill()
             worker.process.join(timeout=5)
 
-    # -- dispatching -------------------------------------------------------------------------
-    def _prune(self) -> None:
-        for ref in [r for r in self._waiting if r() is None]:
-            self._waiting.remove(ref)
-
-    def _dispatch(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._prune()
-            for worker in self._workers:
-                if not self._waiting:
-                    return
-                if worker.busy or worker.retired or not worker.process.is_alive():
-                    continue
-                job = self._waiting.popleft()()
-                if job is None:
-                    continue
-                worker.stop_event.clear()
-                worker.stop_requested = None
-                worker.job_ref = weakref.ref(job, self._job_dropped(worker))
-                worker.job_started = time.monotonic()
-                worker.inbox.put(job.task())
-                job.on_started(worker.process.pid or 0)
-
     def _job_dropped(self, worker: _Worker):
         """A running job whose learner left: stop it so the slot frees soon."""
         def dropped(_ref) -> None:
@@ -306,7 +183,7 @@ class WorkerPool:
             worker.retired = worker.retired or retire
             job = worker.job()
             if worker.job_ref is not None:
-                self._durations.append(time.monotonic() - worker.job_started)
+                self._record_duration(time.monotonic() - worker.job_started)
             worker.job_ref = None
         if job is not None:
             job.on_ended(error)

@@ -316,7 +316,7 @@ class TrainingProcess:
         if snapshot.status == "queued" and self._pool is not None:
             position = self._pool.position(self)
             if position is not None:
-                from cnn_core.jobs.pool import waiting_message
+                from cnn_core.jobs.job_queue import waiting_message
 
                 eta = self._pool.wait_estimate(position)
                 return replace(snapshot, message=waiting_message(position, eta))

@@ -9,14 +9,8 @@ import time
 
 import pytest
 
-from cnn_core.jobs.pool import (
-    QueueError,
-    WorkerPool,
-    default_slots,
-    estimated_wait,
-    ordinal,
-    waiting_message,
-)
+from cnn_core.jobs.job_queue import QueueError, estimated_wait, ordinal, waiting_message
+from cnn_core.jobs.pool import WorkerPool, default_slots
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 

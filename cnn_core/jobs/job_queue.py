@@ -1,0 +1,183 @@
+"""A first-come, first-served training queue with a fixed number of slots.
+
+The queue semantics every executor shares (the local pool of warm worker processes, and
+the Ray cluster): at most `slots` jobs run at once, the rest wait in order of arrival,
+one waiting job per learner, and the queue holds jobs only weakly, so a learner whose
+session ends leaves the queue. An executor says which slot is free and how to launch a
+job on it; the queue decides which job goes next and tells learners their place.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# Until the queue has timed a job, assume a default MNIST run takes this long.
+DEFAULT_JOB_SECONDS = 20.0
+
+
+class QueueError(ValueError):
+    """A job the queue cannot take (the sentence is shown to the learner)."""
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def waiting_message(position: int, eta_seconds: float | None) -> str:
+    """'Waiting: 3rd in line, about 40 s' for the live panel."""
+    text = f"Waiting: {ordinal(position)} in line"
+    if eta_seconds is not None:
+        seconds = max(5, int(round(eta_seconds / 5.0)) * 5)
+        text += (f", about {seconds // 60} min {seconds % 60:02d} s" if seconds >= 60
+                 else f", about {seconds} s")
+    return text + ". Training starts by itself."
+
+
+def estimated_wait(position: int, slots: int, job_seconds: float,
+                   running_elapsed: list[float]) -> float:
+    """Seconds until the job at `position` (1 = next) starts, from the average job length.
+
+    The running jobs free their slots first (each after its remaining time), then every
+    `slots` jobs ahead take one more average job length.
+    """
+    remaining = sorted(max(job_seconds - elapsed, 1.0) for elapsed in running_elapsed)
+    remaining += [0.0] * max(0, slots - len(remaining))
+    first_free = remaining[(position - 1) % slots] if remaining else 0.0
+    return first_free + job_seconds * ((position - 1) // slots)
+
+
+class PooledJob(Protocol):
+    """What the pool needs of a job handle (cnn_core.jobs.worker.TrainingProcess)."""
+
+    owner: str | None
+
+    def task(self) -> tuple[Any, ...]: ...
+    def on_started(self, worker_pid: int) -> None: ...
+    def on_message(self, kind: str, payload: Any) -> None: ...
+    def on_ended(self, error: str | None) -> None: ...
+
+
+@dataclass
+class PoolStatus:
+    """What the home page shows: the executor and the queue now."""
+
+    executor: str
+    slots: int
+    running: int
+    waiting: int
+    workers_alive: int
+
+
+
+
+
+class JobQueue:
+    """FIFO admission in front of `slots` places to run; subclasses launch and watch jobs."""
+
+    executor_name = "Job queue"
+
+    def __init__(self, slots: int):
+        if slots < 1:
+            raise ValueError("A training queue needs at least one slot.")
+        self.slots = slots
+        self._lock = threading.RLock()
+        self._waiting: deque[weakref.ref] = deque()
+        self._durations: deque[float] = deque(maxlen=20)
+        self._closed = False
+
+    # -- what an executor provides -------------------------------------------------------
+    def _free_slot(self) -> Any | None:
+        """A place where a job can start now, or None."""
+        raise NotImplementedError
+
+    def _launch(self, slot: Any, job: PooledJob) -> None:
+        """Start `job` on `slot` (called with the lock held)."""
+        raise NotImplementedError
+
+    def _running_started(self) -> list[float]:
+        """time.monotonic() at which each running job started."""
+        raise NotImplementedError
+
+    def _alive(self) -> int:
+        return self.slots
+
+    # -- the queue -------------------------------------------------------------------------
+    def submit(self, job: PooledJob) -> None:
+        """Queue a job; it starts by itself when a slot is free."""
+        with self._lock:
+            if self._closed:
+                raise QueueError("The training service is shutting down; try again shortly.")
+            self._prune()
+            if job.owner is not None and any(
+                    (other := ref()) is not None and other.owner == job.owner
+                    for ref in self._waiting):
+                raise QueueError("You already have a job waiting in the queue; stop it "
+                                 "before starting another.")
+            self._waiting.append(weakref.ref(job))
+            self._dispatch()
+
+    def cancel(self, job: PooledJob) -> bool:
+        """Take a waiting job out of the queue; False if it is not waiting (running or done)."""
+        with self._lock:
+            for ref in list(self._waiting):
+                if ref() is job:
+                    self._waiting.remove(ref)
+                    return True
+        return False
+
+    def position(self, job: PooledJob) -> int | None:
+        """1 for the next job to start; None when the job is not waiting."""
+        with self._lock:
+            self._prune()
+            for place, ref in enumerate(self._waiting, start=1):
+                if ref() is job:
+                    return place
+        return None
+
+    def wait_estimate(self, position: int) -> float:
+        with self._lock:
+            now = time.monotonic()
+            running = [now - started for started in self._running_started()]
+            return estimated_wait(position, self.slots, self.average_job_seconds, running)
+
+    @property
+    def average_job_seconds(self) -> float:
+        with self._lock:
+            if not self._durations:
+                return DEFAULT_JOB_SECONDS
+            return sum(self._durations) / len(self._durations)
+
+    def status(self) -> PoolStatus:
+        with self._lock:
+            self._prune()
+            return PoolStatus(executor=self.executor_name, slots=self.slots,
+                              running=len(self._running_started()),
+                              waiting=len(self._waiting), workers_alive=self._alive())
+
+    def _record_duration(self, seconds: float) -> None:
+        with self._lock:
+            self._durations.append(seconds)
+
+    def _prune(self) -> None:
+        for ref in [r for r in self._waiting if r() is None]:
+            self._waiting.remove(ref)
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._prune()
+            while self._waiting:
+                slot = self._free_slot()
+                if slot is None:
+                    return
+                job = self._waiting.popleft()()
+                if job is not None:
+                    self._launch(slot, job)

@@ -1,0 +1,116 @@
+"""Queue semantics shared by every executor, with a fake executor: no processes, instant."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+
+from cnn_core.jobs.job_queue import JobQueue, QueueError
+
+
+class FakeJob:
+    def __init__(self, name: str, owner: str | None = None):
+        self.name, self.owner = name, owner
+        self.started_on = None
+
+    def task(self):
+        return self.name
+
+    def on_started(self, worker_pid: int) -> None:
+        self.started_on = worker_pid
+
+    def on_message(self, kind, payload) -> None:
+        pass
+
+    def on_ended(self, error) -> None:
+        pass
+
+
+class FakeExecutor(JobQueue):
+    """Slots are numbered places; a test frees one with `finish(slot)`."""
+
+    executor_name = "Fake executor"
+
+    def __init__(self, slots: int):
+        super().__init__(slots)
+        self.running: dict[int, tuple[FakeJob, float]] = {}
+        self.launched: list[str] = []
+
+    def _free_slot(self):
+        return next((n for n in range(self.slots) if n not in self.running), None)
+
+    def _launch(self, slot, job):
+        self.running[slot] = (job, time.monotonic())
+        self.launched.append(job.name)
+        job.on_started(slot)
+
+    def _running_started(self):
+        return [started for _, started in self.running.values()]
+
+    def finish(self, slot: int) -> None:
+        with self._lock:
+            del self.running[slot]
+        self._record_duration(10.0)
+        self._dispatch()
+
+
+def test_jobs_run_in_order_of_arrival_as_slots_free():
+    queue = FakeExecutor(slots=2)
+    jobs = [FakeJob(f"job{n}", owner=f"learner{n}") for n in range(5)]
+    for job in jobs:
+        queue.submit(job)
+    assert queue.launched == ["job0", "job1"]
+    assert [queue.position(job) for job in jobs] == [None, None, 1, 2, 3]
+    queue.finish(1)
+    assert queue.launched == ["job0", "job1", "job2"] and jobs[2].started_on == 1
+    queue.finish(0)
+    queue.finish(1)
+    assert queue.launched == [f"job{n}" for n in range(5)]
+    status = queue.status()
+    assert (status.running, status.waiting, status.executor) == (2, 0, "Fake executor")
+
+
+def test_one_waiting_job_per_learner_but_any_number_of_learners():
+    queue = FakeExecutor(slots=1)
+    # The queue holds jobs weakly (sessions own them), so the test keeps them alive.
+    kept = [FakeJob("running", owner="ana"), FakeJob("waiting", owner="ana")]
+    for job in kept:  # her first job runs, so she may wait with one more
+        queue.submit(job)
+    with pytest.raises(QueueError, match="already have a job waiting"):
+        queue.submit(FakeJob("second wait", owner="ana"))
+    kept += [FakeJob("bea's", owner="bea"), FakeJob("anonymous"), FakeJob("anonymous too")]
+    for job in kept[2:]:
+        queue.submit(job)
+    assert queue.status().waiting == 4
+
+
+def test_cancelled_and_abandoned_jobs_leave_the_line():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("running"))
+    cancelled, abandoned, last = FakeJob("cancelled"), FakeJob("abandoned"), FakeJob("last")
+    for job in (cancelled, abandoned, last):
+        queue.submit(job)
+    assert queue.cancel(cancelled) and not queue.cancel(cancelled)
+    del abandoned
+    gc.collect()
+    assert queue.position(last) == 1
+    queue.finish(0)
+    assert queue.launched == ["running", "last"]
+
+
+def test_the_wait_estimate_uses_measured_job_lengths():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("a"))
+    queue.finish(0)  # records a 10 s job
+    queue.submit(FakeJob("b"))
+    queue.submit(FakeJob("c"))
+    assert queue.average_job_seconds == 10.0
+    assert 9.0 < queue.wait_estimate(1) <= 10.0
+    assert 19.0 < queue.wait_estimate(2) <= 20.0
+
+
+def test_a_queue_needs_a_slot():
+    with pytest.raises(ValueError, match="at least one slot"):
+        FakeExecutor(slots=0)
