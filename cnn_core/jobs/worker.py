@@ -223,13 +223,22 @@ _default_pool_lock = threading.Lock()
 
 
 def default_pool():
-    """The server's one training pool, started on first use (its workers warm up then)."""
+    """The server's one training executor, started on first use (its workers warm up then):
+    a Ray cluster when `CNN_CLASSROOM_RAY_ADDRESS` is set, else the local pool."""
     global _default_pool
     with _default_pool_lock:
         if _default_pool is None:
-            from cnn_core.jobs.pool import WorkerPool
+            from cnn_core.jobs.ray_executor import configured_address
 
-            _default_pool = WorkerPool()
+            address = configured_address()
+            if address is not None:
+                from cnn_core.jobs.ray_executor import RayExecutor
+
+                _default_pool = RayExecutor(address)
+            else:
+                from cnn_core.jobs.pool import WorkerPool
+
+                _default_pool = WorkerPool()
         return _default_pool
 
 

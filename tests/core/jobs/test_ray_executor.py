@@ -1,0 +1,81 @@
+"""The Ray executor: slots from cluster resources, and a tiny job on a local Ray."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cnn_core.jobs.ray_executor import (
+    ADDRESS_ENV,
+    configured_address,
+    init_arguments,
+    job_request,
+    job_slots,
+)
+from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.worker import TrainingProcess, TrainRequest
+
+
+def test_slots_come_from_the_cluster_and_each_jobs_request():
+    assert job_slots({"CPU": 16.0}, 1.0, 0.0) == 16
+    assert job_slots({"CPU": 16.0, "GPU": 2.0}, 1.0, 0.25) == 8  # fractional GPUs bind
+    assert job_slots({"CPU": 4.0, "GPU": 2.0}, 1.0, 0.25) == 4   # here the CPUs do
+    assert job_slots({"CPU": 0.5}, 1.0, 0.0) == 1                # never less than one
+    with pytest.raises(ValueError):
+        job_slots({"CPU": 4.0}, 0.0, 0.0)
+
+
+def test_each_job_asks_for_a_cpu_and_a_share_of_a_gpu_when_there_is_one():
+    assert job_request({"CPU": 8.0}) == (1.0, 0.0)
+    assert job_request({"CPU": 8.0, "GPU": 1.0}) == (1.0, 0.25)
+    assert job_request({"CPU": 8.0, "GPU": 1.0}, cpus="2", gpus="0.5") == (2.0, 0.5)
+    for cpus, gpus in (("0", None), ("many", None), ("1", "-1")):
+        with pytest.raises(ValueError, match="CNN_CLASSROOM_RAY"):
+            job_request({"CPU": 8.0}, cpus=cpus, gpus=gpus)
+
+
+def test_local_ray_sees_this_checkout_and_a_cluster_gets_the_code(monkeypatch):
+    monkeypatch.setenv("CNN_CLASSROOM_DATA", "/data")
+    local = init_arguments("local")
+    assert local["runtime_env"]["env_vars"]["CNN_CLASSROOM_DATA"] == "/data"
+    assert "PYTHONPATH" in local["runtime_env"]["env_vars"] and "address" not in local
+    remote = init_arguments("ray://head:10001")
+    assert remote["address"] == "ray://head:10001"
+    assert ".git" in remote["runtime_env"]["excludes"]
+    assert remote["runtime_env"]["working_dir"] == local["runtime_env"]["env_vars"]["PYTHONPATH"]
+
+
+def test_the_address_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv(ADDRESS_ENV, raising=False)
+    assert configured_address() is None
+    monkeypatch.setenv(ADDRESS_ENV, "  ")
+    assert configured_address() is None
+    monkeypatch.setenv(ADDRESS_ENV, "auto")
+    assert configured_address() == "auto"
+
+
+@pytest.mark.slow
+def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
+    pytest.importorskip("ray", reason="pip install -r requirements.txt installs ray")
+    from cnn_core.jobs.ray_executor import RayExecutor
+
+    executor = RayExecutor("local", cpus_per_job="1", gpus_per_job="0")
+    try:
+        assert executor.slots >= 1 and "Ray cluster" in executor.status().executor
+        request = TrainRequest("mnist", "dense_baseline", {},
+                               TrainConfig(epochs=2, batch_size=32), n_train=1_500)
+        job = TrainingProcess(request, tmp_path / "server", pool=executor).start()
+        statuses = set()
+        deadline = time.monotonic() + 240
+        while not job.done and time.monotonic() < deadline:
+            statuses.add(job.snapshot().status)
+            time.sleep(0.2)
+        assert job.done, job.snapshot()
+        assert job.error is None, job.error
+        assert "training" in statuses or "loading" in statuses  # progress streamed back
+        assert job.result.model_path == job.model_path
+        assert (tmp_path / "server").joinpath(job.model_path.split("/")[-1]).is_file()
+        assert job.result.test_accuracy > 0.3 and len(job.result.history["accuracy"]) == 2
+    finally:
+        executor.close()
