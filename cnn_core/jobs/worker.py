@@ -335,22 +335,21 @@ class TrainingProcess:
         """1 when this job starts next; None once it runs (or before it was submitted)."""
         return self._pool.position(self) if self._pool is not None else None
 
+    def _leave_queue(self) -> bool:
+        """True when the job was still waiting and has now left the queue (and ended)."""
+        if self._pool is None or not self._pool.cancel(self):
+            return False
+        self.on_ended("Training was stopped while it waited in the queue.")
+        return True
+
     def stop(self) -> None:
         """Leave the queue, or stop after the current batch (the partial model is kept)."""
-        if self._pool is None:
-            return
-        if self._pool.cancel(self):
-            self.on_ended("Training was stopped while it waited in the queue.")
-        else:
+        if self._pool is not None and not self._leave_queue():
             self._pool.stop_job(self)
 
     def kill(self) -> None:
         """Hard stop: leave the queue, or end the worker now (nothing is saved)."""
-        if self._pool is None:
-            return
-        if self._pool.cancel(self):
-            self.on_ended("Training was stopped while it waited in the queue.")
-        else:
+        if self._pool is not None and not self._leave_queue():
             self._pool.stop_job(self)
             self._pool.kill_job(self)
 
