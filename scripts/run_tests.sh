@@ -29,6 +29,11 @@ fi
 if [ -z "${CNN_CLASSROOM_DATA:-}" ] && [ -d ../shared/data ]; then
   export CNN_CLASSROOM_DATA="$(cd ../shared/data && pwd)"
 fi
+if [ -n "${CNN_CLASSROOM_DATA:-}" ]; then
+  echo "Tests use the data folder $CNN_CLASSROOM_DATA (CNN_CLASSROOM_DATA)"
+else
+  echo "Tests use the bundled MNIST subset and generated data (no CNN_CLASSROOM_DATA)"
+fi
 export TF_CPP_MIN_LOG_LEVEL=3
 
 "$python" -m ruff check .

@@ -1,4 +1,9 @@
-"""Shared test set-up: local data only, never a download."""
+"""Shared test set-up: local data only, never a download.
+
+The data folder is whatever CNN_CLASSROOM_DATA names (scripts/run_tests.sh sets it to
+../shared/data when that exists); without it the tests see what a fresh clone sees: the bundled
+MNIST subset and the data sets they generate themselves.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,21 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+# Read once, before any test changes the environment for itself.
+DATA_DIR = Path(os.environ["CNN_CLASSROOM_DATA"]) if os.environ.get("CNN_CLASSROOM_DATA") else None
 
-# Tests read local files only: the shared data folder beside the checkout when present.
-if SHARED_DATA.is_dir():
-    os.environ.setdefault("CNN_CLASSROOM_DATA", str(SHARED_DATA))
 os.environ["CNN_CLASSROOM_OFFLINE"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not beside the checkout")
-    return SHARED_DATA
+    """The data folder holding the full MNIST (mnist.npz), for tests that compare with it."""
+    if DATA_DIR is None or not (DATA_DIR / "mnist.npz").is_file():
+        pytest.skip("needs the full data sets: set CNN_CLASSROOM_DATA to a folder holding "
+                    "mnist.npz (Keras' layout) and cifar10_jpg.zip; CI uses ../shared/data")
+    return DATA_DIR
 
 
 @pytest.fixture(scope="session")

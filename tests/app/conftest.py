@@ -31,3 +31,45 @@ def _no_keras_cleanup_between_script_runs(monkeypatch):
     from streamlit.runtime.scriptrunner import script_runner
 
     monkeypatch.setattr(script_runner, "_clean_problem_modules", lambda: None)
+
+
+@pytest.fixture(scope="session")
+def generated_cifar10(tmp_path_factory) -> Path:
+    """A data folder holding a small CIFAR-10 in the app's image-tree layout
+    (cifar10/{train,test}/<class>/*.jpg): 40 training and 40 test photos per class, each class
+    a different colour with noise. Enough for every page that lists or splits CIFAR-10, so those
+    tests run on a fresh clone without the 160 MB download."""
+    import cv2
+    import numpy as np
+
+    from cnn_core import config
+
+    folder = tmp_path_factory.mktemp("generated-data")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for label, name in enumerate(config.CIFAR10_CLASSES):
+            target = folder / "cifar10" / split / name
+            target.mkdir(parents=True)
+            colour = np.array([25 * label, 255 - 25 * label, 120], np.int16)
+            for i in range(40):
+                noise = rng.integers(-40, 41, (32, 32, 3), dtype=np.int16)
+                photo = np.clip(colour + noise, 0, 255).astype(np.uint8)
+                cv2.imwrite(str(target / f"{i:04d}.jpg"), photo)
+    return folder
+
+
+@pytest.fixture
+def use_data_folder(monkeypatch, tmp_path):
+    """Point the app at another data folder for one test: no Keras cache, an empty decode
+    cache, and the server-wide data set cache emptied before and after (later tests load the
+    usual data again)."""
+    from ui.services import shared_dataset
+
+    def use(folder: Path) -> None:
+        monkeypatch.setenv("CNN_CLASSROOM_DATA", str(folder))
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+        monkeypatch.setenv("CNN_CLASSROOM_CACHE", str(tmp_path / "cache"))
+        shared_dataset.clear()
+
+    yield use
+    shared_dataset.clear()

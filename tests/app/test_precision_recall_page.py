@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.data.datasets import load_dataset
-from cnn_core.data.imbalance import ScoredRun, imbalanced_split
+from cnn_core.data.imbalance import TASKS, ScoredRun, imbalanced_split, training_counts
 
 PAGE = "pages/6_Precision_and_recall.py"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,13 @@ def metrics(app) -> list[tuple[str, str]]:
 
 def matrix_caption(app) -> str:
     return next(c.value for c in app.caption if c.value.startswith("At threshold"))
+
+
+def task_labels(task: str, share: float) -> np.ndarray:
+    """The page's test labels (1 = positive) for a task, from the data this run has."""
+    task_info = TASKS[task]
+    data = load_dataset(task_info.dataset, download=False)
+    return imbalanced_split(data.y_test, task_info.positive_class, share)[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +61,14 @@ def test_page_opens_on_the_baselines(run_page):
     assert not app.exception and not app.error
     assert app.radio(key="pr_task_name").value == "mnist_8"
     assert app.slider(key="pr_task_share").value == 5
-    assert metrics(app)[:3] == [("accuracy", "95.0%"), ("precision", "0.0%"), ("recall", "0.0%")]
+    y = task_labels("mnist_8", 0.05)
+    assert metrics(app)[:3] == [("accuracy", f"{1 - y.mean():.1%}"), ("precision", "0.0%"),
+                                ("recall", "0.0%")]
     assert "finds **none** of the" in texts(app.warning)
     counts = app.dataframe[0].value
-    assert list(counts["share of 8s"]) == ["5.0%", "5.0%"]
+    positives, negatives = training_counts(load_dataset("mnist", download=False).y_train, 8, 0.05)
+    assert list(counts["share of 8s"]) == [f"{positives / (positives + negatives):.1%}",
+                                           f"{y.mean():.1%}"]
     assert "Train the CNN above" in texts(app.info)  # nothing trained yet
     assert "train_job" not in app.session_state  # never touches the training page's job
 
@@ -66,18 +77,23 @@ def test_share_slider_changes_the_counts_and_the_baselines(run_page):
     app = run_page(PAGE)
     app.slider(key="pr_task_share").set_value(20).run()
     assert not app.exception
-    assert metrics(app)[0] == ("accuracy", "80.0%")
-    assert list(app.dataframe[0].value["share of 8s"]) == ["20.0%", "20.0%"]
+    y = task_labels("mnist_8", 0.2)
+    assert metrics(app)[0] == ("accuracy", f"{1 - y.mean():.1%}")
+    assert list(app.dataframe[0].value["share of 8s"])[1] == f"{y.mean():.1%}"
     random_guess = dict(metrics(app)[3:])
     assert 10 < float(random_guess["precision"].rstrip("%")) < 30  # about the base rate
 
 
-def test_bird_task_from_cifar(run_page):
-    app = run_page(PAGE, timeout=180)  # a cold cache decodes 60,000 JPEGs once
+def test_bird_task_from_cifar(run_page, generated_cifar10, use_data_folder):
+    use_data_folder(generated_cifar10)
+    app = run_page(PAGE)
     app.radio(key="pr_task_name").set_value("cifar_bird").run()
     assert not app.exception and not app.error
-    assert "share of birds" in app.dataframe[0].value.columns
-    assert metrics(app)[0] == ("accuracy", "95.0%")
+    y = task_labels("cifar_bird", 0.05)
+    counts = app.dataframe[0].value
+    assert list(counts["birds"])[1] == f"{y.sum():,}"
+    assert list(counts["share of birds"])[1] == f"{y.mean():.1%}"
+    assert metrics(app)[0] == ("accuracy", f"{1 - y.mean():.1%}")  # "always no"
 
 
 def test_missing_data_set_is_one_sentence_not_a_traceback(run_page, tmp_path, monkeypatch):
@@ -208,13 +224,14 @@ def test_train_a_tiny_model_then_a_fix_and_compare(run_page):
 
     train("pr_train_start")
     assert app.session_state["pr_job"].request.n_train == 1_000
-    assert "of 9,501 test images" in matrix_caption(app)
+    y = task_labels("mnist_8", 0.05)
+    assert f"of {len(y):,} test images" in matrix_caption(app)
     app.radio(key="pr_fix").set_value("oversample").run()
     train("pr_fix_start")
     assert app.session_state["pr_job"].request.binary.rebalance == "oversample"
     table = app.dataframe[-1].value
     assert list(table["model"]) == ["Always no (baseline)", "CNN, no fix",
                                     "CNN, oversampling the rare class"]
-    assert table["TP"].iloc[2] + table["FN"].iloc[2] == 475
+    assert table["TP"].iloc[2] + table["FN"].iloc[2] == y.sum()  # every 8 of the split
     app.select_slider(key="pr_threshold").set_value(0.1).run()  # the newest run, any threshold
     assert not app.exception and "At threshold 0.1:" in matrix_caption(app)

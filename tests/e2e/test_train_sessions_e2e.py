@@ -25,8 +25,9 @@ def start_job(page, url: str, model: str | None, smallest_subset: bool) -> None:
     page.get_by_test_id("stExpander").get_by_text("Settings", exact=True).click()
     page.get_by_label("Epochs").fill("1")
     page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text(re.compile(r"Epoch 1 of 1|Starting|Loading")).first.wait_for(
-        timeout=60_000)
+    # With fewer free workers than learners the job first waits its turn in the queue.
+    page.get_by_text(re.compile(r"Epoch 1 of 1|Starting|Loading|Preparing|Waiting: ")).first \
+        .wait_for(timeout=60_000)
 
 
 def go_to(page, title: str) -> None:
