@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -79,29 +80,85 @@ def predict(model_path: str, images: np.ndarray, batch_size: int = 512) -> np.nd
     return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
+_UNTRAINED_SEED = 42  # the same "untrained copy" every time, so a learner can compare runs
+_untrained: OrderedDict[tuple[str, float], Any] = OrderedDict()
+
+
+def untrained_copy(model_path: str):
+    """The model's architecture with fresh random weights (fixed seed), kept like the model.
+
+    The saliency sanity check (Adebayo et al., 2018) compares an explanation with the same
+    explanation of an untrained network: if both look alike, the picture shows the input's
+    shape, not what the network learned.
+    """
+    import keras
+
+    model = load_model_cached(model_path)
+    path = Path(model_path)
+    key = (str(path), path.stat().st_mtime)
+    if key not in _untrained:
+        # This process only answers model calls, so resetting the global seeds harms nothing.
+        keras.utils.set_random_seed(_UNTRAINED_SEED)
+        _untrained[key] = keras.models.clone_model(model)  # clones get new initial weights
+        while len(_untrained) > _MODEL_CACHE_SIZE:
+            _untrained.popitem(last=False)
+    return _untrained[key]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Grad-CAM of every class for one image, from the model and from its untrained copy.
+
+    trained, untrained: (classes, H, W) float32 in [0, 1]; each on one scale for all classes
+    (1 = that network's strongest evidence for any class in this image), see
+    `cnn_core.jobs.explain.class_evidence`.
+    """
+
+    trained: np.ndarray
+    untrained: np.ndarray
+    method: str
+
+
+def evidence_agreement(first: np.ndarray, second: np.ndarray) -> float | None:
+    """How alike two heat maps look: Pearson correlation of their pixels, from -1 to 1
+    (None when either map is flat, so there is no pattern to compare)."""
+    first, second = (np.asarray(m, dtype=np.float64).ravel() for m in (first, second))
+    if first.shape != second.shape:
+        raise ValueError("Both heat maps must be the same size to compare them.")
+    if np.ptp(first) == 0 or np.ptp(second) == 0:
+        return None
+    return float(np.corrcoef(first, second)[0, 1])
+
+
+def evidence_maps(model_path: str, image: np.ndarray, method: str = "hirescam") -> Evidence:
+    """Grad-CAM of every class by `method` for the model and its untrained copy."""
+    from cnn_core.jobs import explain
+
+    model = load_model_cached(model_path)
+    return Evidence(explain.class_evidence(model, image, method),
+                    explain.class_evidence(untrained_copy(model_path), image, method), method)
+
+
 @dataclass(frozen=True)
 class ImageAnalysis:
-    """What the draw page shows for one input image."""
+    """What the draw page shows for one input image (evidence is None without a conv layer)."""
 
     probabilities: np.ndarray
     feature_maps: dict[str, np.ndarray]
-    grad_cam: np.ndarray | None
-    grad_cam_class: int
+    evidence: Evidence | None
 
 
-def analyse_image(model_path: str, image: np.ndarray, class_index: int | None = None,
-                  with_maps: bool = True) -> ImageAnalysis:
-    """Prediction, feature maps and Grad-CAM for one image, in one round trip."""
+def analyse_image(model_path: str, image: np.ndarray, with_maps: bool = True) -> ImageAnalysis:
+    """Prediction, feature maps and Grad-CAM of every class for one image, in one round trip."""
     from cnn_core.jobs import explain
 
     model = load_model_cached(model_path)
     batch = explain.one_image_batch(model, image)
     probabilities = np.asarray(model(batch, training=False))[0].astype(np.float32)
-    target = int(np.argmax(probabilities)) if class_index is None else int(class_index)
     maps = explain.feature_maps(model, batch) if with_maps else {}
     has_conv = any(type(layer).__name__ == "Conv2D" for layer in model.layers)
-    cam = explain.grad_cam(model, batch, target) if with_maps and has_conv else None
-    return ImageAnalysis(probabilities, maps, cam, target)
+    evidence = evidence_maps(model_path, batch) if with_maps and has_conv else None
+    return ImageAnalysis(probabilities, maps, evidence)
 
 
 def feature_maps(model_path: str, image: np.ndarray) -> dict[str, np.ndarray]:
@@ -153,7 +210,12 @@ def describe_model(model_path: str) -> ModelDescription:
 # Calls waiting for the model process at once; beyond this a call is refused at once instead
 # of making every learner's page wait behind a long line.
 MAX_PENDING_CALLS = 64
+# The time limit of one call, counted from when the model process starts on it: neither
+# the process's start (importing TensorFlow, slow on a busy machine) nor the wait behind
+# other sessions' calls counts, so a loaded server does not kill healthy calls.
 DEFAULT_TIMEOUT_S = 60.0
+STARTUP_TIMEOUT_S = 300.0
+QUEUE_TIMEOUT_S = 300.0
 
 
 class InferenceClient:
@@ -168,6 +230,7 @@ class InferenceClient:
     def __init__(self, max_pending: int = MAX_PENDING_CALLS) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._warm: Future | None = None
         self._pending = 0
         self._max_pending = max_pending
         self.restarts = 0
@@ -181,7 +244,7 @@ class InferenceClient:
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker)
                 with plain_main():  # the pool starts its worker on the first submit
-                    self._pool.submit(warm_up)  # start importing TensorFlow right away
+                    self._warm = self._pool.submit(warm_up)  # import TensorFlow right away
             return self._pool
 
     def _restart(self, pool: ProcessPoolExecutor) -> None:
@@ -206,8 +269,10 @@ class InferenceClient:
             self._pending += 1
         pool = self._ensure_pool()
         try:
+            self._wait_until_started(pool)
             with plain_main():  # a pool restarts a dead worker on submit
                 future = pool.submit(function, *args, **kwargs)
+            self._wait_for_its_turn(future)
             return future.result(timeout=timeout)
         except BrokenProcessPool:
             with self._lock:
@@ -222,6 +287,29 @@ class InferenceClient:
         finally:
             with self._lock:
                 self._pending -= 1
+
+    def _wait_until_started(self, pool: ProcessPoolExecutor) -> None:
+        warm = self._warm
+        if warm is None or warm.done():
+            return
+        try:
+            warm.result(timeout=STARTUP_TIMEOUT_S)
+        except FutureTimeout:
+            self._restart(pool)
+            raise InferenceError("The model process did not start in time; please try "
+                                 "again.") from None
+
+    @staticmethod
+    def _wait_for_its_turn(future) -> None:
+        """Wait while other calls run first; the executor marks a call running when it
+        hands it to the process."""
+        deadline = time.monotonic() + QUEUE_TIMEOUT_S
+        while not (future.running() or future.done()):
+            if time.monotonic() > deadline:
+                future.cancel()
+                raise InferenceError("The model process is busy with other learners' "
+                                     "requests; please try again in a moment.")
+            time.sleep(0.02)
 
     def shutdown(self) -> None:
         with self._lock:

@@ -29,8 +29,10 @@ MEMORY_PER_JOB_BYTES = 1_200_000_000
 SERVER_RESERVE_BYTES = 2_000_000_000
 # Jobs that share one GPU: small classroom models use a fraction of a card each.
 JOBS_PER_GPU = 4
-# A worker that still holds more than this after a job is replaced (memory is rarely returned).
-DEFAULT_WORKER_CEILING_MB = 1_500
+# A default MNIST job peaks at 1.1-1.5 GB resident, TensorFlow's shared libraries included;
+# a worker still holding more than this after a job has grown (freed memory is rarely
+# returned to the system) and is replaced. Too low a ceiling recycles every worker.
+DEFAULT_WORKER_CEILING_MB = 2_500
 # After a stop request, how long a job may take to finish its batch and save before its
 # worker is killed (and replaced).
 STOP_GRACE_S = 30.0

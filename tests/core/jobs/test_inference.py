@@ -9,9 +9,13 @@ from cnn_core.jobs.inference import (
     InferenceClient,
     InferenceError,
     ModelDescription,
+    analyse_image,
     describe_model,
+    evidence_agreement,
+    evidence_maps,
     first_layer_filters,
     predict,
+    untrained_copy,
     warm_up,
 )
 from cnn_core.models.specs import LayerRow, pretrained_path
@@ -39,6 +43,53 @@ def test_describes_and_predicts_with_the_shipped_model(client):
     assert probabilities.shape == (200, 10)
     assert np.mean(probabilities.argmax(axis=1) == data.y_test[:200]) > 0.95
     assert client.call(first_layer_filters, path).shape == (5, 5, 1, 16)
+
+
+def test_the_untrained_copy_has_the_same_layers_and_fresh_fixed_weights():
+    """Built in the worker by cloning: same architecture, other weights, the same every time."""
+    from cnn_core.jobs import inference
+
+    path = str(pretrained_path("mnist_cnn"))
+    trained, copy = inference.load_model_cached(path), untrained_copy(path)
+    assert [type(layer).__name__ for layer in copy.layers] == \
+        [type(layer).__name__ for layer in trained.layers]
+    assert [w.shape for w in copy.get_weights()] == [w.shape for w in trained.get_weights()]
+    assert not np.allclose(copy.get_weights()[0], trained.get_weights()[0])
+    inference._untrained.clear()  # built again from the seed, it has the same weights
+    np.testing.assert_array_equal(untrained_copy(path).get_weights()[0], copy.get_weights()[0])
+
+
+def test_the_untrained_copys_grad_cam_is_computed_and_differs():
+    from cnn_core.data.datasets import load_dataset
+    from cnn_core.jobs.explain import class_evidence
+    from cnn_core.jobs.inference import load_model_cached
+
+    path = str(pretrained_path("mnist_cnn"))
+    data = load_dataset("mnist", download=False)
+    for image in data.x_test[:5]:
+        analysis = analyse_image(path, image)
+        evidence = analysis.evidence
+        assert evidence.method == "hirescam"
+        assert evidence.trained.shape == evidence.untrained.shape == (10, 28, 28)
+        np.testing.assert_array_equal(evidence.trained, class_evidence(load_model_cached(path),
+                                                                       image))
+        top = int(np.argmax(analysis.probabilities))
+        assert evidence.untrained[top].any() and evidence.untrained.max() == pytest.approx(1)
+        agreement = evidence_agreement(evidence.trained[top], evidence.untrained[top])
+        assert agreement is not None and agreement < 0.8, agreement
+    classic = evidence_maps(path, data.x_test[4], "gradcam")
+    assert classic.method == "gradcam" and not np.allclose(classic.trained, evidence.trained)
+
+
+def test_agreement_of_two_maps():
+    rng = np.random.default_rng(0)
+    a = rng.random((28, 28))
+    assert evidence_agreement(a, 3 * a + 1) == pytest.approx(1)
+    assert evidence_agreement(a, -a) == pytest.approx(-1)
+    assert evidence_agreement(a, np.zeros((28, 28))) is None
+    assert abs(evidence_agreement(a, rng.random((28, 28)))) < 0.2  # unrelated noise
+    with pytest.raises(ValueError, match="same size"):
+        evidence_agreement(a, a[:5])
 
 
 def test_a_file_that_is_not_a_model_is_refused_in_one_sentence(client, tmp_path):
@@ -87,5 +138,16 @@ def test_a_long_line_of_calls_is_refused_at_once_rather_than_queued():
             client.call(warm_up)
         busy.join()
         assert client.call(warm_up, timeout=120)
+    finally:
+        client.shutdown()
+
+
+def test_the_time_limit_does_not_count_the_model_process_start():
+    """Importing TensorFlow takes seconds (minutes on a loaded server): a cold call with a
+    short limit must still be answered, not killed in a restart loop."""
+    client = InferenceClient()
+    try:
+        assert client.call(warm_up, timeout=2)
+        assert client.restarts == 0
     finally:
         client.shutdown()
