@@ -15,6 +15,8 @@ SAMPLES_DIR = ASSETS_DIR / "samples"
 TEXT_DIR = ASSETS_DIR / "text"
 MODELS_DIR = ASSETS_DIR / "models"
 BUNDLED_MNIST = ASSETS_DIR / "mnist_subset.npz"
+# A file, not a ":material/...:" icon: the browser fetches those from a font server.
+FAVICON = ASSETS_DIR / "favicon.png"
 
 # Where full data sets live on this machine. CNN_CLASSROOM_DATA wins; otherwise a `data/`
 # folder beside the code (ignored by git) so a teacher can drop files there.
@@ -125,10 +127,18 @@ DEFAULT_WINDOW_KERNEL = "Vertical edge"
 MAX_STRIDE = 3
 # Photo-based pooling input: the photo is shrunk to this side, then an edge kernel is applied.
 POOL_PHOTO_SIDE = 28
+# The pooling page opens on a digit's edge map this many cells a side (8x8 pools to 4x4), and
+# says so when a map from the sliding-window page is smaller than MIN_POOL_MAP.
+POOL_DIGIT_SIDE = 8
+MIN_POOL_MAP = 6
+# The shift study (cnn_core.maths.pooling.shift_study): this many maps of each kind, each
+# this many cells a side (shifts of up to 3 cells leave a 16x16 middle to compare).
+SHIFT_STUDY_COUNT = 200
+SHIFT_STUDY_SIDE = 22
 # Grids larger than this (a 16x16 input plus its padding fits) are drawn as heat maps
 # without a number in every cell.
 MAX_NUMBERED_GRID = 20
-# Client-side animation speed (milliseconds per output cell).
+# Play speed of the step-by-step players (milliseconds per output cell).
 ANIMATION_FRAME_MS = 700
 # The window and output cell are outlined twice (dark, then bright inside) so the
 # highlight reads on any colour and in greyscale.
@@ -153,10 +163,11 @@ INK_THRESHOLD = 0.1
 SPECK_FRACTION = 0.05
 # Below this contrast (grey levels between background and ink) the image counts as empty.
 MIN_INK_CONTRAST = 40
-# Drawing canvas: side in screen pixels, brush sizes (default about MNIST's stroke width).
-CANVAS_SIDE = 280
-BRUSH_RANGE = (8, 40)
-BRUSH_DEFAULT = 22
+# Drawing canvas: side in screen pixels (9 x 28; fits half the page on a 1024-pixel-wide
+# projector with the sidebar open), brush sizes (default about MNIST's stroke width).
+CANVAS_SIDE = 252
+BRUSH_RANGE = (8, 36)
+BRUSH_DEFAULT = 20
 # "Shift it" lesson: shifts from -MAX_SHIFT to +MAX_SHIFT pixels; accuracy is measured on
 # SHIFT_TEST_IMAGES test digits; "train with shifted copies" uses this subset and settings.
 MAX_SHIFT = 8
@@ -164,6 +175,32 @@ SHIFT_TEST_IMAGES = 300
 SHIFT_TRAIN_IMAGES = 12_000
 SHIFT_TRAIN_EPOCHS = 2
 SHIFT_AUGMENT = 0.3
+
+# Train a CNN page (ui/train_ui.py). Share of the chosen training images held out, stratified,
+# to validate on after every epoch; the test split is used once, at the end.
+VALIDATION_FRACTION = 0.1
+VALIDATION_CHOICES = (0.0, 0.05, 0.1, 0.15, 0.2)
+# The classic result: the MNIST CNN on all 60,000 training digits for 2 epochs.
+CLASSIC_IMAGES = 60_000
+CLASSIC_EPOCHS = 2
+CLASSIC_PRESET = "mnist_cnn"
+# Test accuracy measured on this app by bench/expected_accuracy.py (CPU, seed 0, batch 64,
+# 10% of the images held out for validation, default settings), per (data set, preset, dense
+# units): {(images chosen, epochs): accuracy}. cnn_core.models.expectations reads it.
+MEASURED_TEST_ACCURACY: dict[tuple[str, str, int], dict[tuple[int, int], float]] = {
+    ("mnist", "mnist_cnn", 128): {
+        (2_000, 1): 0.8174, (2_000, 2): 0.8976, (2_000, 3): 0.9149, (2_000, 4): 0.9361,
+        (2_000, 5): 0.9443, (6_000, 1): 0.9183, (6_000, 2): 0.957, (6_000, 3): 0.9622,
+        (12_000, 1): 0.9492, (12_000, 2): 0.9623, (12_000, 3): 0.9732, (60_000, 1): 0.9833,
+        (60_000, 2): 0.9879,
+    },
+    ("mnist", "dense_baseline", 16): {
+        (12_000, 1): 0.8599, (12_000, 2): 0.8949,
+    },
+    ("mnist", "dense_baseline", 128): {
+        (12_000, 1): 0.9038, (12_000, 2): 0.9226,
+    },
+}
 
 # Precision and recall page (cnn_core.data.imbalance, ui/imbalance_*.py).
 # The positive-share slider, in percent of the images, and where it starts.

@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnn_core.jobs.inference import InferenceError
 from ui.digit_lessons_ui import shift_lesson_ui, silly_question_ui
-from ui.draw_shared import text
+from ui.draw_shared import SECTIONS, Sections, text
 from ui.draw_ui import (
     analyse,
     digit_input_ui,
@@ -23,13 +23,14 @@ from ui.draw_ui import (
 def page() -> None:
     st.title("Draw and predict")
     st.caption(text("intro"))
+    section = Sections(SECTIONS)
 
-    left, right = st.columns([1, 1.35], gap="large")
+    left, right = st.columns(2, gap="medium")
     with left:
-        st.subheader("1. Your digit")
+        section("Your digit")
         digit_input = digit_input_ui(key="draw")
     with right:
-        st.subheader("2. What the network says")
+        section("What the network says")
         model = model_choice_ui(key="draw")
         steps = analysis = None
         if digit_input is None:
@@ -38,21 +39,21 @@ def page() -> None:
             steps = read_digit(digit_input)
         if steps is not None:
             try:
-                analysis = analyse(model, steps.result, None)
+                analysis = analyse(model, steps.result)
             except (InferenceError, ValueError) as error:
                 st.error(str(error))
         if analysis is not None:
             prediction_ui(analysis, digit_input.label, key="draw")
 
     if analysis is not None:
-        st.subheader("3. From your picture to 28 x 28 numbers")
+        section("From your picture to 28 x 28 numbers")
         st.caption(text("steps"))
         steps_ui(steps)
 
-        st.subheader("4. What the network sees")
+        section("What the network sees")
         insides_ui(model, steps.result, analysis, key="draw")
 
-        st.subheader("5. Lesson: shift it")
+        section("Lesson: shift it")
         known = digit_input.label is not None
         reference = digit_input.label if known else int(np.argmax(analysis.probabilities))
         st.caption(f"The right answer here is {reference}: "
@@ -61,7 +62,7 @@ def page() -> None:
         shift_lesson_ui(model, steps.result, reference, key="shift")
 
     if model is not None:
-        st.subheader("6. Lesson: ask a silly question")
+        section("Lesson: ask a silly question")
         silly_question_ui(model, key="silly")
 
 

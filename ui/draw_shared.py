@@ -33,6 +33,26 @@ class ModelChoice:
     accuracy: float | None = None
 
 
+# The page's sections in order; their numbers come from the sections actually shown.
+SECTIONS = ["Your digit", "What the network says", "From your picture to 28 x 28 numbers",
+            "What the network sees", "Lesson: shift it", "Lesson: ask a silly question"]
+
+
+class Sections:
+    """Section headings numbered in the order they are shown, so the numbers never jump when
+    a section is left out (no digit yet: no analysis sections)."""
+
+    def __init__(self, titles: list[str]) -> None:
+        self.titles = titles
+        self.shown: list[str] = []
+
+    def __call__(self, title: str) -> None:
+        if title not in self.titles:
+            raise ValueError(f"{title!r} is not one of this page's sections.")
+        self.shown.append(title)
+        st.subheader(f"{len(self.shown)}. {title}")
+
+
 @cache
 def text(section: str) -> str:
     """One `<!-- section -->` of assets/text/draw_and_predict.md."""

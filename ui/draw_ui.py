@@ -10,18 +10,19 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnn_core import config
-from cnn_core.data.datasets import DatasetUnavailable
+from cnn_core.data.datasets import DATASETS, DatasetUnavailable
 from cnn_core.data.digits import DigitError, DigitSteps, preprocess_steps, step_pictures
 from cnn_core.data.images import ImageError, load_image
-from cnn_core.jobs.digit_lessons import heat_map
 from cnn_core.jobs.inference import (
     ImageAnalysis,
     InferenceError,
     analyse_image,
+    evidence_agreement,
+    evidence_maps,
     first_layer_filters,
 )
-from cnn_core.views.figures import grad_cam_figure, probability_bars_figure
-from cnn_core.views.pictures import channel_tiles, filter_tiles
+from cnn_core.views.figures import feature_maps_figure, grad_cam_figure, probability_bars_figure
+from cnn_core.views.pictures import filter_tiles
 from ui.draw_shared import (
     CHART,
     CLASSES,
@@ -55,18 +56,37 @@ class DigitInput:
 # ---- input and model ----------------------------------------------------------------------
 
 def digit_input_ui(key: str = "draw") -> DigitInput | None:
-    """Draw, upload or pick an MNIST test digit. None (after saying why) if there is none."""
+    """Draw, upload or pick an MNIST test digit. None (after saying why) if there is none.
+
+    The canvas is drawn on every run, hidden while another source is chosen, so the drawing
+    (and its undo history) is still there when the learner comes back to "Draw".
+    """
     source = st.radio("Input", SOURCES, horizontal=True, key=f"{key}_source")
+    # Fixed places, whatever the source, so the canvas keeps its place and is never rebuilt.
+    head, canvas_box, rest = (st.container(), st.container(key=f"{key}_canvas_box"),
+                              st.container())
+    brush_key = f"{key}_brush_kept"  # the slider's value outlives the slider being hidden
+    brush = st.session_state.get(brush_key, config.BRUSH_DEFAULT)
     if source == "Draw":
-        st.caption(text("draw"))
-        brush = st.slider("Brush size (pixels)", *config.BRUSH_RANGE, config.BRUSH_DEFAULT,
-                          key=f"{key}_brush")
+        head.caption(text("draw"))
+        brush = head.slider("Brush size (pixels)", *config.BRUSH_RANGE, brush, key=f"{key}_brush")
+        st.session_state[brush_key] = brush
+    else:
+        st.html(f"<style>.st-key-{key}_canvas_box {{display: none}}</style>")
+    with canvas_box:
         drawn = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#FFFFFF",
                           height=config.CANVAS_SIDE, width=config.CANVAS_SIDE,
                           drawing_mode="freedraw", key=f"{key}_canvas")
+    if source == "Draw":
         if drawn.image_data is None:
             return None
         return DigitInput("your drawing", np.asarray(drawn.image_data, dtype=np.uint8))
+    with rest:
+        return other_input_ui(source, key)
+
+
+def other_input_ui(source: str, key: str) -> DigitInput | None:
+    """An uploaded photo or an MNIST test digit."""
     if source == "Upload a photo":
         st.caption(text("upload"))
         upload = st.file_uploader("Photo of one handwritten digit", type=config.UPLOAD_TYPES,
@@ -120,8 +140,10 @@ def model_choice_ui(key: str = "draw") -> ModelChoice | None:
         choices.insert(0, ModelChoice(report.model_path, "Your model from Train a CNN",
                                       report.test_accuracy))
     elif report is not None:
-        st.caption(f"Your model from Train a CNN learned {report.dataset}, not digits, so the "
-                   "shipped digit model is used here.")
+        info = DATASETS.get(report.dataset)
+        st.caption(f"Your model from Train a CNN learned "
+                   f"{info.title if info else report.dataset.replace('_', ' ')}, "
+                   "not handwritten digits, so the shipped digit model is used here.")
     if not choices:
         st.error("The shipped model is missing: run scripts/train_pretrained.py to make it.")
         return None
@@ -137,9 +159,9 @@ def model_choice_ui(key: str = "draw") -> ModelChoice | None:
 
 # ---- what the network says and sees -------------------------------------------------------
 
-def analyse(model: ModelChoice, digit: np.ndarray, class_index: int | None) -> ImageAnalysis:
-    return remember(("analysis", model.path, digest(digit), class_index),
-                    lambda: worker(analyse_image, model.path, digit, class_index))
+def analyse(model: ModelChoice, digit: np.ndarray) -> ImageAnalysis:
+    return remember(("analysis", model.path, digest(digit)),
+                    lambda: worker(analyse_image, model.path, digit))
 
 
 def steps_ui(steps: DigitSteps) -> None:
@@ -163,14 +185,14 @@ def steps_ui(steps: DigitSteps) -> None:
 
 def prediction_ui(analysis: ImageAnalysis, label: int | None, key: str = "draw") -> None:
     top = int(np.argmax(analysis.probabilities))
-    cols = st.columns(3)
-    cols[0].metric("The network says", CLASSES[top])
-    cols[1].metric("Confidence", f"{analysis.probabilities[top]:.1%}",
-                   help="The probability the network gives its top answer.")
+    row = st.container(horizontal=True, gap="large")  # wraps when the column is narrow
+    row.metric("The network says", CLASSES[top], width="content")
+    row.metric("Confidence", f"{analysis.probabilities[top]:.1%}", width="content",
+               help="The probability the network gives its top answer.")
     if label is not None:
-        cols[2].metric("True label", CLASSES[label],
-                       delta="right" if label == top else "wrong",
-                       delta_color="normal" if label == top else "inverse")
+        row.metric("True label", CLASSES[label], width="content",
+                   delta="right" if label == top else "wrong",
+                   delta_color="normal" if label == top else "inverse")
     st.plotly_chart(probability_bars_figure(analysis.probabilities, CLASSES),
                     key=f"{key}_probabilities", config=CHART)
     st.caption("The ten probabilities (in percent) always add up to 100%.")
@@ -199,44 +221,89 @@ def insides_ui(model: ModelChoice, digit: np.ndarray, analysis: ImageAnalysis,
     maps_tab, filters_tab, cam_tab = st.tabs(["Feature maps", "First-layer filters",
                                               "Grad-CAM: where it looked"])
     with maps_tab:
-        if not analysis.feature_maps:
-            st.info("This model has no convolution or pooling layers, so there are no feature "
-                    "maps to show.")
-        st.caption(text("feature_maps"))
-        for name, activation in analysis.feature_maps.items():
-            h, w, c = activation.shape
-            st.markdown(f"**{name}**: {c} feature maps of {h} x {w} pixels (output shape "
-                        f"{h} x {w} x {c})")
-            st.image(channel_tiles(activation, max_tiles=64, min_side=56), width=56)
+        feature_maps_ui(analysis, key)
     with filters_tab:
         filters_ui(model)
     with cam_tab:
         grad_cam_ui(model, digit, analysis, key)
 
 
+def feature_maps_ui(analysis: ImageAnalysis, key: str = "draw") -> None:
+    """Every conv/pool layer's maps as a numbered grid with a colour bar."""
+    if not analysis.feature_maps:
+        st.info("This model has no convolution or pooling layers, so there are no feature "
+                "maps to show.")
+        return
+    st.caption(text("feature_maps"))
+    shared = st.toggle("One scale for all maps of a layer", key=f"{key}_maps_shared",
+                       help=text("maps_shared"))
+    for name, activation in analysis.feature_maps.items():
+        h, w, c = activation.shape
+        st.markdown(f"**{name}**: {c} feature maps of {h} x {w} pixels (output shape "
+                    f"{h} x {w} x {c}), numbered by the filter that made them")
+        st.plotly_chart(feature_maps_figure(activation, name, own_scale=not shared),
+                        key=f"{key}_maps_{name}", config=CHART)
+
+
 def grad_cam_ui(model: ModelChoice, digit: np.ndarray, analysis: ImageAnalysis,
                 key: str = "draw") -> None:
-    """The heat map for the predicted or a chosen class, element-wise or classic Grad-CAM."""
-    if analysis.grad_cam is None:
+    """Evidence for the predicted or a chosen class, on one scale for all classes, beside the
+    same map of an untrained copy of the network (the saliency sanity check)."""
+    if analysis.evidence is None:
         st.info("Grad-CAM needs a convolution layer, and this model has none.")
         return
+    predicted = int(np.argmax(analysis.probabilities))
     controls = st.columns([1, 2])
-    choice = controls[0].selectbox("Evidence for", ["the predicted class", *CLASSES],
-                                   key=f"{key}_cam_class")
-    classic = controls[1].toggle("Classic Grad-CAM (one averaged weight per feature map)",
+    choice = controls[0].selectbox("Evidence for", [f"the predicted class ({predicted})",
+                                                    *CLASSES], key=f"{key}_cam_class")
+    classic = controls[1].toggle("Classic Grad-CAM",
                                  key=f"{key}_cam_classic", help=text("classic_cam"))
-    chosen = analysis.grad_cam_class if choice == "the predicted class" else CLASSES.index(choice)
+    chosen = CLASSES.index(choice) if choice in CLASSES else predicted
     method = "gradcam" if classic else "hirescam"
     try:
-        cam = analysis.grad_cam if chosen == analysis.grad_cam_class and not classic else \
-            remember(("cam", model.path, digest(digit), chosen, method),
-                     lambda: worker(heat_map, model.path, digit, chosen, method))
+        evidence = analysis.evidence if method == analysis.evidence.method else \
+            remember(("evidence", model.path, digest(digit), method),
+                     lambda: worker(evidence_maps, model.path, digit, method))
     except (InferenceError, ValueError) as error:
         st.error(str(error))
         return
-    left, right = st.columns([1.3, 1])
-    left.plotly_chart(grad_cam_figure(digit, cam, CLASSES[chosen]), key=f"{key}_grad_cam",
-                      config=CHART)
-    if not cam.any():
-        right.info(f"No part of the picture counts as evidence for {CLASSES[chosen]}.")
-    right.caption(text("grad_cam"))
+    trained, untrained = evidence.trained[chosen], evidence.untrained[chosen]
+    name = CLASSES[chosen]
+    facts = st.container(horizontal=True, gap="large")  # wraps when the page is narrow
+    facts.metric(f"Probability of {name}", f"{analysis.probabilities[chosen]:.1%}",
+                 width="content", help="What the network gives this class: compare it with "
+                                       "the map.")
+    facts.metric("Strongest spot", f"{trained.max():.2f}", width="content",
+                 help="The map's brightest value; 1 is the strongest evidence for any digit "
+                      "in this picture.")
+    agreement = evidence_agreement(trained, untrained)
+    facts.metric("Alike with the untrained copy",
+                 "no map" if agreement is None else f"{agreement:.2f}", width="content",
+                 help="Correlation of the two maps, from -1 to 1: near 1 means they look "
+                      "the same, near 0 that they have nothing in common.")
+    left, right = st.columns(2)
+    left.plotly_chart(grad_cam_figure(
+        digit, trained, name, title=f"Trained network: evidence for “{name}”",
+        scale_title="evidence<br>(1 = most for<br>any digit)"), key=f"{key}_grad_cam",
+        config=CHART)
+    right.plotly_chart(grad_cam_figure(
+        digit, untrained, name, title=f"Untrained copy: evidence for “{name}”",
+        scale_title="evidence<br>(1 = its most for<br>any digit)"), key=f"{key}_grad_cam_untrained",
+        config=CHART)
+    if not trained.any():
+        st.info(f"No part of the picture counts as evidence for {name}.")
+    st.caption(text("grad_cam"))
+    st.caption(text("sanity") + " " + agreement_sentence(agreement))
+
+
+def agreement_sentence(agreement: float | None) -> str:
+    if agreement is None:
+        return "One of the two maps is empty, so there is nothing to compare."
+    if agreement >= 0.8:
+        return (f"Here the two maps look alike (correlation {agreement:.2f}): this map says "
+                "little about what the network learned.")
+    if agreement >= 0.5:
+        return (f"Here the two maps look somewhat alike (correlation {agreement:.2f}): read "
+                "this map with care.")
+    return (f"Here they look different (correlation {agreement:.2f}): the trained map shows "
+            "something the network learned.")

@@ -67,13 +67,3 @@ def shift_accuracy(model_paths: Sequence[str], images: np.ndarray, labels: np.nd
         right = np.argmax(_probabilities(path, batch), axis=1) == truth
         result.append(right.reshape(2, len(offsets), len(images)).mean(axis=2))
     return np.asarray(result, dtype=np.float32)
-
-
-def heat_map(model_path: str, digit: np.ndarray, class_index: int | None,
-             method: str) -> np.ndarray:
-    """Grad-CAM heat map (28, 28) float32 in [0, 1] by `method` ("hirescam" or "gradcam");
-    see `cnn_core.jobs.explain.grad_cam`."""
-    from cnn_core.jobs.explain import grad_cam
-    from cnn_core.jobs.inference import load_model_cached
-
-    return grad_cam(load_model_cached(model_path), digit, class_index, method=method)

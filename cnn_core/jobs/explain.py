@@ -109,15 +109,15 @@ def _conv_and_scores(model, batch: np.ndarray, conv):
 GRAD_CAM_METHODS = ("hirescam", "gradcam")
 
 
-def grad_cam(model, x: np.ndarray, class_index: int | None = None,
-             method: str = "hirescam") -> np.ndarray:
-    """Heat map of where the last convolution layer found evidence for a class (Grad-CAM).
+def class_evidence(model, x: np.ndarray, method: str = "hirescam") -> np.ndarray:
+    """Grad-CAM heat maps of every class for one image, all on one scale (Grad-CAM).
 
-    x: one image (H, W) or (H, W, C), uint8 or float in [0, 1]. class_index: None for the predicted
-    class. Returns (H, W) float32 in [0, 1] at the input's size, peak 1 (all zeros if the
-    class has no positive evidence anywhere).
+    x: one image (H, W) or (H, W, C), uint8 or float in [0, 1]. Returns (classes, H, W)
+    float32 in [0, 1], at the input's size. 1 stands for the strongest evidence for any class
+    anywhere in this image, so a class the network found little evidence for looks dim
+    instead of being stretched to full brightness (all zeros if no class has any).
 
-    Both methods take the gradient of the class's pre-softmax score with respect to each
+    Both methods take the gradient of a class's pre-softmax score with respect to each
     feature map A_k of the last convolution layer, sum the maps weighted by it, cut negative
     values to 0 (ReLU), and enlarge the result to the input's size:
     - "gradcam" (Selvaraju et al. 2017) first averages each map's gradient over all
@@ -136,23 +136,38 @@ def grad_cam(model, x: np.ndarray, class_index: int | None = None,
     if not convs:
         raise ValueError("Grad-CAM needs a model with at least one convolution layer.")
     batch = one_image_batch(model, x)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         conv_out, scores = _conv_and_scores(model, batch, convs[-1])
-        index = int(tf.argmax(scores[0])) if class_index is None else int(class_index)
-        if not 0 <= index < scores.shape[-1]:
-            raise ValueError(f"Class {index} does not exist; the model has {scores.shape[-1]}.")
-        score = scores[:, index]
-    grads = tape.gradient(score, conv_out)
-    if grads is None:
-        raise ValueError("Grad-CAM could not follow this model from its last convolution "
-                         "layer to its output.")
+        per_class = [scores[:, index] for index in range(scores.shape[-1])]
     maps = np.asarray(conv_out[0], dtype=np.float32)
-    grads = np.asarray(grads[0], dtype=np.float32)
-    if method == "gradcam":
-        grads = grads.mean(axis=(0, 1), keepdims=True)  # one weight per feature map
-    cam = np.maximum((maps * grads).sum(axis=-1), 0)
     height, width = batch.shape[1:3]
-    cam = cv2.resize(cam.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    cam = np.maximum(cam, 0)
-    top = float(cam.max())
-    return (cam / top if top > 0 else np.zeros_like(cam)).astype(np.float32)
+    cams = []
+    for score in per_class:
+        grads = tape.gradient(score, conv_out)
+        if grads is None:
+            raise ValueError("Grad-CAM could not follow this model from its last convolution "
+                             "layer to its output.")
+        grads = np.asarray(grads[0], dtype=np.float32)
+        if method == "gradcam":
+            grads = grads.mean(axis=(0, 1), keepdims=True)  # one weight per feature map
+        cam = np.maximum((maps * grads).sum(axis=-1), 0).astype(np.float32)
+        cams.append(np.maximum(cv2.resize(cam, (width, height),
+                                          interpolation=cv2.INTER_LINEAR), 0))
+    del tape
+    cams = np.stack(cams)
+    top = float(cams.max())
+    return (cams / top if top > 0 else np.zeros_like(cams)).astype(np.float32)
+
+
+def grad_cam(model, x: np.ndarray, class_index: int | None = None,
+             method: str = "hirescam") -> np.ndarray:
+    """Heat map (H, W) float32 in [0, 1] of where the last convolution layer found evidence
+    for one class (None: the predicted class), on the image's common scale of
+    `class_evidence` (1 = the strongest evidence for any class)."""
+    batch = one_image_batch(model, x)
+    evidence = class_evidence(model, batch, method)
+    index = int(np.argmax(np.asarray(model(batch, training=False))[0])) \
+        if class_index is None else int(class_index)
+    if not 0 <= index < len(evidence):
+        raise ValueError(f"Class {index} does not exist; the model has {len(evidence)}.")
+    return evidence[index]

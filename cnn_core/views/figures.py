@@ -45,12 +45,15 @@ MAX_DRAWN_POINTS = 400
 
 
 def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
-                           history: dict[str, list[float]], epochs: int) -> go.Figure:
+                           history: dict[str, list[float]], epochs: int,
+                           test: tuple[float, float, float] | None = None) -> go.Figure:
     """Loss and accuracy against epochs: per batch for training, per epoch for validation.
 
     curve: (epoch fraction, loss, accuracy) per recorded batch, already smoothed.
-    history: Keras-style per-epoch lists. Two panels side by side, built from plain axes
-    rather than make_subplots, which costs several times more on every live redraw.
+    history: Keras-style per-epoch lists. test: (loss, accuracy, epochs trained) of the one
+    test-set evaluation after training, drawn as a single star. Two panels side by side,
+    built from plain axes rather than make_subplots, which costs several times more on
+    every live redraw.
     """
     fig = go.Figure()
     if curve:
@@ -74,6 +77,15 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         fig.add_scatter(x=ends, y=[a * 100 for a in val_acc], name="validation (per epoch)",
                         line=style, marker=marker, mode="lines+markers", legendgroup="val",
                         showlegend=False, xaxis="x2", yaxis="y2")
+    if test is not None:
+        test_loss, test_accuracy, at = test
+        star = {"size": 14, "symbol": "star", "color": "#2ca02c",
+                "line": {"color": "#111111", "width": 1}}
+        fig.add_scatter(x=[at], y=[test_loss], name="test (once, after training)",
+                        mode="markers", marker=star, legendgroup="test")
+        fig.add_scatter(x=[at], y=[test_accuracy * 100], name="test (once, after training)",
+                        mode="markers", marker=star, legendgroup="test", showlegend=False,
+                        xaxis="x2", yaxis="y2")
     x_range = [0, max(epochs, 1) * 1.03]
     fig.update_layout(
         xaxis={"domain": [0, 0.45], "title": {"text": "epoch"}, "range": x_range},
@@ -82,10 +94,14 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         yaxis={"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
         yaxis2={"title": {"text": "accuracy (%)"}, "anchor": "x2"},
         annotations=[
+            # Centred over each panel: "auto" anchors a title at x < 1/3 by its left end and
+            # one at x > 2/3 by its right end, so on a narrow chart the two ran together.
             {"text": "Loss (lower is better)", "x": 0.225, "y": 1.0, "xref": "paper",
-             "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 14}},
+             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 14}},
             {"text": "Accuracy (higher is better)", "x": 0.775, "y": 1.0, "xref": "paper",
-             "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 14}},
+             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 14}},
         ],
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
@@ -201,17 +217,18 @@ def shift_curves_figure(offsets: np.ndarray, horizontal: dict[str, np.ndarray],
 
 
 def grad_cam_figure(digit: np.ndarray, cam: np.ndarray, class_name: str,
-                    height: int = 300) -> go.Figure:
+                    height: int = 300, title: str | None = None,
+                    scale_title: str = "evidence<br>(0 = none,<br>1 = most)") -> go.Figure:
     """Grad-CAM heat map (H, W) in [0, 1] with the digit's outline (H, W) drawn over it.
 
     digit and cam: uint8 or float in [0, 1] (anything else raises ValueError). The heat uses
-    the lightness-monotonic sequential scale; the outline is a white contour at half the
-    ink's brightness, so both read in greyscale.
+    the lightness-monotonic sequential scale on a fixed 0..1 range (so a weak map looks dim);
+    the outline is a white contour at half the ink's brightness, so both read in greyscale.
     """
     cam, digit = as_unit_float(cam).astype(np.float64), as_unit_float(digit)
     fig = go.Figure(go.Heatmap(
         z=cam, zmin=0, zmax=1, colorscale=SEQUENTIAL_SCALE,
-        colorbar={"title": {"text": "evidence<br>(0 = none,<br>1 = most)"}, "thickness": 12},
+        colorbar={"title": {"text": scale_title}, "thickness": 12},
         hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>"))
     fig.add_contour(z=digit.astype(np.float64), showscale=False,
                     contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
@@ -221,8 +238,58 @@ def grad_cam_figure(digit: np.ndarray, cam: np.ndarray, class_name: str,
                      title_text="row (pixels)")
     fig.update_xaxes(constrain="domain", title_text="column (pixels)")
     fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
-                      title={"text": f"Where the network saw evidence for “{class_name}”",
+                      title={"text": title or f"Where the network saw evidence for “{class_name}”",
                              "font": {"size": 13}})
+    return fig
+
+
+def feature_maps_figure(maps: np.ndarray, layer: str, columns: int = 8,
+                        own_scale: bool = True, tile_px: int = 64) -> go.Figure:
+    """One layer's feature maps (h, w, channels) as a numbered grid of tiles with a colour bar.
+
+    own_scale: each map divided by its own strongest response (0 to 1), so weak but
+    structured maps still show; otherwise every map shares the layer's raw activation scale,
+    so weak and silent maps look dark. Tiles are numbered by channel (the filter that made
+    them, counted from 1); hovering tells layer, map, row, column and the raw activation.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    if maps.ndim != 3 or not maps.shape[2]:
+        raise ValueError(f"Feature maps must be (height, width, maps), not {maps.shape}.")
+    h, w, count = maps.shape
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    gap = max(2, h // 3)  # room between rows for the tile numbers
+    shown = maps
+    if own_scale:
+        low = maps.min(axis=(0, 1), keepdims=True)
+        span = maps.max(axis=(0, 1), keepdims=True) - low
+        shown = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
+    z = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan)
+    raw = np.full(z.shape, np.nan)
+    number = np.full(z.shape, np.nan)
+    for c in range(count):
+        top, left = (c // columns) * (h + gap), (c % columns) * (w + gap)
+        z[top:top + h, left:left + w] = shown[:, :, c]
+        raw[top:top + h, left:left + w] = maps[:, :, c]
+        number[top:top + h, left:left + w] = c + 1
+    row_in, col_in = np.indices(z.shape)
+    custom = np.dstack([number, row_in % (h + gap), col_in % (w + gap), raw])
+    scale_title = ("share of the<br>map's strongest<br>response<br>(0 = none,<br>1 = strongest)"
+                   if own_scale else "activation<br>(the layer's<br>output value)")
+    fig = go.Figure(go.Heatmap(
+        z=z, customdata=custom, colorscale=SEQUENTIAL_SCALE, hoverongaps=False,
+        zmin=0, zmax=1 if own_scale else max(float(maps.max()), 1e-9),
+        colorbar={"title": {"text": scale_title, "font": {"size": 11}}, "thickness": 12},
+        hovertemplate=(f"{layer}, map %{{customdata[0]}}<br>row %{{customdata[1]}}, column "
+                       "%{customdata[2]}<br>activation %{customdata[3]:.3g}<extra></extra>")))
+    for c in range(count):
+        fig.add_annotation(x=(c % columns) * (w + gap) + (w - 1) / 2,
+                           y=(c // columns) * (h + gap) - 0.5, text=str(c + 1), showarrow=False,
+                           yanchor="bottom", font={"size": 10}, yshift=1)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_layout(height=rows * (tile_px + 16) + 20, width=None,
+                      margin={"l": 0, "r": 0, "t": 18, "b": 0}, plot_bgcolor="rgba(0,0,0,0)")
     return fig
 
 

@@ -18,6 +18,7 @@ from cnn_core.jobs.inference import predict
 from cnn_core.models.reports import ModelReport
 from cnn_core.models.specs import pretrained_path
 from tests.app.conftest import REPO_ROOT
+from ui.draw_shared import SECTIONS
 
 PAGE = "pages/5_Draw_and_predict.py"
 TIMEOUT = 120
@@ -29,6 +30,10 @@ def metric(app, label: str) -> str:
 
 def texts(app) -> str:
     return "\n".join(str(e.value) for e in [*app.markdown, *app.caption, *app.info])
+
+
+def headings(app) -> list[str]:
+    return [h.value for h in app.subheader]
 
 
 def chart_keys(app) -> set[str]:
@@ -94,8 +99,9 @@ def test_an_mnist_test_image_prediction_steps_and_insides(mnist_page):
     assert metric(app, "The network says") == str(np.argmax(probabilities))
     assert float(metric(app, "Confidence").rstrip("%")) == pytest.approx(
         100 * probabilities.max(), abs=0.06)
-    assert {"draw_probabilities", "draw_grad_cam", "shift_curves",
-            "shift_dataset_curves"} <= chart_keys(app)
+    assert {"draw_probabilities", "draw_grad_cam", "draw_grad_cam_untrained", "shift_curves",
+            "shift_dataset_curves", "draw_maps_conv_1", "draw_maps_pool_2"} <= chart_keys(app)
+    assert headings(app) == [f"{n}. {title}" for n, title in enumerate(SECTIONS, start=1)]
     text = texts(app)
     assert "**1. Greyscale** (28 x 28 px)" in text and "Already light ink on black" in text
     for line in ["**conv_1**: 16 feature maps of 28 x 28 pixels",
@@ -113,13 +119,25 @@ def test_other_images_classes_and_classic_grad_cam(mnist_page):
     said = int(np.argmax(probabilities))
     assert metric(app, "True label") == label and metric(app, "The network says") == str(said)
     assert figure(app, "draw_grad_cam")["layout"]["title"]["text"].endswith(f"“{said}”")
-    other = config.MNIST_CLASSES[(said + 1) % 10]  # Grad-CAM for a class it did not pick
+    assert app.selectbox(key="draw_cam_class").value == f"the predicted class ({said})"
+    predicted_peak = float(metric(app, "Strongest spot"))
+    ruled_out = int(np.argmin(probabilities))  # Grad-CAM for the class it is surest is wrong
+    other = config.MNIST_CLASSES[ruled_out]
     app.selectbox(key="draw_cam_class").set_value(other).run()
     assert not app.exception and not app.error
     title = figure(app, "draw_grad_cam")["layout"]["title"]["text"]
-    assert title == f"Where the network saw evidence for “{other}”"
+    assert title == f"Trained network: evidence for “{other}”"
+    assert figure(app, "draw_grad_cam_untrained")["layout"]["title"]["text"] == \
+        f"Untrained copy: evidence for “{other}”"
+    assert metric(app, f"Probability of {other}") == f"{probabilities[ruled_out]:.1%}"
+    assert float(metric(app, "Strongest spot")) < predicted_peak  # dim on the shared scale
+    heat = figure(app, "draw_grad_cam")["data"][0]
+    assert (heat["zmin"], heat["zmax"]) == (0, 1)
+    words = " ".join(texts(app).split())
+    assert "Sanity check" in words and "untrained network means nothing" in words
     app.toggle(key="draw_cam_classic").set_value(True).run()
     assert not app.exception and not app.error
+    assert figure(app, "draw_grad_cam_untrained")["data"][0]["z"]
     app.button(key="draw_mnist_random").click().run()
     assert not app.exception and not app.error
     assert metric(app, "True label") in config.MNIST_CLASSES
@@ -165,7 +183,26 @@ def test_a_model_of_another_data_set_is_not_used(run_page):
                          np.eye(10, dtype=np.float32)[[0]], np.arange(1))
     app = with_report(report)
     assert not app.exception
-    assert "learned fashion_mnist, not digits" in texts(app)
+    assert "learned Fashion-MNIST, not handwritten digits" in texts(app)
+    assert "fashion_mnist" not in texts(app)
+
+
+def test_a_colour_photo_model_is_named_as_people_name_it(run_page):
+    report = ModelReport("CNN on CIFAR-10", "cifar10", list(config.CIFAR10_CLASSES),
+                         "/nowhere.keras", np.array([0]), np.eye(10, dtype=np.float32)[[0]],
+                         np.arange(1))
+    app = with_report(report)
+    assert not app.exception
+    assert "learned CIFAR-10, not handwritten digits" in texts(app)
+    assert "cifar10" not in texts(app)
+
+
+def test_sections_are_numbered_in_order_without_a_digit(run_page):
+    app = run_page(PAGE, timeout=TIMEOUT)
+    assert not app.exception
+    shown = [s for s in SECTIONS if s in {"Your digit", "What the network says",
+                                          "Lesson: ask a silly question"}]
+    assert headings(app) == [f"{n}. {title}" for n, title in enumerate(shown, start=1)]
 
 
 @pytest.mark.slow

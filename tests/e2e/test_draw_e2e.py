@@ -112,3 +112,45 @@ def test_upload_a_photo_of_a_digit_and_a_broken_file(page, app_url, artifacts_di
     alert.wait_for()
     assert "not an image" in alert.inner_text()
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_projector_width_and_the_drawing_survives_a_switch_of_input(browser, app_url,
+                                                                      artifacts_dir):
+    """At 1024 x 768 nothing on the page is wider than its box, and a drawing is still there
+    (and still read) after looking at an MNIST test image and coming back to "Draw"."""
+    from tests.e2e.test_projector_width_e2e import CHECKED, OVERFLOWING
+
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        open_page(page, app_url, "Draw_and_predict")
+        frame = page.locator(CANVAS)
+        frame.wait_for()
+        assert frame.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+        assert frame.bounding_box()["width"] >= CANVAS_SIDE  # the whole canvas is on screen
+        draw(page, SEVEN)
+        page.locator(".st-key-draw_probabilities [data-testid='stPlotlyChart']").wait_for()
+        wait_for_idle(page, timeout=90_000)
+        assert said(page) == "7"
+        page.get_by_role("tab", name="Grad-CAM: where it looked").click()
+        page.locator(".st-key-draw_grad_cam_untrained [data-testid='stPlotlyChart']").wait_for()
+        assert page.evaluate(OVERFLOWING, CHECKED) == []
+        page.locator(".st-key-draw_source").get_by_text("MNIST test image").click()
+        page.locator("[data-testid='stMetric']").filter(has_text="True label").first.wait_for()
+        wait_for_idle(page, timeout=90_000)
+        page.locator(".st-key-draw_source").get_by_text("Draw", exact=True).click()
+        wait_for_idle(page, timeout=90_000)
+        page.locator(".st-key-draw_probabilities [data-testid='stPlotlyChart']").first.wait_for()
+        wait_for_idle(page, timeout=90_000)
+        assert page.locator("[data-testid='stMetric']").filter(has_text="True label").count() == 0
+        assert said(page) == "7"  # the same drawing, read again
+        ink = page.frame_locator(CANVAS).locator("canvas#canvas").evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0 && d[i - 1] < 128;"
+            " return n; }")
+        assert ink > 500, f"only {ink} dark pixels left on the canvas"
+        assert page.evaluate(OVERFLOWING, CHECKED) == []
+        page.screenshot(path=str(artifacts_dir / "draw-projector.png"))
+    finally:
+        context.close()

@@ -79,14 +79,46 @@ def test_grad_cam_shape_range_and_classes(shipped, digits):
     image = digits[0][0]
     cam = explain.grad_cam(shipped, image)
     assert cam.shape == (28, 28) and cam.dtype == np.float32
-    assert cam.min() >= 0 and cam.max() == pytest.approx(1.0)
-    other = explain.grad_cam(shipped, image, class_index=(int(digits[1][0]) + 1) % 10)
+    assert cam.min() >= 0 and 0 < cam.max() <= 1
+    predicted = int(np.argmax(shipped(image[None, :, :, None])[0]))
+    np.testing.assert_array_equal(cam, explain.class_evidence(shipped, image)[predicted])
+    other = explain.grad_cam(shipped, image, class_index=(predicted + 1) % 10)
     assert other.shape == (28, 28) and other.min() >= 0 and other.max() <= 1
     assert not np.allclose(cam, other)
     with pytest.raises(ValueError, match="does not exist"):
         explain.grad_cam(shipped, image, class_index=10)
     with pytest.raises(ValueError, match="expects"):
         explain.grad_cam(shipped, np.zeros((32, 32)))
+    with pytest.raises(ValueError, match="method must be one of"):
+        explain.class_evidence(shipped, image, method="saliency")
+
+
+@pytest.mark.parametrize("method", explain.GRAD_CAM_METHODS)
+def test_every_class_shares_one_scale_for_the_image(shipped, digits, method):
+    """1 is the strongest evidence for any class: exactly one class reaches it."""
+    evidence = explain.class_evidence(shipped, digits[0][1], method)
+    assert evidence.shape == (10, 28, 28) and evidence.dtype == np.float32
+    peaks = evidence.reshape(10, -1).max(axis=1)
+    assert evidence.min() >= 0 and peaks.max() == pytest.approx(1.0)
+    assert (peaks < 1 - 1e-6).sum() >= 8  # the others are not stretched to 1 each
+
+
+def test_a_class_with_no_chance_is_dim_and_the_answer_bright(shipped, digits):
+    """Per-class stretching lit every class's map up to 1; on the image's common scale the
+    class the network rules out (probability ~0) is dim, the class it picks is bright."""
+    images = digits[0][:30]
+    probabilities = np.asarray(shipped(images[..., None]))
+    answer_peaks, ruled_out_peaks, brighter = [], [], 0
+    for image, p in zip(images, probabilities, strict=True):
+        evidence = explain.class_evidence(shipped, image)
+        top, low = int(np.argmax(p)), int(np.argmin(p))
+        assert p[low] < 1e-6
+        answer_peaks.append(evidence[top].max())
+        ruled_out_peaks.append(evidence[low].max())
+        brighter += evidence[top].mean() > 2 * evidence[low].mean()
+    print(f"answer peaks {np.median(answer_peaks):.2f}, ruled out {np.median(ruled_out_peaks):.2f}")
+    assert np.median(answer_peaks) > 0.9 and np.median(ruled_out_peaks) < 0.5
+    assert brighter >= 27, f"the answer was twice as bright on only {brighter} of 30 digits"
 
 
 def test_grad_cam_looks_at_the_digit(shipped, digits):
