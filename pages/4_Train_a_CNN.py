@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.data.datasets import DATASETS
 from ui.job_ui import live_job_panel, progress_panel
 from ui.results_ui import results_ui, upload_model_ui
 from ui.services import shared_dataset
@@ -12,6 +13,7 @@ from ui.train_ui import (
     REPORT_KEY,
     collect_finished_job,
     dataset_ui,
+    expectation_ui,
     layer_table_ui,
     model_ui,
     start_training,
@@ -30,33 +32,46 @@ if data is None:
     st.stop()
 with model_col:
     st.subheader("2. Model")
-    preset, hparams, config, n_train = model_ui(data, key="model")
+    preset, hparams, config, n_train, validation = model_ui(data, key="model")
     layer_table_ui(preset, hparams, data)
 
 st.subheader("3. Train")
+expectation_ui(data, preset, hparams, config, n_train)
 job = st.session_state.get(JOB_KEY)
 running = job is not None and job.running
 # Not an on_click callback: callback arguments are fixed when the button is drawn, so a
 # setting typed just before clicking would be lost. Here they come from this very run.
 if st.button("Train", type="primary", key="train_start", disabled=running,
              icon=":material/play_arrow:", help="Starts a fresh model with the settings above."):
-    start_training(data, preset, hparams, config, n_train)
+    start_training(data, preset, hparams, config, n_train, validation)
 collect_finished_job()
 job = st.session_state.get(JOB_KEY)
+# A job keeps its own data set; after a switch above, say so rather than show its curves
+# as if they belonged to the data set now chosen.
+job_data = None if job is None else DATASETS[job.request.dataset].title
 if job is not None and job.running:
+    if job.request.dataset != data.name:
+        st.caption(f"Still training on {job_data}, the data set chosen when Train was "
+                   "pressed.")
     live_job_panel(JOB_KEY, stop_key="train_stop")
+elif job is not None and job.request.dataset != data.name:
+    st.caption(f"Your last run trained on {job_data}; choose {job_data} above to see its "
+               "progress curves again.")
 elif job is not None:
     progress_panel(job)
     if job.error:
         st.error(job.error)
 else:
-    st.info("Press Train to start. With the default 12,000 images, one epoch takes a few "
-            "seconds on a laptop CPU.")
+    st.info(f"Press Train to start. With {n_train:,} images, one epoch of the MNIST CNN takes "
+            "a few seconds on a laptop CPU.")
 
 report = st.session_state.get(REPORT_KEY)
 st.subheader("4. Results")
 if report is not None:
     st.markdown(f"**{report.title}**")
+    if report.dataset != data.name:
+        st.caption(f"These results are of the model trained on "
+                   f"{DATASETS[report.dataset].title}, not on {data.info.title} chosen above.")
     if report.stopped:
         st.warning("Training was stopped early: these are the results of the partly trained "
                    "model.")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from cnn_core.jobs.job_queue import QueueError
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
+from cnn_core.models.reports import epochs_summary
 from cnn_core.views.figures import training_curves_figure
 from ui.services import session_files, session_owner, training_pool
 
@@ -49,6 +50,17 @@ def progress_panel(job: TrainingProcess) -> None:
                    "place while you look at other pages.")
     elif snap.status in ("starting", "loading"):
         st.progress(0.0, text=snap.message or "Starting...")
+    elif snap.status == "validating":
+        st.progress(snap.check_fraction, text=(
+            f"Epoch {snap.epoch} of {snap.epochs} trained · checking it on the "
+            f"{snap.check_total:,} validation images: {snap.checked:,} done"))
+    elif snap.status == "evaluating":
+        st.progress(snap.check_fraction, text=(
+            f"Training finished · evaluating on the test set: {snap.checked:,} of "
+            f"{snap.check_total:,} images"))
+    elif snap.finished and snap.status != "failed":
+        run = epochs_summary(snap.epochs_done, snap.epochs, snap.status == "stopped")
+        st.progress(1.0, text=f"Finished: {run}, {format_eta(snap.train_seconds)} of training")
     else:
         st.progress(snap.fraction, text=(
             f"Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
@@ -57,7 +69,10 @@ def progress_panel(job: TrainingProcess) -> None:
     if snap.device:
         st.caption(f"Training on: {snap.device}")
     if snap.curve or snap.history:
-        st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs),
+        result = job.result
+        test = None if result is None else (result.test_loss, result.test_accuracy,
+                                            result.epochs_run or snap.epochs_done)
+        st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs, test),
                         key="live_curves", config={"displayModeBar": False})
 
 

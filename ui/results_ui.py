@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from cnn_core.data.datasets import Dataset
@@ -19,20 +20,30 @@ from cnn_core.models.reports import ModelReport
 from cnn_core.views.figures import confusion_matrix_figure, per_class_figure
 from cnn_core.views.pictures import channel_tiles, filter_tiles, to_rgb_uint8, upscale
 from ui.services import inference_client, session_files
+from ui.train_ui import text
 
 UPLOAD_KEY = "uploaded_report"
 
 
 def results_ui(report: ModelReport, data: Dataset, key: str = "results") -> None:
     """Everything about one model's test results; `data` is the data set it was tested on."""
-    cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{report.test_accuracy:.2%}")
-    cols[1].metric("Test loss", f"{report.test_loss:.4f}", help="Mean cross-entropy on the "
+    cols = st.columns(3)
+    cols[0].metric("Test accuracy", f"{report.test_accuracy:.2%}",
+                   help=f"On {len(report.y_true):,} test images, measured once after training.")
+    validation = report.validation_accuracy
+    if validation is not None:
+        cols[1].metric("Validation accuracy", f"{validation:.2%}",
+                       help=f"On {report.n_validation:,} images held out of the training set, "
+                            "after the last finished epoch.")
+    else:
+        cols[1].metric("Test images", f"{len(report.y_true):,}")
+    cols[2].metric("Test loss", f"{report.test_loss:.4f}", help="Mean cross-entropy on the "
                    "test images: lower means more confident correct answers.")
-    cols[2].metric("Test images", f"{len(report.y_true):,}")
     if report.images_per_second:
-        cols[3].metric("Training speed", f"{report.images_per_second:,.0f} img/s",
-                       help=f"Measured on {report.device or 'this machine'}.")
+        st.caption(f"Trained at {report.images_per_second:,.0f} images a second on "
+                   f"{report.device or 'this machine'}.")
+    if report.history:
+        _history_ui(report)
     st.markdown("#### Confusion matrix")
     normalised = st.toggle("Show each row as percentages", key=f"{key}_normalise",
                            help="Row-normalised: each cell is the share of that true class.")
@@ -49,6 +60,20 @@ def results_ui(report: ModelReport, data: Dataset, key: str = "results") -> None
     _mistakes_ui(report, data, key)
     _insides_ui(report, data, key)
     _downloads_ui(report, key)
+
+
+def _history_ui(report: ModelReport) -> None:
+    """Validation after every epoch, test once at the end: both, and why they differ."""
+    validation = report.validation_accuracy
+    if validation is not None:
+        st.markdown(text("val_vs_test").format(val=validation, n_val=report.n_validation,
+                                               test=report.test_accuracy,
+                                               n_test=len(report.y_true)))
+    else:
+        st.caption(text("no_validation"))
+    st.markdown("#### Training history")
+    st.dataframe(pd.DataFrame(report.history_rows()), hide_index=True, width="stretch")
+    st.caption(text("training_accuracy"))
 
 
 def _mistakes_ui(report: ModelReport, data: Dataset, key: str) -> None:
@@ -76,12 +101,11 @@ def _insides_ui(report: ModelReport, data: Dataset, key: str) -> None:
     if weights is None:
         st.info("This model has no convolution layer, so there are no filters to show.")
     else:
-        k, _, _, count = weights.shape
+        k, _, channels, count = weights.shape
         st.image(filter_tiles(weights), width=60,
                  caption=[f"filter {i + 1}" for i in range(count)])
-        st.caption(f"The {count} learned {k}x{k} kernels of the first layer (black = most "
-                   "negative weight, white = most positive). Many look like the edge detectors "
-                   "on the kernel page.")
+        st.caption(text("grey_filters" if channels == 1 else "rgb_filters").format(
+            count=count, k=k))
     st.markdown("#### Feature maps of one test image")
     position = st.number_input("Test image number", 0, len(data.y_test) - 1, 0,
                                key=f"{key}_image")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnn_core import config as app_config
 from cnn_core.data.datasets import DATASETS, Dataset, DatasetUnavailable
+from cnn_core.data.splits import validation_size
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
-from cnn_core.models.reports import ModelReport
+from cnn_core.models.expectations import expected_accuracy
+from cnn_core.models.reports import ModelReport, epochs_summary
 from cnn_core.models.specs import (
     MODEL_PRESETS,
     OPTIMIZERS,
@@ -28,6 +34,17 @@ REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept unt
 FILED_KEY = "_train_filed_job"  # the job whose results REPORT_KEY holds
 DEFAULT_PRESET = {"mnist": "mnist_cnn", "fashion_mnist": "mnist_cnn", "cifar10": "cifar_dcnn"}
 SUBSET_DEFAULT = 12_000
+CLASSIC_NOTE_KEY = "_train_classic_note"  # the classic recipe was asked for without full MNIST
+
+
+@cache
+def text(section: str) -> str:
+    """One `<!-- section -->` of assets/text/train.md."""
+    source = (app_config.TEXT_DIR / "train.md").read_text(encoding="utf-8")
+    parts = re.split(r"<!-- (\w+) -->", source)
+    # Paragraphs are wrapped in the file; one line each on the page.
+    return dict(zip(parts[1::2], (" ".join(p.split()) for p in parts[2::2]),
+                    strict=True))[section]
 
 
 def dataset_ui(key: str = "data") -> Dataset | None:
@@ -50,8 +67,12 @@ def dataset_ui(key: str = "data") -> Dataset | None:
     return data
 
 
-def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig, int]:
-    """Preset, editable settings, augmentation. Returns (preset, hparams, config, n_train)."""
+def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig, int, float]:
+    """Preset, editable settings, augmentation.
+
+    Returns (preset, hparams, config, n_train, validation_fraction): n_train images are
+    chosen, and validation_fraction of them held out to validate on.
+    """
     n_all = len(data.y_train)
     low = 2_000 if n_all > 2_000 else max(1, n_all // 10)  # a small folder of one's own
     if low < n_all:
@@ -94,8 +115,13 @@ def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig,
         batch_size = cols[0].select_slider("Batch size", [16, 32, 64, 128, 256], 64,
                                            key=f"{key}_batch")
         epochs = cols[1].number_input("Epochs", 1, 50, 2, key=f"{key}_epochs")
+        validation = cols[2].select_slider(
+            "Validation share", app_config.VALIDATION_CHOICES, app_config.VALIDATION_FRACTION,
+            format_func=lambda f: f"{f:.0%}", key=f"{key}_validation",
+            help="Held out of the training images (every class in its share) and checked "
+                 "after every epoch. The test images are used only once, after training.")
         on_gpu = (device_label() or "").startswith("GPU")
-        mixed = cols[2].checkbox(
+        mixed = cols[0].checkbox(
             "Mixed precision", key=f"{key}_mixed", disabled=not on_gpu,
             help="Computes in 16-bit floats where it is safe: up to 2-3x faster on modern "
                  "GPUs. " + ("" if on_gpu else "Only offered when TensorFlow finds a GPU."))
@@ -110,7 +136,7 @@ def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig,
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), invert_copies=invert,
                          shift=0.1 if shift else 0.0, rotation=10 / 360 if rotate else 0.0,
                          zoom=0.1 if zoom else 0.0, mixed_precision=bool(mixed and on_gpu))
-    return preset, hparams, config, n_train
+    return preset, hparams, config, n_train, float(validation)
 
 
 def layer_table_ui(preset: str, hparams: dict, data: Dataset) -> None:
@@ -137,16 +163,100 @@ def layer_table_ui(preset: str, hparams: dict, data: Dataset) -> None:
             f"units on the same {' x '.join(map(str, shape))} input would need "
             f"{dense_parameters(shape, units):,}; a 64 x 64 x 3 photo into 128 dense units "
             f"needs {dense_parameters((64, 64, 3), 128):,}.")
+    if preset == "dense_baseline":
+        _dense_comparison_ui(hparams, data, shape, total)
+
+
+def _set_dense_units(units: int) -> None:
+    st.session_state["model_dense_dense_baseline"] = units
+
+
+def _dense_comparison_ui(hparams: dict, data: Dataset, shape: tuple[int, ...],
+                         total: int) -> None:
+    """Compare the dense network with the CNN as they really are, counts computed here."""
+    cnn_rows = layer_table(model_spec("mnist_cnn", data.num_classes), shape)
+    cnn_total = sum(r.parameters for r in cnn_rows)
+    conv = sum(r.parameters for r in cnn_rows if r.kind == "conv")
+    units = hparams["dense_units"]
+    wide = count_parameters(model_spec("dense_baseline", data.num_classes, dense_units=128),
+                            shape)
+    st.caption(text("dense_compare").format(
+        units=units, total=total, cnn_total=cnn_total, conv=conv,
+        rest=cnn_total - conv, share=conv / cnn_total))
+    found = {u: expected_accuracy(data.name, "dense_baseline", {"dense_units": u},
+                                  SUBSET_DEFAULT, 2) for u in (units, 128)}
+    cnn = expected_accuracy(data.name, "mnist_cnn", {}, SUBSET_DEFAULT, 2)
+    if cnn is not None and all(e is not None for e in found.values()):
+        parts = [f"dense with {u} units {e.accuracy:.1%}" for u, e in found.items()]
+        st.caption(f"Test accuracy measured on this app ({SUBSET_DEFAULT:,} images, 2 epochs): "
+                   f"{', '.join(parts)}, MNIST CNN {cnn.accuracy:.1%}.")
+    if units < 128:
+        st.button(f"Try the 128-unit version ({wide:,} parameters)", key="model_dense_128",
+                  on_click=_set_dense_units, args=(128,), icon=":material/expand:",
+                  help="As wide as the CNN's own dense layer.")
+
+
+def expectation_ui(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
+                   n_train: int) -> None:
+    """What test accuracy these settings reach, before Train is pressed, and the classic
+    recipe in one click."""
+    expectation = expected_accuracy(data.name, preset, hparams, n_train, config.epochs)
+    if expectation is not None:
+        augmented = config.augments or config.invert_copies
+        st.markdown(expectation.sentence() + (" Augmentation changes this figure." if augmented
+                                              else ""))
+    else:
+        st.caption("No accuracy has been measured on this app for these settings yet.")
+    if data.name != "mnist":
+        return
+    classic = (n_train == app_config.CLASSIC_IMAGES and config.epochs == app_config.CLASSIC_EPOCHS
+               and preset == app_config.CLASSIC_PRESET)
+    if classic:
+        st.caption(text("classic_set"))
+        return
+    st.button(f"Use the classic recipe: all {app_config.CLASSIC_IMAGES:,} images, "
+              f"{app_config.CLASSIC_EPOCHS} epochs, "
+              f"{MODEL_PRESETS[app_config.CLASSIC_PRESET].title}", key="train_classic",
+              on_click=_use_classic_recipe, args=(len(data.y_train),),
+              icon=":material/auto_awesome:")
+    if st.session_state.get(CLASSIC_NOTE_KEY):
+        st.info(text("classic_missing").format(
+            have=len(data.y_train), full=app_config.CLASSIC_IMAGES,
+            how=_lower_first(DATASETS["mnist"].how_to_get)))
+
+
+def _lower_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
+
+
+def _use_classic_recipe(available: int) -> None:
+    """Button callback (it runs before the widgets are drawn, so it may set them)."""
+    if available < app_config.CLASSIC_IMAGES:
+        st.session_state[CLASSIC_NOTE_KEY] = True
+        return
+    state = st.session_state
+    for name in [k for k in state if isinstance(k, str) and k.startswith("model_")]:
+        del state[name]  # every other setting back to the preset's default
+    state["model_subset"] = app_config.CLASSIC_IMAGES
+    state["model_epochs"] = app_config.CLASSIC_EPOCHS
+    state["model_preset_mnist"] = app_config.CLASSIC_PRESET
+    state.pop(CLASSIC_NOTE_KEY, None)
 
 
 def start_training(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
-                   n_train: int) -> None:
+                   n_train: int, validation_fraction: float) -> None:
     """Start a new job for this session (an old finished report stays until this one ends)."""
     old = st.session_state.get(JOB_KEY)
     if old is not None and old.running:
         return
+    try:
+        validation_size(n_train, validation_fraction)
+    except ValueError as error:
+        st.error(str(error))
+        return
     request = TrainRequest(data.name, preset, dict(hparams), config,
-                           n_train=n_train if n_train < len(data.y_train) else None)
+                           n_train=n_train if n_train < len(data.y_train) else None,
+                           validation_fraction=validation_fraction)
     queue_job(JOB_KEY, request)
 
 
@@ -160,17 +270,15 @@ def collect_finished_job() -> None:
         st.session_state[REPORT_KEY] = report_from(job, shared_dataset(job.request.dataset))
 
 
-def _epochs(history: dict) -> str:
-    count = len(history.get("loss", []))
-    return f"{count} epoch" if count == 1 else f"{count} epochs"
-
-
 def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:
     result = job.result
+    chosen = result.n_train + result.n_validation
+    run = epochs_summary(result.epochs_run, result.epochs or job.request.config.epochs,
+                         result.stopped)
     title = (f"{MODEL_PRESETS[job.request.preset].title} on {data.info.title} "
-             f"({result.n_train:,} images, {_epochs(result.history)}"
-             f"{', stopped early' if result.stopped else ''})")
+             f"({chosen:,} images, {run})")
     return ModelReport(title, data.name, list(data.class_names), result.model_path,
                        result.y_test, result.probabilities, result.test_indices, result.history,
                        result.n_train, result.stopped, result.device, result.images_per_second,
-                       result.train_seconds)
+                       result.train_seconds, result.n_validation, result.epochs_run,
+                       result.epochs)

@@ -52,7 +52,9 @@ class TrainConfig:
 class ProgressSnapshot:
     """What a progress display needs, copied out under the job's lock."""
 
-    status: str = "starting"  # starting, loading, training, evaluating, done, stopped, failed
+    # starting, loading, training, validating (the pass after each epoch), evaluating (the
+    # test set, once at the end), done, stopped, failed
+    status: str = "starting"
     epoch: int = 0            # 1-based epoch in progress
     epochs: int = 0
     batch: int = 0            # batches finished in the current epoch
@@ -65,10 +67,23 @@ class ProgressSnapshot:
     history: dict[str, list[float]] = field(default_factory=dict)
     device: str = ""
     message: str = ""
+    # While validating or evaluating: images of that pass done so far, and in all.
+    checked: int = 0
+    check_total: int = 0
 
     @property
     def fraction(self) -> float:
         return min(self.images_seen / self.images_total, 1.0) if self.images_total else 0.0
+
+    @property
+    def check_fraction(self) -> float:
+        return min(self.checked / self.check_total, 1.0) if self.check_total else 0.0
+
+    @property
+    def epochs_done(self) -> float:
+        """Passes over the training images so far, with the part of an unfinished one."""
+        per_epoch = self.images_total / self.epochs if self.epochs else 0
+        return self.images_seen / per_epoch if per_epoch else 0.0
 
     @property
     def images_per_second(self) -> float:
@@ -93,8 +108,10 @@ class ProgressSnapshot:
 class ProgressRecorder:
     """Thread-safe store of the latest progress; the Keras callback writes, readers copy."""
 
-    def __init__(self, epochs: int, batches_per_epoch: int, batch_size: int, n_train: int):
+    def __init__(self, epochs: int, batches_per_epoch: int, batch_size: int, n_train: int,
+                 val_batch_size: int = 256):
         self._lock = threading.Lock()
+        self._val_batch_size = val_batch_size
         self._snapshot = ProgressSnapshot(epochs=epochs, batches_per_epoch=batches_per_epoch,
                                           images_total=epochs * n_train)
         self._curve: list[tuple[float, float, float]] = []
@@ -151,6 +168,14 @@ class ProgressRecorder:
             self._snapshot = replace(self._snapshot, epoch=epoch + 1, batch=batch + 1,
                                      images_seen=seen, train_seconds=elapsed)
 
+    def validation_started(self, total: int) -> None:
+        self.update(status="validating", checked=0, check_total=total)
+
+    def validation_batch_done(self, batch: int) -> None:
+        with self._lock:
+            done = min((batch + 1) * self._val_batch_size, self._snapshot.check_total)
+            self._snapshot = replace(self._snapshot, checked=done)
+
     def epoch_done(self, logs: dict[str, float]) -> None:
         """Record an epoch's metrics, plus `time_s`: seconds of training when it ended."""
         elapsed = time.perf_counter() - (self._started or time.perf_counter())
@@ -169,7 +194,8 @@ class ProgressRecorder:
                 name: list(values) for name, values in self._history.items()})
 
 
-def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event):
+def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event,
+                       n_val: int = 0):
     import keras
 
     class ProgressCallback(keras.callbacks.Callback):
@@ -181,6 +207,7 @@ def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event):
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
+            recorder.update(status="training")
 
         def on_train_batch_end(self, batch, logs=None):
             logs = logs or {}
@@ -190,10 +217,16 @@ def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event):
                 self.stopped_mid_epoch = True
                 self.model.stop_training = True
 
+        def on_test_begin(self, logs=None):
+            recorder.validation_started(n_val)
+
         def on_test_batch_begin(self, batch, logs=None):
             # A stop request also cuts short the validation pass that follows the epoch.
             if stop_event.is_set():
                 self.model.stop_evaluating = True
+
+        def on_test_batch_end(self, batch, logs=None):
+            recorder.validation_batch_done(batch)
 
         def on_epoch_end(self, epoch, logs=None):
             if not self.stopped_mid_epoch:
@@ -261,8 +294,9 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         n_train = len(train_data[0]) * (2 if self.config.invert_copies else 1)
         batches = -(-n_train // self.config.batch_size)
+        self._val_batch_size = max(self.config.batch_size, 256)
         self.recorder = ProgressRecorder(self.config.epochs, batches, self.config.batch_size,
-                                         n_train)
+                                         n_train, self._val_batch_size)
         self.error: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -281,10 +315,11 @@ class TrainingJob:
             val = None
             if self._val is not None:
                 val = (to_model_input(self._val[0]), np.asarray(self._val[1]))
+            n_val = 0 if val is None else len(val[1])
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
-                           validation_batch_size=max(self.config.batch_size, 256),
+                           validation_batch_size=self._val_batch_size,
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,
-                           callbacks=[_progress_callback(self.recorder, self._stop)])
+                           callbacks=[_progress_callback(self.recorder, self._stop, n_val)])
             self.recorder.update(status="stopped" if self._stop.is_set() else "done")
         except BaseException as exc:  # noqa: BLE001 - reported to the page, never re-raised
             self.error = exc

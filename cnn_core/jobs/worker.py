@@ -49,6 +49,9 @@ class TrainRequest:
     config: TrainConfig = field(default_factory=TrainConfig)
     n_train: int | None = None  # a stratified subset of the training images; None = all
     binary: BinaryTask | None = None
+    # Share of the (subset of) training images held out, stratified, to validate on after
+    # every epoch. 0: no validation pass; the test split is only ever used once, at the end.
+    validation_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class TrainResult:
     device: str
     images_per_second: float
     train_seconds: float
+    n_validation: int = 0   # images held out of the training set (history's val_* metrics)
+    epochs_run: float = 0.0  # passes over the training images, a stopped one's part included
+    epochs: int = 0          # passes that were asked for
 
 
 def configure_tensorflow(mixed_precision: bool) -> str:
@@ -101,9 +107,29 @@ def _dataset_once(name: str):
     return data
 
 
-def prepare_data(request: TrainRequest):
-    """(x_train, y_train, x_test, y_test, test_indices, num_classes, class_weight) for a request."""
+@dataclass(frozen=True)
+class PreparedData:
+    """The arrays one job trains, validates and tests on; x as uint8 images, y as labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray      # held out of the training images; empty without validation
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_indices: np.ndarray  # positions of x_test in the data set's test split
+    num_classes: int
+    class_weight: dict[int, float] | None
+
+
+def prepare_data(request: TrainRequest) -> PreparedData:
+    """Subset, validation split, binary task and rebalancing of a request's data set.
+
+    The validation images are held out before the rare class is oversampled, so that no
+    copy of a training image is ever validated on.
+    """
     from cnn_core.data.datasets import make_imbalanced, subsample
+    from cnn_core.data.splits import validation_split
 
     data = _dataset_once(request.dataset)
     x_train, y_train = data.x_train, data.y_train
@@ -111,8 +137,8 @@ def prepare_data(request: TrainRequest):
     test_indices = np.arange(len(y_test))
     num_classes = len(data.class_names)
     class_weight = request.config.class_weight
-    if request.binary is not None:
-        task = request.binary
+    task = request.binary
+    if task is not None:
         x_train, y_train = make_imbalanced(x_train, y_train, task.positive_class,
                                            task.positive_fraction, seed=request.config.seed)
         # Imbalance the test split the same way, keeping each image's original position.
@@ -120,14 +146,17 @@ def prepare_data(request: TrainRequest):
                                                task.positive_fraction, seed=request.config.seed)
         x_test = x_test[test_indices]
         num_classes = 2
-        if task.rebalance == "class_weight":
-            share = float(np.mean(y_train))
-            class_weight = {0: 0.5 / (1 - share), 1: 0.5 / share}
-        elif task.rebalance == "oversample":
-            x_train, y_train = _oversample(x_train, y_train, request.config.seed)
     if request.n_train is not None and request.n_train < len(y_train):
         x_train, y_train = subsample(x_train, y_train, request.n_train, seed=request.config.seed)
-    return x_train, y_train, x_test, y_test, test_indices, num_classes, class_weight
+    x_train, y_train, x_val, y_val = validation_split(
+        x_train, y_train, request.validation_fraction, seed=request.config.seed)
+    if task is not None and task.rebalance == "class_weight":
+        share = float(np.mean(y_train))
+        class_weight = {0: 0.5 / (1 - share), 1: 0.5 / share}
+    elif task is not None and task.rebalance == "oversample":
+        x_train, y_train = _oversample(x_train, y_train, request.config.seed)
+    return PreparedData(x_train, y_train, x_val, y_val, x_test, y_test, test_indices,
+                        num_classes, class_weight)
 
 
 def _oversample(x, y, seed: int):
@@ -165,9 +194,8 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
         device = configure_tensorflow(request.config.mixed_precision)
         send("progress", ProgressSnapshot(status="loading", device=device,
                                           message="Loading the data..."))
-        x_train, y_train, x_test, y_test, test_indices, num_classes, class_weight = (
-            prepare_data(request))
-        config = replace(request.config, class_weight=class_weight)
+        data = prepare_data(request)
+        config = replace(request.config, class_weight=data.class_weight)
 
         import keras
 
@@ -177,9 +205,10 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
 
         keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
-        input_shape = channels_last(x_train).shape[1:]
-        model = build_model(request.preset, input_shape, num_classes, **request.hparams)
-        job = TrainingJob(model, (x_train, y_train), (x_test, y_test), config).start()
+        input_shape = channels_last(data.x_train).shape[1:]
+        model = build_model(request.preset, input_shape, data.num_classes, **request.hparams)
+        validation = (data.x_val, data.y_val) if len(data.y_val) else None
+        job = TrainingJob(model, (data.x_train, data.y_train), validation, config).start()
         job.recorder.update(device=device)
         while not job.join(SEND_EVERY_S):
             if stop_event.is_set():
@@ -188,18 +217,18 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
         if job.error is not None:
             raise job.error
         snapshot = job.snapshot()
-        send("progress", replace(snapshot, status="evaluating"))
-        probabilities = np.asarray(model.predict(to_model_input(x_test), batch_size=512,
-                                                 verbose=0), dtype=np.float32)
-        test_loss, test_accuracy = evaluate_probabilities(probabilities, y_test)
+        probabilities = _predict_with_progress(model, to_model_input(data.x_test), snapshot,
+                                               send)
+        test_loss, test_accuracy = evaluate_probabilities(probabilities, data.y_test)
         model.save(model_path)
         send("result", TrainResult(
             model_path=model_path, history=job.history, test_loss=test_loss,
-            test_accuracy=test_accuracy, y_test=np.asarray(y_test),
-            probabilities=probabilities, test_indices=test_indices, n_train=len(y_train),
-            stopped=job.stopped, device=device,
+            test_accuracy=test_accuracy, y_test=np.asarray(data.y_test),
+            probabilities=probabilities, test_indices=data.test_indices,
+            n_train=len(data.y_train), stopped=job.stopped, device=device,
             images_per_second=snapshot.images_per_second,
-            train_seconds=snapshot.train_seconds))
+            train_seconds=snapshot.train_seconds, n_validation=len(data.y_val),
+            epochs_run=snapshot.epochs_done, epochs=config.epochs))
         send("progress", replace(snapshot, status="stopped" if job.stopped else "done"))
         return None
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a message for the page
@@ -207,6 +236,29 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
         message = _plain_error(exc)
         send("error", message)
         return message
+
+
+def _predict_with_progress(model, x: np.ndarray, snapshot: ProgressSnapshot, send,
+                           batch_size: int = 512) -> np.ndarray:
+    """Class probabilities (N, classes) float32 of the test images, sending "evaluating"
+    snapshots as batches finish, so the page shows progress instead of a frozen bar."""
+    import keras
+
+    total = len(x)
+    evaluating = replace(snapshot, status="evaluating", checked=0, check_total=total)
+    send("progress", evaluating)
+
+    class Progress(keras.callbacks.Callback):
+        last_sent = time.monotonic()
+
+        def on_predict_batch_end(self, batch, logs=None):
+            if time.monotonic() - self.last_sent >= SEND_EVERY_S:
+                self.last_sent = time.monotonic()
+                done = min((batch + 1) * batch_size, total)
+                send("progress", replace(evaluating, checked=done))
+
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0, callbacks=[Progress()])
+    return np.asarray(probabilities, dtype=np.float32)
 
 
 def _plain_error(exc: BaseException) -> str:

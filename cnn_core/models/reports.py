@@ -37,6 +37,15 @@ class ModelReport:
     device: str = ""
     images_per_second: float = 0.0
     train_seconds: float = 0.0
+    n_validation: int = 0    # training images held out for the history's val_* metrics
+    epochs_run: float = 0.0  # passes over the training images, a stopped one's part included
+    epochs: int = 0          # passes asked for
+
+    @property
+    def validation_accuracy(self) -> float | None:
+        """Accuracy on the held-out validation images after the last finished epoch."""
+        values = self.history.get("val_accuracy", [])
+        return values[-1] if values else None
 
     @cached_property
     def predictions(self) -> np.ndarray:
@@ -82,3 +91,33 @@ class ModelReport:
                                           if epoch < len(self.history[n]) else ""
                                           for n in names)])
         return buffer.getvalue()
+
+    def history_rows(self) -> list[dict[str, str]]:
+        """Accuracies as table rows: training and validation after each epoch, then one row
+        for the single test evaluation after training (losses are in history_csv)."""
+        columns = {"accuracy": "training accuracy", "val_accuracy": "validation accuracy"}
+        rows = []
+        for epoch in range(len(self.history.get("accuracy", []))):
+            row = {"after": f"epoch {epoch + 1}"}
+            for name, title in columns.items():
+                values = self.history.get(name, [])
+                row[title] = f"{values[epoch]:.2%}" if epoch < len(values) else ""
+            rows.append({**row, "test accuracy": ""})
+        rows.append({"after": "training (test set, once)",
+                     **{title: "" for title in columns.values()},
+                     "test accuracy": f"{self.test_accuracy:.2%}"})
+        return rows
+
+
+def epochs_summary(done: float, asked: int, stopped: bool) -> str:
+    """How much a run trained, for its title: "2 epochs"; a run stopped part-way through
+    "stopped in epoch 2 of 3 (1.4 epochs done)"; one stopped between epochs "stopped after
+    epoch 1 of 3". done: passes over the training images, with the part of an unfinished one."""
+    if not stopped or done >= asked:
+        return f"{asked} epoch" if asked == 1 else f"{asked} epochs"
+    finished = int(done + 1e-9)
+    if done - finished < 1e-9 and finished > 0:
+        return f"stopped after epoch {finished} of {asked}"
+    tenths = int(done * 10 + 1e-9) / 10  # rounded down, so 0.96 never reads "1.0 done"
+    shown = f"{tenths:.1f}" if tenths >= 0.1 else "under 0.1"
+    return f"stopped in epoch {finished + 1} of {asked} ({shown} epochs done)"

@@ -61,7 +61,8 @@ MODEL_PRESETS: dict[str, ModelPreset] = {
     "dense_baseline": ModelPreset(
         "Dense baseline",
         "No convolutions: the image is flattened into one long row of pixels and fed to a "
-        "dense layer. Compare its accuracy and parameter count with the CNNs.",
+        "dense layer, so every unit learns its own weight for every pixel. Below the layer "
+        "table: how its size and accuracy compare with the MNIST CNN's.",
         {"dense_units": 16, "optimizer": "adam", "learning_rate": 1e-3},
     ),
 }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
+from cnn_core import config
 from cnn_core.data.datasets import locate_dataset
+from cnn_core.models.expectations import expected_accuracy
+from cnn_core.models.reports import epochs_summary
 
 PAGE = "pages/4_Train_a_CNN.py"
 
@@ -69,6 +73,17 @@ def test_train_a_tiny_job_to_completion(run_page):
     accuracy = next(m for m in app.metric if m.label == "Test accuracy").value
     assert float(accuracy.rstrip("%")) > 70  # chance is 10%
     assert "Dense baseline on MNIST (2,000 images, 2 epochs)" in text_of(app)
+    # Validation (200 held-out training images, every epoch) and test (once) both appear in
+    # the history, as different figures, and the page says why they differ.
+    validation = next(m for m in app.metric if m.label == "Validation accuracy").value
+    history = app.dataframe[-1].value
+    assert list(history["after"][:2]) == ["epoch 1", "epoch 2"]
+    assert history["validation accuracy"][1] == validation
+    assert history["test accuracy"].iloc[-1] == accuracy
+    assert validation != accuracy
+    assert "200 images held out of the training set" in text_of(app)
+    job = app.session_state["train_job"]
+    assert job.result.history["val_accuracy"][-1] != job.result.test_accuracy
     # The finished model survives reruns and other widget changes.
     app.toggle(key="results_normalise").set_value(True).run()
     assert any(m.label == "Test accuracy" for m in app.metric)
@@ -90,3 +105,98 @@ def test_a_missing_data_set_says_what_to_do(run_page, monkeypatch, tmp_path):
         assert "\n" not in app.error[0].value
     finally:
         shared_dataset.clear()
+
+
+def wait_for_results(app, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        app.run()
+        assert not app.exception
+        if any(m.label == "Test accuracy" for m in app.metric):
+            return
+    pytest.fail("training did not finish in time")
+
+
+@pytest.mark.slow
+def test_a_stopped_run_counts_the_epochs_it_ran(run_page):
+    app = run_page(PAGE)
+    app.slider(key="model_subset").set_value(2_000).run()
+    app.selectbox(key="model_preset_mnist").set_value("dense_baseline").run()
+    app.number_input(key="model_epochs").set_value(50).run()
+    app.button(key="train_start").click().run()
+    job = app.session_state["train_job"]
+    deadline = time.monotonic() + 120
+    while job.snapshot().images_seen < 2_500 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    app.run()
+    app.button(key="train_stop").click().run()
+    wait_for_results(app)
+    result = job.result
+    assert result.stopped and 1 <= result.epochs_run < 50
+    title = next(m.value for m in app.markdown if m.value.startswith("**Dense baseline"))
+    assert epochs_summary(result.epochs_run, 50, True) in title
+    assert re.search(r"stopped (in|after) epoch [1-9]\d* of 50", title), title
+    assert not re.search(r"[ (]0 epochs", title)  # the old title said "0 epochs"
+    # Another data set: the old run is labelled as MNIST's instead of shown as if it were its.
+    if locate_dataset("fashion_mnist") is None:
+        return
+    app.selectbox(key="data_name").set_value("fashion_mnist").run()
+    assert not app.exception
+    assert "Your last run trained on MNIST" in text_of(app)
+    assert "trained on MNIST, not on Fashion-MNIST" in text_of(app)
+
+
+def test_what_to_expect_is_said_before_training(run_page):
+    app = run_page(PAGE)
+    images = app.slider(key="model_subset").value
+    expected = expected_accuracy("mnist", "mnist_cnn", {}, images, 2)
+    assert expected is not None and expected.sentence() in text_of(app)
+    app.number_input(key="model_epochs").set_value(9).run()
+    assert "at least about" in text_of(app)
+
+
+def test_the_classic_recipe_in_one_click(run_page, shared_data):
+    app = run_page(PAGE)
+    app.select_slider(key="model_filters_mnist_cnn").set_value(32).run()
+    app.button(key="train_classic").click().run()
+    assert not app.exception
+    assert app.slider(key="model_subset").value == config.CLASSIC_IMAGES
+    assert app.number_input(key="model_epochs").value == config.CLASSIC_EPOCHS
+    assert app.selectbox(key="model_preset_mnist").value == config.CLASSIC_PRESET
+    assert app.select_slider(key="model_filters_mnist_cnn").value == 16  # back to the default
+    classic = config.MEASURED_TEST_ACCURACY[("mnist", "mnist_cnn", 128)][
+        (config.CLASSIC_IMAGES, config.CLASSIC_EPOCHS)]
+    assert f"{classic:.1%}" in text_of(app) and "classic recipe" in text_of(app)
+
+
+def test_the_classic_recipe_without_the_full_mnist_says_how_to_get_it(run_page, monkeypatch,
+                                                                      tmp_path):
+    from ui.services import shared_dataset
+
+    monkeypatch.setenv("CNN_CLASSROOM_DATA", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    shared_dataset.clear()
+    try:
+        app = run_page(PAGE)
+        app.button(key="train_classic").click().run()
+        assert not app.exception
+        note = next(i.value for i in app.info if "classic recipe" in i.value)
+        assert f"bundled subset of {config.BUNDLED_MNIST_TRAIN:,}" in note and "mnist.npz" in note
+        assert app.slider(key="model_subset").value == config.BUNDLED_MNIST_TRAIN
+    finally:
+        shared_dataset.clear()
+
+
+def test_the_dense_baseline_is_compared_truthfully_and_offers_128_units(run_page):
+    app = run_page(PAGE)
+    app.selectbox(key="model_preset_mnist").set_value("dense_baseline").run()
+    small = 784 * 16 + 16 + 16 * 10 + 10
+    assert f"With 16 units this network learns {small:,} parameters" in text_of(app)
+    assert "Compare its accuracy and parameter count" not in text_of(app)
+    app.button(key="model_dense_128").click().run()
+    wide = 784 * 128 + 128 + 128 * 10 + 10
+    assert f"**{wide:,} parameters**" in text_of(app)
+    assert f"With 128 units this network learns {wide:,} parameters" in text_of(app)
+    assert not [b for b in app.button if b.key == "model_dense_128"]
+

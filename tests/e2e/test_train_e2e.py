@@ -28,5 +28,9 @@ def test_train_one_epoch_on_the_bundled_subset(page, bundled_app_url, artifacts_
     value = float(re.search(r"([\d.]+)%", accuracy.inner_text()).group(1))
     assert value > 90, f"test accuracy {value}% after one epoch on 6,000 digits"
     assert "6,000 images, 1 epoch" in main.inner_text()
+    # Validation on 600 held-out training digits, test once on the 1,000 test digits.
+    assert page.locator("[data-testid='stMetric']").filter(
+        has_text="Validation accuracy").count() == 1
+    assert "600 images held out of the training set" in main.inner_text()
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts_dir / "train-results.png"), full_page=True)

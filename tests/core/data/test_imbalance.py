@@ -22,6 +22,7 @@ from cnn_core.data.imbalance import (
     calculator_counts,
     cell_examples,
     imbalanced_split,
+    kept_counts,
     metric_formulas,
     predict_at,
     random_at_base_rate,
@@ -56,10 +57,11 @@ def mnist():
 def test_the_page_and_the_worker_use_the_same_split(mnist, share, n_train):
     request = TrainRequest("mnist", "mnist_cnn", config=TrainConfig(seed=config.PR_SEED),
                            n_train=n_train, binary=BinaryTask(8, share))
-    _, y_train, _, y_test, test_indices, _, _ = prepare_data(request)
+    prepared = prepare_data(request)
+    y_train = prepared.y_train
     indices, y_binary = imbalanced_split(mnist.y_test, 8, share)
-    np.testing.assert_array_equal(indices, test_indices)
-    np.testing.assert_array_equal(y_binary, y_test)
+    np.testing.assert_array_equal(indices, prepared.test_indices)
+    np.testing.assert_array_equal(y_binary, prepared.y_test)
     positives, negatives = training_counts(mnist.y_train, 8, share, n_train)
     assert (positives, negatives) == (int(y_train.sum()), len(y_train) - int(y_train.sum()))
 
@@ -182,12 +184,16 @@ def test_formulas_filled_in_give_the_values(counts):
     for formula in formulas:
         assert formula.value == pytest.approx(getattr(counts, formula.name.replace(
             " ", "_").lower()))
-        assert formula.latex.startswith(rf"\text{{{formula.name}}} = {formula.symbols}")
+        assert formula.latex.startswith(rf"\begin{{aligned}}\text{{{formula.name}}} &= "
+                                        f"{formula.symbols}")
+        assert formula.latex.endswith(rf"&= {formula.filled} = {formula.result}\end{{aligned}}")
         if formula.undefined:
-            assert formula.value == 0 and "undefined" in formula.latex
+            assert formula.value == 0
+            assert formula.result == rf"\text{{undefined ({formula.undefined})}}"
+            assert "0\\%" not in formula.latex  # 0/0 is never printed as a 0%
         elif "balanced" not in formula.name or counts.tp + counts.fn and counts.tn + counts.fp:
             assert _evaluate(formula.filled) == pytest.approx(formula.value)
-            assert formula.latex.endswith(f"{100 * formula.value:.1f}\\%")
+            assert formula.result == f"{100 * formula.value:.1f}\\%"
     if counts.tn > 9_999:
         assert "13{,}972" in formulas[0].filled  # thousands separators that LaTeX keeps tight
     assert "'bird'" in formulas[1].meaning and "birds" in formulas[2].meaning
@@ -241,3 +247,30 @@ def test_the_page_figures_label_counts_units_and_the_current_point():
     pr = precision_recall_figure(sweep.recall, sweep.precision, 0.05, (0.5, 0.25), 0.3)
     assert "AP 0.30" in pr.data[0].name and pr.data[1].y[0] == 5  # chance = base rate
     assert "%" in pr.layout.xaxis.title.text and "%" in pr.layout.yaxis.title.text
+
+
+def test_undefined_precision_says_why_and_never_prints_a_percentage():
+    never_says_yes = BinaryCounts(0, 0, 5, 95)
+    precision = metric_formulas(never_says_yes)[1]
+    assert precision.undefined == "no positive predictions" == never_says_yes.undefined_because(
+        "precision")
+    assert "undefined (no positive predictions)" in precision.latex and "\\%" not in precision.latex
+    row = summary_row("always no", never_says_yes)
+    assert row["precision"] is None and row["F1"] == 0.0 and row["recall"] == 0.0
+
+
+@pytest.mark.parametrize("share", [0.02, 0.05, 0.2, 0.5])
+def test_kept_counts_say_which_side_was_cut(share):
+    """Bird-like data (10% positives): below 10% the positives are cut, above it the rest."""
+    y = np.repeat(np.arange(10), [500] * 10)
+    kept = kept_counts(y, 2, share)
+    index, y_binary = imbalanced_split(y, 2, share)
+    assert kept.positives_kept == int(y_binary.sum())
+    assert kept.positives_kept + kept.negatives_kept == len(index)
+    assert (kept.positives_total, kept.negatives_total) == (500, 4_500)
+    assert kept.share == pytest.approx(y_binary.mean())
+    if share < 0.1:  # too many positives: some dropped, every other image kept
+        assert kept.positives_kept < 500 and kept.negatives_kept == 4_500
+    else:
+        assert kept.positives_kept == 500 and kept.negatives_kept < 4_500
+    assert (kept.positives_kept, kept.negatives_kept) == training_counts(y, 2, share)

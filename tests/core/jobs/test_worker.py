@@ -16,6 +16,7 @@ from cnn_core.jobs.worker import (
     TrainRequest,
     evaluate_probabilities,
     prepare_data,
+    run_job,
 )
 
 pytestmark = pytest.mark.slow
@@ -23,12 +24,14 @@ pytestmark = pytest.mark.slow
 
 def test_worker_trains_evaluates_and_saves(tmp_path):
     request = TrainRequest("mnist", "mnist_cnn", {"filters": 4, "dense_units": 32},
-                           TrainConfig(epochs=1, batch_size=32), n_train=2_000)
+                           TrainConfig(epochs=1, batch_size=32), n_train=2_000,
+                           validation_fraction=0.1)
     job = TrainingProcess(request, tmp_path).start()
     assert job.join(timeout=180), job.snapshot()
     assert job.error is None
     result = job.result
-    assert result.n_train == 2_000 and not result.stopped
+    assert (result.n_train, result.n_validation) == (1_800, 200) and not result.stopped
+    assert (result.epochs_run, result.epochs) == (1.0, 1)
     assert result.probabilities.shape == (len(result.y_test), 10)
     assert result.test_accuracy > 0.5  # chance is 0.1; one short epoch of a tiny model
     assert (tmp_path / result.model_path.split("/")[-1]).is_file()
@@ -48,6 +51,9 @@ def test_stop_keeps_the_partial_model(tmp_path):
     assert job.join(timeout=30)
     assert job.error is None and job.result.stopped
     assert job.snapshot().status == "stopped"
+    # The epochs actually run, counted from the images seen, not the epochs asked for.
+    assert job.result.epochs == 200
+    assert 1_000 / 2_000 <= job.result.epochs_run < 200
     assert job.result.test_accuracy > 0.5  # a partly trained model, still usable
 
 
@@ -69,9 +75,9 @@ def test_bad_settings_come_back_as_a_message(tmp_path):
 
 def test_binary_task_data_is_imbalanced_on_both_splits():
     task = BinaryTask(positive_class=8, positive_fraction=0.05)
-    x, y, xt, yt, indices, classes, weights = prepare_data(
-        TrainRequest("mnist", "mnist_cnn", binary=task))
-    assert classes == 2 and weights is None
+    data = prepare_data(TrainRequest("mnist", "mnist_cnn", binary=task))
+    y, xt, yt, indices = data.y_train, data.x_test, data.y_test, data.test_indices
+    assert data.num_classes == 2 and data.class_weight is None and len(data.y_val) == 0
     assert abs(y.mean() - 0.05) < 0.01 and abs(yt.mean() - 0.05) < 0.01
     from cnn_core.data.datasets import load_dataset
 
@@ -83,7 +89,8 @@ def test_binary_task_data_is_imbalanced_on_both_splits():
 @pytest.mark.parametrize("rebalance", ["class_weight", "oversample"])
 def test_rebalancing(rebalance):
     task = BinaryTask(positive_class=8, positive_fraction=0.1, rebalance=rebalance)
-    _, y, _, _, _, _, weights = prepare_data(TrainRequest("mnist", "mnist_cnn", binary=task))
+    data = prepare_data(TrainRequest("mnist", "mnist_cnn", binary=task))
+    y, weights = data.y_train, data.class_weight
     if rebalance == "class_weight":
         assert weights[1] / weights[0] == pytest.approx((1 - y.mean()) / y.mean())
     else:
@@ -119,3 +126,68 @@ def test_one_evaluation_pass_gives_keras_loss_and_accuracy():
     expected = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
     assert loss == pytest.approx(float(expected), rel=1e-5)
     assert accuracy == pytest.approx(np.mean(probabilities.argmax(axis=1) == labels))
+
+
+def test_validation_is_held_out_of_the_chosen_training_images():
+    from cnn_core.data.datasets import load_dataset, subsample
+
+    request = TrainRequest("mnist", "mnist_cnn", config=TrainConfig(seed=3), n_train=2_000,
+                           validation_fraction=0.1)
+    data = prepare_data(request)
+    full = load_dataset("mnist", download=False)
+    x_sub, y_sub = subsample(full.x_train, full.y_train, 2_000, seed=3)
+    assert (len(data.y_train), len(data.y_val)) == (1_800, 200)
+    train, held = {x.tobytes() for x in data.x_train}, {x.tobytes() for x in data.x_val}
+    assert not train & held and train | held == {x.tobytes() for x in x_sub}
+    shares = np.bincount(y_sub, minlength=10) / len(y_sub)
+    assert np.all(np.abs(np.bincount(data.y_val, minlength=10) - 200 * shares) <= 1)
+    np.testing.assert_array_equal(data.y_test, full.y_test)  # the test split is untouched
+
+
+def test_history_validates_on_held_out_images_and_tests_once_with_progress(tmp_path):
+    """In this process: the history's val_accuracy is the accuracy on the validation
+    images, the result's test accuracy that on the test images, and both passes report
+    progress (the bar no longer sits at "time left: 0 s")."""
+    import threading
+
+    import keras
+
+    from cnn_core.data.pixels import to_model_input
+
+    request = TrainRequest("mnist", "dense_baseline", {"dense_units": 32},
+                           TrainConfig(epochs=2, batch_size=64), n_train=1_000,
+                           validation_fraction=0.2)
+    messages = []
+    path = str(tmp_path / "model.keras")
+    assert run_job(request, path, lambda kind, payload: messages.append((kind, payload)),
+                   threading.Event()) is None
+    result = next(p for k, p in messages if k == "result")
+    data = prepare_data(request)
+    model = keras.models.load_model(path)
+    on_val = model.predict(to_model_input(data.x_val), verbose=0).argmax(axis=1)
+    assert result.history["val_accuracy"][-1] == pytest.approx(np.mean(on_val == data.y_val),
+                                                               abs=1e-6)
+    _, test_accuracy = evaluate_probabilities(result.probabilities, data.y_test)
+    assert result.test_accuracy == test_accuracy and len(result.y_test) == len(data.y_test)
+    statuses = [p for k, p in messages if k == "progress"]
+    validating = [p for p in statuses if p.status == "validating"]
+    evaluating = [p for p in statuses if p.status == "evaluating"]
+    assert validating and {p.check_total for p in validating} == {len(data.y_val)}
+    assert evaluating and {p.check_total for p in evaluating} == {len(data.y_test)}
+    assert all(p.epoch == 2 and p.images_seen == p.images_total for p in evaluating)
+
+
+def test_without_a_validation_share_the_test_set_is_not_used_during_training(tmp_path):
+    """The precision-recall and shift lessons hold nothing out: no val_* history at all."""
+    import threading
+
+    request = TrainRequest("mnist", "dense_baseline", {}, TrainConfig(epochs=1),
+                           n_train=1_000)
+    messages = []
+    assert run_job(request, str(tmp_path / "m.keras"),
+                   lambda kind, payload: messages.append((kind, payload)),
+                   threading.Event()) is None
+    result = next(p for k, p in messages if k == "result")
+    assert result.n_validation == 0 and "val_accuracy" not in result.history
+    assert result.n_train == 1_000 and 0 < result.test_accuracy <= 1
+

@@ -49,3 +49,32 @@ def test_history_csv_round_trips():
 def test_empty_report_does_not_crash():
     report = make_report(np.array([], dtype=int), np.zeros((0, 3)))
     assert report.test_accuracy == 0 and report.test_loss == 0 and report.mistakes() == []
+
+
+@pytest.mark.parametrize("done,asked,stopped,expected", [
+    (2.0, 2, False, "2 epochs"),
+    (1.0, 1, False, "1 epoch"),
+    (1.4, 3, True, "stopped in epoch 2 of 3 (1.4 epochs done)"),
+    (0.96, 3, True, "stopped in epoch 1 of 3 (0.9 epochs done)"),
+    (1.0, 3, True, "stopped after epoch 1 of 3"),
+    (0.01, 2, True, "stopped in epoch 1 of 2 (under 0.1 epochs done)"),
+    (3.0, 3, True, "3 epochs"),  # stopped while the test set was evaluated: all trained
+])
+def test_epochs_summary_counts_the_epochs_actually_run(done, asked, stopped, expected):
+    from cnn_core.models.reports import epochs_summary
+
+    assert epochs_summary(done, asked, stopped) == expected
+
+
+def test_history_rows_show_validation_per_epoch_and_test_once():
+    history = {"loss": [0.9, 0.5], "accuracy": [0.7, 0.8], "val_loss": [0.6, 0.4],
+               "val_accuracy": [0.75, 0.85]}
+    probabilities = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]
+    report = make_report([0, 1, 1, 2], probabilities, history)
+    rows = report.history_rows()
+    assert [r["after"] for r in rows[:2]] == ["epoch 1", "epoch 2"]
+    assert rows[1]["validation accuracy"] == f"{history['val_accuracy'][1]:.2%}"
+    assert rows[0]["training accuracy"] == f"{history['accuracy'][0]:.2%}"
+    assert rows[1]["test accuracy"] == ""  # the test set is not looked at during training
+    assert rows[-1]["test accuracy"] == f"{report.test_accuracy:.2%}"
+    assert report.validation_accuracy == history["val_accuracy"][-1]
