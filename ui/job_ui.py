@@ -58,6 +58,8 @@ def progress_panel(job: TrainingProcess) -> None:
         st.progress(snap.check_fraction, text=(
             f"Training finished · evaluating on the test set: {snap.checked:,} of "
             f"{snap.check_total:,} images"))
+    elif snap.status == "training" and snap.images_seen == 0:
+        st.progress(0.0, text=f"Epoch 1 of {snap.epochs}: preparing the first batch...")
     elif snap.finished and snap.status != "failed":
         run = epochs_summary(snap.epochs_done, snap.epochs, snap.status == "stopped")
         st.progress(1.0, text=f"Finished: {run}, {format_eta(snap.train_seconds)} of training")
