@@ -9,7 +9,13 @@ import streamlit as st
 from cnn_core.config import TEXT_DIR
 from cnn_core.data.images import encode_png, to_greyscale
 from cnn_core.maths.convolution import apply_kernel
-from ui.filter_ui import clickable_original, filter_options_ui, inspector_ui
+from ui.filter_ui import (
+    clickable_original,
+    filter_options_ui,
+    inspected_pixel,
+    inspector_ui,
+    mark_output,
+)
 from ui.kernel_ui import kernel_ui
 from ui.photo_ui import photo_ui
 
@@ -18,15 +24,39 @@ st.caption("A kernel is a small grid of weights. Laid over each pixel in turn, i
            "the pixels under it by its weights and adds the products up: that sum is the new "
            "pixel. Different weights blur, sharpen or find edges.")
 
-controls, shown = st.columns([1, 2.6], gap="large")
+# The controls keep a fixed width, room for the longest preset name; beside them the two
+# pictures sit side by side on a wide screen and one under the other on a projector.
+CONTROLS_PX, PICTURE_PX = 260, 260
+with st.container(horizontal=True, gap="medium", wrap=False):
+    controls = st.container(width=CONTROLS_PX)
+    shown = st.container()
 with controls:
     photo = photo_ui(key="photo")
     kernel = kernel_ui(key="kernel")
     options = filter_options_ui(kernel.signed_output if kernel else False, key="filter")
 
-if photo is None or kernel is None:
+if photo is None:
     st.stop()
 
+height, width = photo.full.shape[:2]
+pictures = shown.container(horizontal=True, gap="small")
+original = pictures.container(width=PICTURE_PX)
+original.markdown(f"**Original** ({width} x {height} pixels)")
+
+
+def keep_original_and_stop(message: str, problem: bool) -> None:
+    """A kernel that cannot be used still leaves the photo on screen, with the reason."""
+    original.image(photo.preview, width="stretch")
+    beside = pictures.container(width=PICTURE_PX)
+    if problem:
+        beside.error(message)
+    else:
+        beside.info(message, icon=":material/edit:")
+    st.stop()
+
+
+if kernel is None:  # kernel_ui has already said what is wrong with it
+    keep_original_and_stop("The result appears once the kernel is fixed.", problem=False)
 source = photo.preview
 try:
     result = apply_kernel(source, kernel.matrix, border=options.border, display=options.display,
@@ -34,31 +64,28 @@ try:
 except ValueError as error:
     shrunk = (f" (the photo is shown downscaled to {source.shape[1]} x {source.shape[0]} "
               "pixels)") if photo.downscaled else ""
-    st.error(f"{error}{shrunk}")
-    st.stop()
+    keep_original_and_stop(f"{error}{shrunk}", problem=True)
 if options.greyscale and source.ndim == 3:
     source = to_greyscale(source)
 
-height, width = photo.full.shape[:2]
 out_h, out_w = result.shape[:2]
-with shown:
-    images = st.columns(2)
-with images[0]:
-    st.markdown(f"**Original** ({width} x {height} pixels)")
+row, col = inspected_pixel("inspect", (out_h, out_w))
+with original:
     clickable_original(photo.preview, kernel.matrix.shape, options.border, key="inspect")
     st.caption("Click the photo to inspect a pixel (the magenta mark).")
-with images[1]:
+with pictures.container(width=PICTURE_PX):
     st.markdown(f"**Result: {kernel.name}** ({out_w} x {out_h} pixels shown)")
-    st.image(result, width="stretch", output_format="PNG")
+    st.image(mark_output(result, row, col), width="stretch", output_format="PNG")
+    st.caption(f"The magenta mark: output pixel (row {row}, column {col}), worked out below.")
 if photo.downscaled:
     shown.caption(f"The preview is downscaled to {source.shape[1]} x {source.shape[0]} pixels so "
-               "it stays fast; the download below is filtered at the full "
-               f"{width} x {height}.")
+                  "it stays fast; the download below is filtered at the full "
+                  f"{width} x {height}.")
 if options.border == "valid":
     kh, kw = kernel.matrix.shape
     shown.caption(f'"Valid" keeps only positions where the whole {kh}x{kw} kernel fits: '
-               f"{source.shape[1]} x {source.shape[0]} becomes {out_w} x {out_h} "
-               f"(width - {kw} + 1 by height - {kh} + 1).")
+                  f"{source.shape[1]} x {source.shape[0]} becomes {out_w} x {out_h} "
+                  f"(width - {kw} + 1 by height - {kh} + 1).")
 
 
 def _full_resolution_png() -> bytes:
@@ -68,10 +95,10 @@ def _full_resolution_png() -> bytes:
     return encode_png(full)
 
 
-shown.download_button("Download the full-resolution result (PNG)", data=_full_resolution_png,
-                   file_name=f"{Path(photo.name).stem}-{kernel.name.replace(' ', '_')}.png",
-                   mime="image/png", key="download_result", on_click="ignore",
-                   icon=":material/download:")
+shown.download_button("Download the result (PNG)", data=_full_resolution_png,
+                      file_name=f"{Path(photo.name).stem}-{kernel.name.replace(' ', '_')}.png",
+                      mime="image/png", key="download_result", on_click="ignore",
+                      icon=":material/download:", help="Filtered at the photo's full size.")
 
 st.subheader("Pixel inspector: how one output pixel is made")
 inspector_ui(source, result, kernel.matrix, options, key="inspect")

@@ -26,7 +26,6 @@ setup = task_ui(key="pr_task")
 
 if setup is not None:
     st.subheader("2. Baselines first")
-    st.markdown(text("Baselines"))
     baselines_ui(setup)
 
     st.subheader("3. Train a real model")

@@ -19,13 +19,21 @@ from cnn_core.maths.frames import (
     pixel_under_click,
     window_origin,
 )
+from cnn_core.maths.kernels import common_fraction
 from cnn_core.views.figures import number_grid_figure
 from cnn_core.views.pictures import to_rgb_uint8
 
+# Short enough for the select box in the narrow controls column; BORDER_HELP says the rest.
 BORDER_LABELS = {
-    "same": "Zero padding (same size, like a Keras layer)",
-    "reflect": "Reflect the edge (same size, no dark frame)",
-    "valid": "Valid (only where the kernel fits: the image shrinks)",
+    "same": "Zero padding (same size)",
+    "reflect": "Reflect the edge",
+    "valid": "Valid (the image shrinks)",
+}
+BORDER_HELP = {
+    "same": "Pixels beyond the edge count as 0, as in a Keras layer with padding='same': the "
+            "result keeps its size, with a dark frame.",
+    "reflect": "Pixels beyond the edge are mirrored from inside: same size, no dark frame.",
+    "valid": "Only where the whole kernel fits on the photo: the result is smaller.",
 }
 DISPLAY_LABELS = {
     "clip": "Clip to 0-255",
@@ -35,6 +43,17 @@ DISPLAY_LABELS = {
 CHANNELS = {"Red": 0, "Green": 1, "Blue": 2}
 # Up to 5x5 every product is written out; bigger kernels show the first few.
 MAX_WRITTEN_TERMS = 25
+# Inspector grids: wide enough for a 4-character number per cell; three 3x3 grids fit in a row
+# of a 1024-pixel-wide projector beside the page list.
+GRID_CELL_PX = 30
+GRID_MIN_PX = 180
+GREY_SCALE = [[0.0, "black"], [1.0, "white"]]
+SIGNED_SCALE = "RdBu"  # red below 0, white at 0, blue above
+
+
+def _symmetric(largest: float) -> tuple[float, float]:
+    """A colour range centred on 0, so 0 is always white and the sign reads as a colour."""
+    return -(largest or 1.0), largest or 1.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,7 @@ def filter_options_ui(signed_output: bool, key: str = "filter") -> FilterOptions
                            "layer of a CNN sees a colour photo.")
     border = st.selectbox("Borders", list(BORDER_LABELS), format_func=BORDER_LABELS.get,
                           key=f"{key}_border")
+    st.caption(BORDER_HELP[border])
     display = st.radio("Show values outside 0-255 by", list(DISPLAY_LABELS),
                        format_func=DISPLAY_LABELS.get, key=f"{key}_display")
     st.caption(
@@ -80,7 +100,12 @@ def _mark(image: np.ndarray, top: int, left: int, size: tuple[int, int]) -> np.n
     return marked
 
 
-def _inspected(key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
+def mark_output(result: np.ndarray, row: int, col: int) -> np.ndarray:
+    """A copy of the result with the inspected output pixel outlined, as on the original."""
+    return _mark(result, row, col, (1, 1))
+
+
+def inspected_pixel(key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
     """The inspected output pixel from the session, kept inside the result (middle at first)."""
     for name, limit in zip(("row", "col"), out_shape, strict=True):
         state = f"{key}_{name}"
@@ -96,7 +121,7 @@ def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], borde
     Call only when the filter has an output (a "valid" kernel fits in the preview).
     """
     out_shape = filtered_shape(preview.shape, kernel_shape, border)
-    row, col = _inspected(key, out_shape)
+    row, col = inspected_pixel(key, out_shape)
     top, left = window_origin(row, col, preview.shape, kernel_shape, border)
     click = streamlit_image_coordinates(_mark(preview, top, left, kernel_shape),
                                         key=f"{key}_click", width="stretch",
@@ -129,7 +154,7 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
     else:
         channel = source
     out_h, out_w = result.shape[:2]
-    row, col = _inspected(key, (out_h, out_w))
+    row, col = inspected_pixel(key, (out_h, out_w))
     cols = st.columns(2)
     for name, limit, column in (("row", out_h, cols[0]), ("col", out_w, cols[1])):
         label = "Output row (y)" if name == "row" else "Output column (x)"
@@ -139,15 +164,31 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
             column.markdown(f"{label}: 0 (the result has only one)")
     inspection = inspect_pixel(channel, kernel, row, col, options.border)
     shown = result[row, col] if result.ndim == 2 else result[row, col, CHANNELS[channel_name]]
-    grids = st.columns(3)
-    figures: list[tuple[str, np.ndarray, str]] = [
-        (f"Pixels under the kernel ({channel_name.lower()})", inspection.window, "pixel value"),
-        ("Kernel weights", inspection.kernel, "weight"),
-        ("Pixel x weight", inspection.products, "product"),
+    # A 1/64 blur is shown as 64 ones "x 1/64": 0.0156 does not fit in a cell on a projector.
+    scale, multiples = common_fraction(inspection.kernel)
+    weights_title = "Weights" + (f" (each x 1/{scale.denominator})" if scale != 1 else "")
+    largest_weight = float(np.max(np.abs(inspection.kernel))) or 1.0
+    figures: list[tuple[str, np.ndarray, str, tuple[float, float]]] = [
+        (f"Pixels ({channel_name.lower()})", inspection.window, "pixel value", (0.0, 255.0)),
+        (weights_title, multiples, "weight", _symmetric(float(np.max(np.abs(multiples))))),
+        ("Pixel x weight", inspection.products, "product", _symmetric(255 * largest_weight)),
     ]
-    for column, (title, values, unit) in zip(grids, figures, strict=True):
-        fig: go.Figure = number_grid_figure(values, title=title, colorbar_title=unit)
-        column.plotly_chart(fig, key=f"{key}_{unit}", config={"displayModeBar": False})
+    grid_px = max(GRID_MIN_PX, GRID_CELL_PX * inspection.kernel.shape[1] + 60)
+    # Side by side where they fit, one under another on a narrow screen.
+    with st.container(horizontal=True, gap="small"):
+        for title, values, unit, (low, high) in figures:
+            # The title goes above as text: it wraps, where a figure title would be cut off.
+            fig: go.Figure = number_grid_figure(values, colorbar_title=unit,
+                                                cell_px=GRID_CELL_PX)
+            scale_colours = GREY_SCALE if unit == "pixel value" else SIGNED_SCALE
+            fig.update_traces(zmin=low, zmax=high, colorscale=scale_colours, showscale=False)
+            fig.update_layout(margin={"b": 10})
+            with st.container(width=grid_px):
+                st.markdown(f"**{title}**")
+                st.plotly_chart(fig, key=f"{key}_{unit}", config={"displayModeBar": False})
+    st.caption("The colours use fixed scales, so two similar numbers get similar colours: pixels "
+               "from 0 (black) to 255 (white), weights and products red below 0 and blue above "
+               "0, as strong as this kernel can make them.")
     st.markdown(f"**Sum of the products** for output pixel (row {row}, column {col}):")
     st.code(_sum_line(inspection.window, inspection.kernel, inspection.value), language=None,
             wrap_lines=True)

@@ -16,12 +16,13 @@ from cnn_core.data.datasets import Dataset, DatasetUnavailable
 from cnn_core.data.imbalance import (
     TASKS,
     ImbalanceTask,
+    KeptCounts,
     always_no,
     calculator_counts,
     imbalanced_split,
+    kept_counts,
     metric_formulas,
     random_at_base_rate,
-    training_counts,
 )
 from cnn_core.maths.metrics import BinaryCounts, binary_counts
 from cnn_core.views.figures import binary_confusion_figure
@@ -30,13 +31,21 @@ from ui.services import shared_dataset
 
 TEXT = config.TEXT_DIR / "precision_recall.md"
 CHART = {"displayModeBar": False}
+BASELINE_PX = 430  # two fit side by side beside the page list from about 1300 pixels wide
 
 
-def text(heading: str) -> str:
-    """The Markdown under '## heading' in assets/text/precision_recall.md."""
+def text(heading: str, **values: object) -> str:
+    """The Markdown under '## heading' in assets/text/precision_recall.md, with {name}
+    placeholders filled from `values` (numbers the page computes, never typed into the text)."""
     source = TEXT.read_text(encoding="utf-8")
     match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", source, re.M | re.S)
-    return match.group(1).strip() if match else ""
+    body = match.group(1).strip() if match else ""
+    return body.format(**values) if values else body
+
+
+def percent(counts: BinaryCounts, metric: str) -> str:
+    """A metric for a sentence or a tile: "61.2%", or "undefined" when it is 0/0."""
+    return "undefined" if counts.undefined_because(metric) else f"{getattr(counts, metric):.1%}"
 
 
 @dataclass(frozen=True)
@@ -54,12 +63,32 @@ class TaskSetup:
         return self.share / 100
 
 
+DEFAULT_TASK = "cifar_bird"  # the lesson the text teaches: "bird or not"
+FALLBACK_TASK = "mnist_8"     # needs only the bundled MNIST subset
+
+
+def _use_task(key: str, name: str) -> None:
+    st.session_state[key] = name
+
+
+def _kept_sentence(split: str, kept: KeptCounts, task: ImbalanceTask) -> str:
+    """Which side was cut to reach the share, from the counts (never "the rarer side")."""
+    def phrase(number: int, total: int, what: str) -> str:
+        return f"all {total:,} {what}" if number == total else f"{number:,} of the {total:,} {what}"
+
+    return (f"{split}: {phrase(kept.positives_kept, kept.positives_total, task.plural)} and "
+            f"{phrase(kept.negatives_kept, kept.negatives_total, 'other images')}")
+
+
 def task_ui(key: str = "pr_task") -> TaskSetup | None:
     """Pick the task and the share of positives; show the counts. None if data is missing."""
+    name_key = f"{key}_name"
+    if st.session_state.get(name_key) not in TASKS:
+        st.session_state[name_key] = DEFAULT_TASK
     left, right = st.columns([1, 1.3], gap="large")
     with left:
         name = st.radio("Task", list(TASKS), format_func=lambda n: TASKS[n].title,
-                        key=f"{key}_name", horizontal=True)
+                        key=name_key)
         task = TASKS[name]
         low, high = config.PR_SHARE_RANGE
         share = st.slider(f"Share of {task.plural} in the data (%)", low, high,
@@ -68,23 +97,32 @@ def task_ui(key: str = "pr_task") -> TaskSetup | None:
     try:
         data = shared_dataset(task.dataset)
     except DatasetUnavailable as error:
-        st.error(str(error))
+        with left:
+            st.warning(str(error), icon=":material/cloud_off:")
+            if name != FALLBACK_TASK:
+                fallback = TASKS[FALLBACK_TASK]
+                st.button(f"Use {fallback.title} instead", key=f"{key}_fallback",
+                          on_click=_use_task, args=(name_key, FALLBACK_TASK),
+                          icon=":material/swap_horiz:")
         return None
     test_indices, y_test = imbalanced_split(data.y_test, task.positive_class, share / 100)
     setup = TaskSetup(task, share, data, test_indices, y_test)
-    train_pos, train_neg = training_counts(data.y_train, task.positive_class, share / 100)
-    test_pos = int(y_test.sum())
-    with left:
-        st.dataframe(pd.DataFrame({
-            "split": ["training", "test"],
-            task.plural: [f"{train_pos:,}", f"{test_pos:,}"],
-            "everything else": [f"{train_neg:,}", f"{len(y_test) - test_pos:,}"],
-            f"share of {task.plural}": [f"{train_pos / (train_pos + train_neg):.1%}",
-                                        f"{test_pos / len(y_test):.1%}"]}),
-            hide_index=True, key=f"{key}_counts")
-        st.caption(f"Images from the {data.source.description if data.source else 'data set'}.")
+    kept_train = kept_counts(data.y_train, task.positive_class, share / 100)
+    kept_test = kept_counts(data.y_test, task.positive_class, share / 100)
     with right:
         _examples_ui(setup)
+    # Below both columns: at projector width the table needs the whole row to show every column.
+    with st.container():
+        st.dataframe(pd.DataFrame({
+            "split": ["training", "test"],
+            task.plural: [f"{k.positives_kept:,}" for k in (kept_train, kept_test)],
+            "everything else": [f"{k.negatives_kept:,}" for k in (kept_train, kept_test)],
+            f"share of {task.plural}": [f"{k.share:.1%}" for k in (kept_train, kept_test)]}),
+            hide_index=True, key=f"{key}_counts", width="content")
+        st.caption(f"Kept to reach {share}% {task.plural}: "
+                   f"{_kept_sentence('training', kept_train, task)}; "
+                   f"{_kept_sentence('test', kept_test, task)}. Images from the "
+                   f"{data.source.description if data.source else 'data set'}.")
     return setup
 
 
@@ -100,17 +138,25 @@ def _examples_ui(setup: TaskSetup) -> None:
 def baselines_ui(setup: TaskSetup) -> dict[str, BinaryCounts]:
     """"Always no" and "random guess at the base rate" on the test split, side by side."""
     task, y = setup.task, setup.y_test
+    st.markdown(text("Baselines", share=setup.share, accuracy=f"{1 - y.mean():.1%}"))
     guesses = {"always_no": always_no(len(y)),
                "random": random_at_base_rate(len(y), setup.fraction)}
     titles = {"always_no": "Always no", "random": "Random guess at the base rate"}
     results = {name: binary_counts(y, guess) for name, guess in guesses.items()}
-    for column, (name, counts) in zip(st.columns(2, gap="large"), results.items(), strict=True):
-        with column:
+    # Side by side on a wide screen, one under the other on a projector; the tiles take the
+    # width of their numbers, so "undefined" is never cut to "u...".
+    row = st.container(horizontal=True, gap="large")
+    for name, counts in results.items():
+        with row.container(width=BASELINE_PX):
             st.markdown(f"**{titles[name]}**")
-            cells = st.columns(3)
-            cells[0].metric("accuracy", f"{counts.accuracy:.1%}")
-            cells[1].metric("precision", f"{counts.precision:.1%}")
-            cells[2].metric("recall", f"{counts.recall:.1%}")
+            with st.container(horizontal=True, gap="large"):
+                for metric in ("accuracy", "precision", "recall"):
+                    st.metric(metric, percent(counts, metric), width="content")
+            undefined = [f"{metric} is undefined ({why})" for metric in ("precision", "recall")
+                         if (why := counts.undefined_because(metric))]
+            if undefined:
+                sentence = "; ".join(undefined)
+                st.caption(f"{sentence[0].upper()}{sentence[1:]}: 0 divided by 0.")
             st.plotly_chart(binary_confusion_figure(
                 counts.tp, counts.fp, counts.fn, counts.tn, task.positive, task.negative,
                 task.plural, height=230, show_scale=False), config=CHART,
@@ -125,7 +171,7 @@ def baselines_ui(setup: TaskSetup) -> dict[str, BinaryCounts]:
 def formulas_ui(counts: BinaryCounts, task: ImbalanceTask) -> None:
     """Every metric as name = formula = formula with the counts = value."""
     for formula in metric_formulas(counts, task.positive, task.plural):
-        st.latex(formula.latex)
+        st.latex(rf"\,{formula.latex}\,")  # thin spaces hold KaTeX's overhang in the box
         st.caption(formula.meaning)
 
 

@@ -11,6 +11,7 @@ from cnn_core.maths.kernels import (
     PRESET_KERNELS,
     Kernel,
     KernelError,
+    common_fraction,
     custom_kernel,
     format_kernel,
     kernel_from_grid,
@@ -18,6 +19,10 @@ from cnn_core.maths.kernels import (
     normalise_kernel,
     parse_kernel,
 )
+
+NORMALISE_LABEL = "Divide by the sum of the weights (keeps brightness)"
+WIDEST_WRITTEN = 8  # columns; the 8x8 mean blur is the widest preset
+GRID_PX, GRID_CELL_MIN_PX = 240, 30
 
 
 def _custom_kernel_ui(key: str, start: np.ndarray) -> np.ndarray:
@@ -35,10 +40,26 @@ def _custom_kernel_ui(key: str, start: np.ndarray) -> np.ndarray:
     grid = np.zeros((int(rows), int(cols)))
     h, w = min(rows, start.shape[0]), min(cols, start.shape[1])
     grid[:h, :w] = start[:h, :w]
-    frame = pd.DataFrame(grid.astype(object), columns=[str(c + 1) for c in range(int(cols))])
+    names = [str(c + 1) for c in range(int(cols))]
+    frame = pd.DataFrame(grid.astype(object), columns=names)
+    # Narrow columns so up to 8 fit the controls column on a projector; wider grids scroll.
+    cell_px = max(GRID_CELL_MIN_PX, min(60, GRID_PX // int(cols)))
     edited = st.data_editor(frame, key=f"{key}_grid_{rows}x{cols}", hide_index=True,
-                            num_rows="fixed", width="content")
+                            num_rows="fixed", width="content",
+                            column_config={n: st.column_config.Column(width=cell_px)
+                                           for n in names})
     return kernel_from_grid(edited.to_numpy().tolist())
+
+
+def _show_matrix(matrix: np.ndarray) -> None:
+    """The kernel as a matrix, small enough for the controls column on a 1024-pixel projector."""
+    columns = matrix.shape[1]
+    if columns > WIDEST_WRITTEN:
+        st.caption(f"A {matrix.shape[0]}x{columns} kernel: too wide to write out here.")
+        return
+    # Thin spaces keep the brackets' overhang inside the box; 8 columns need a smaller size.
+    size = r"\small " if columns > 5 else ""
+    st.latex(rf"{size}\,{kernel_latex(matrix)}\,")
 
 
 def kernel_ui(key: str = "kernel") -> Kernel | None:
@@ -50,16 +71,26 @@ def kernel_ui(key: str = "kernel") -> Kernel | None:
                                help="A custom kernel starts from the selected preset.")
     preset = PRESET_KERNELS[preset_name]
     if mode == "Preset":
-        st.latex(kernel_latex(preset.matrix))
+        _show_matrix(preset.matrix)
         st.caption(preset.caption)
         return preset
-    normalise = st.checkbox("Divide by the sum of the weights (keeps brightness)",
-                            key=f"{key}_normalise")
+    # A blur starts as whole numbers with the box ticked (64 ones divided by 64, not 64 copies
+    # of 0.015625, which no grid cell can show).
+    scale, multiples = common_fraction(preset.matrix)
+    as_sum = scale != 1 and bool(np.isclose(float(np.sum(multiples) * scale), 1.0))
+    normalise = st.checkbox(NORMALISE_LABEL, value=as_sum, key=f"{key}_normalise")
     try:
-        matrix = _custom_kernel_ui(key, np.asarray(preset.matrix))
-        kernel = custom_kernel(normalise_kernel(matrix) if normalise else matrix)
+        matrix = _custom_kernel_ui(key, multiples if as_sum else np.asarray(preset.matrix))
+        kernel = custom_kernel(matrix)
     except KernelError as error:
         st.error(str(error))
         return None
-    st.latex(kernel_latex(kernel.matrix))
+    if normalise:
+        try:
+            kernel = custom_kernel(normalise_kernel(matrix))
+        except KernelError as error:
+            # Name the box by its label, so the learner knows which one to untick.
+            st.error(f"{error} Untick '{NORMALISE_LABEL}' to use them as they are.")
+            return None
+    _show_matrix(kernel.matrix)
     return kernel

@@ -67,6 +67,33 @@ def training_counts(y_train: np.ndarray, positive_class: int, share: float,
     return positives, len(y_binary) - positives
 
 
+@dataclass(frozen=True)
+class KeptCounts:
+    """How many images of each side a split keeps to reach the share of positives."""
+
+    positives_kept: int
+    positives_total: int
+    negatives_kept: int
+    negatives_total: int
+
+    @property
+    def share(self) -> float:
+        """The share of positives among the kept images (0 to 1)."""
+        return self.positives_kept / (self.positives_kept + self.negatives_kept)
+
+
+def kept_counts(y: np.ndarray, positive_class: int, share: float,
+                seed: int = config.PR_SEED) -> KeptCounts:
+    """What `imbalanced_split` keeps of y (N,) class labels: whichever side is too common is
+    cut, the other kept whole, so a caption can say which it was instead of guessing."""
+    y = np.asarray(y)
+    index, y_binary = imbalanced_split(y, positive_class, share, seed)
+    positives_total = int(np.sum(y == positive_class))
+    positives_kept = int(y_binary.sum())
+    return KeptCounts(positives_kept, positives_total, len(index) - positives_kept,
+                      len(y) - positives_total)
+
+
 def always_no(n: int) -> np.ndarray:
     """The lazy baseline: (n,) uint8 zeros, "never a positive"."""
     return np.zeros(int(n), dtype=np.uint8)
@@ -147,14 +174,20 @@ class MetricFormula:
     symbols: str          # LaTeX, e.g. \frac{TP}{TP + FP}
     filled: str           # LaTeX with the counts, e.g. \frac{412}{412 + 35}
     meaning: str          # one plain sentence
-    undefined: bool = False
+    undefined: str | None = None  # why the ratio is 0/0 ("no positive predictions"), if it is
+
+    @property
+    def result(self) -> str:
+        """The value as LaTeX: "61.2\\%", or "undefined (why)" for 0/0."""
+        return (rf"\text{{undefined ({self.undefined})}}" if self.undefined
+                else f"{100 * self.value:.1f}\\%")
 
     @property
     def latex(self) -> str:
-        """The whole line: name = symbols = filled = value (or "undefined, shown as 0")."""
-        result = (r"0\%\ \text{(undefined: } \tfrac{0}{0} \text{)}" if self.undefined
-                  else f"{100 * self.value:.1f}\\%")
-        return rf"\text{{{self.name}}} = {self.symbols} = {self.filled} = {result}"
+        """name = symbols, then on a second line = filled = value: on one line the widest
+        (balanced accuracy with five-digit counts) is cut off on a 1024-pixel projector."""
+        return (rf"\begin{{aligned}}\text{{{self.name}}} &= {self.symbols} \\ "
+                rf"&= {self.filled} = {self.result}\end{{aligned}}")
 
 
 def _n(value: int) -> str:
@@ -175,27 +208,27 @@ def metric_formulas(counts: BinaryCounts, positive: str = "positive",
         MetricFormula(
             "accuracy", c.accuracy, rf"{frac}{{TP + TN}}{{TP + FP + FN + TN}}",
             rf"{frac}{{{tp} + {tn}}}{{{tp} + {fp} + {fn} + {tn}}}",
-            "Of all the images, the share the model got right.", c.total == 0),
+            "Of all the images, the share the model got right.", c.undefined_because("accuracy")),
         MetricFormula(
             "precision", c.precision, rf"{frac}{{TP}}{{TP + FP}}",
             rf"{frac}{{{tp}}}{{{tp} + {fp}}}",
             f"Of the images it called '{positive}', the share that really are.",
-            c.tp + c.fp == 0),
+            c.undefined_because("precision")),
         MetricFormula(
             "recall", c.recall, rf"{frac}{{TP}}{{TP + FN}}", rf"{frac}{{{tp}}}{{{tp} + {fn}}}",
-            f"Of the real {plural}, the share the model found.", c.tp + c.fn == 0),
+            f"Of the real {plural}, the share the model found.", c.undefined_because("recall")),
         MetricFormula(
             "F1", c.f1, rf"{frac}{{2\,TP}}{{2\,TP + FP + FN}}",
             rf"{frac}{{2 \times {tp}}}{{2 \times {tp} + {fp} + {fn}}}",
             "High only when precision and recall are both high (their harmonic mean).",
-            2 * c.tp + c.fp + c.fn == 0),
+            c.undefined_because("f1")),
         MetricFormula(
             "balanced accuracy", c.balanced_accuracy,
             rf"\tfrac{{1}}{{2}}\left({frac}{{TP}}{{TP + FN}} + {frac}{{TN}}{{TN + FP}}\right)",
             rf"\tfrac{{1}}{{2}}\left({frac}{{{tp}}}{{{tp} + {fn}}} + "
             rf"{frac}{{{tn}}}{{{tn} + {fp}}}\right)",
             f"The average of the recall on {plural} and on everything else: "
-            "always answering 'no' scores 50%.", c.total == 0),
+            "always answering 'no' scores 50%.", c.undefined_because("balanced_accuracy")),
     ]
 
 
@@ -229,11 +262,15 @@ class ScoredRun:
 
 
 def summary_row(name: str, counts: BinaryCounts, auc: float | None = None) -> dict[str, Any]:
-    """One row of a comparison table: the metrics in percent (rounded to 0.1)."""
-    row = {"model": name, "accuracy": counts.accuracy, "precision": counts.precision,
-           "recall": counts.recall, "F1": counts.f1,
-           "balanced accuracy": counts.balanced_accuracy}
-    row = {k: round(100 * v, 1) if isinstance(v, float) else v for k, v in row.items()}
+    """One row of a comparison table: the metrics in percent (rounded to 0.1), None where
+    a metric is undefined (0/0)."""
+    metrics = {"accuracy": "accuracy", "precision": "precision", "recall": "recall",
+               "F1": "f1", "balanced accuracy": "balanced_accuracy"}
+    row: dict[str, Any] = {"model": name}
+    for column, metric in metrics.items():
+        # A 0/0 ratio is left empty: printed as 0% it would read as "always wrong".
+        undefined = counts.undefined_because(metric)
+        row[column] = None if undefined else round(100 * getattr(counts, metric), 1)
     row.update({"TP": counts.tp, "FP": counts.fp, "FN": counts.fn, "TN": counts.tn})
     row["ROC AUC"] = None if auc is None else round(auc, 3)
     return row

@@ -67,17 +67,18 @@ _PRESETS = [
     Kernel("Sharpen", _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
            "Adds the difference from the neighbours back to each pixel, so edges stand out."),
     Kernel("Edge detector 1 (diagonal)", _k([[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
-           "Compares opposite corners: flat areas cancel to 0, diagonal changes remain.",
+           "Two opposite corners minus the other two: flat areas and straight up-down or "
+           "left-right edges cancel to 0, diagonal edges remain.", signed_output=True),
+    Kernel("Edge detector 2 (4-neighbour)", _k([[0, -1, 0], [-1, 4, -1], [0, -1, 0]]),
+           "Four times the centre minus its four neighbours: 0 on flat areas, positive on the "
+           "bright side of an edge (the Laplacian preset with every sign flipped).",
            signed_output=True),
-    Kernel("Edge detector 2 (4-neighbour)", _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
-           "Sum of the four neighbours minus four times the centre: 0 on flat areas, "
-           "large at edges.", signed_output=True),
     Kernel("Edge detector 3 (8-neighbour)", _k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
            "Centre against all eight neighbours: outlines every edge whatever its direction.",
            signed_output=True),
     Kernel("Vertical edge", _k([[1, 0, -1], [1, 0, -1], [1, 0, -1]]),
-           "Left column minus right column: lights up where brightness changes from left to "
-           "right, i.e. vertical edges.", signed_output=True),
+           "Left column minus right column: positive where it is brighter on the left, so it "
+           "finds vertical edges (Prewitt x with every sign flipped).", signed_output=True),
     Kernel("Sobel x", _k([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
            "Horizontal change in brightness, with the middle row weighted double: finds "
            "vertical edges while smoothing noise.", signed_output=True),
@@ -88,7 +89,8 @@ _PRESETS = [
            "Like Sobel x with equal weights: a simpler horizontal-gradient detector.",
            signed_output=True),
     Kernel("Laplacian", _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
-           "The second derivative: responds where brightness bends, on both sides of an edge.",
+           "The four neighbours minus four times the centre (the second derivative): 0 on "
+           "flat areas, positive on the dark side of an edge, negative on the bright side.",
            signed_output=True),
     Kernel("Emboss", _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
            "Light from the top-left: one side of each edge brightens, the other darkens, "
@@ -197,7 +199,7 @@ def normalise_kernel(kernel: np.ndarray) -> np.ndarray:
     if abs(total) < 1e-12:
         raise KernelError(
             "These weights add up to 0 (typical for edge detectors), so they cannot be "
-            "divided by their sum; untick 'normalise'."
+            "divided by their sum."
         )
     return np.asarray(kernel, dtype=np.float64) / total
 
@@ -209,22 +211,31 @@ def format_kernel(kernel: np.ndarray) -> str:
     return "\n".join(" ".join(fmt(v) for v in row) for row in np.asarray(kernel))
 
 
-def kernel_latex(matrix: np.ndarray) -> str:
-    """A kernel as a LaTeX matrix, pulling out a common fraction (1/9, 1/16) when there is one.
+def common_fraction(matrix: np.ndarray) -> tuple[Fraction, np.ndarray]:
+    """(scale, multiples) with matrix == scale * multiples, pulling out 1/n when it can.
 
     The fraction is the smallest non-zero weight when it is 1/n (n up to 256) and every
-    weight is a whole multiple of it; otherwise the weights are written as they are.
+    weight is a whole multiple of it; otherwise scale is 1 and the multiples are the weights.
+    A 1/64 blur then reads as 64 ones instead of 64 copies of 0.015625.
     """
     values = np.asarray(matrix, dtype=np.float64)
     if values.ndim != 2 or values.size == 0:
         raise KernelError("A kernel is a non-empty 2-D grid of numbers.")
-    scale = Fraction(1)
     smallest = float(np.min(np.abs(values[values != 0]))) if np.any(values) else 1.0
     guess = Fraction(smallest).limit_denominator(256)
     if guess.numerator == 1 and guess.denominator > 1:
         multiples = values / float(guess)
         if np.allclose(multiples, np.rint(multiples), atol=1e-9):
-            scale, values = guess, np.rint(multiples)
+            return guess, np.rint(multiples)
+    return Fraction(1), values
+
+
+def kernel_latex(matrix: np.ndarray) -> str:
+    """A kernel as a LaTeX matrix, pulling out a common fraction (1/9, 1/16) when there is one.
+
+    See `common_fraction`; without a common fraction the weights are written as they are.
+    """
+    scale, values = common_fraction(matrix)
 
     def cell(v: float) -> str:
         # "+ 0.0" turns -0 into 0, so a rounded multiple never prints as "-0".

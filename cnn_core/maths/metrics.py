@@ -88,6 +88,28 @@ class BinaryCounts:
     def balanced_accuracy(self) -> float:
         return (self.recall + self.specificity) / 2
 
+    def undefined_because(self, metric: str) -> str | None:
+        """Why `metric` is 0/0 for these counts, as a phrase ("no positive predictions"), or
+        None when it is a real number. The properties report such a metric as 0, which a page
+        must not print as "0%": a model that never says "positive" is not 0% precise.
+
+        metric: "accuracy", "precision", "recall", "specificity", "f1" or "balanced_accuracy".
+        """
+        reasons = {
+            "accuracy": [(self.total, "no images")],
+            "precision": [(self.tp + self.fp, "no positive predictions")],
+            "recall": [(self.tp + self.fn, "no real positives")],
+            "specificity": [(self.tn + self.fp, "no real negatives")],
+            "f1": [(2 * self.tp + self.fp + self.fn, "no positives, real or predicted")],
+            # The mean of two recalls: undefined as soon as one side has no images.
+            "balanced_accuracy": [(self.tp + self.fn, "no real positives"),
+                                  (self.tn + self.fp, "no real negatives")],
+        }
+        if metric not in reasons:
+            raise ValueError(f"There is no metric called {metric!r}; choose one of: "
+                             f"{', '.join(reasons)}.")
+        return next((why for denominator, why in reasons[metric] if denominator == 0), None)
+
 
 def binary_counts(y_true, y_pred, positive: int = 1) -> BinaryCounts:
     """The four cells for class `positive` vs the rest. y_true, y_pred: (N,) class numbers."""

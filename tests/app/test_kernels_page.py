@@ -60,6 +60,81 @@ def test_bad_custom_text_kernel_shows_an_error_not_an_exception(run_page, text):
     assert len(app.error) == 1
 
 
+def test_an_invalid_custom_kernel_keeps_the_original_on_screen(run_page):
+    app = run_page(PAGE)
+    app.radio(key="kernel_mode").set_value("Custom").run()
+    app.radio(key="kernel_entry").set_value("As text").run()
+    app.text_area(key="kernel_text").set_value("1 2 x").run()
+    assert not app.exception and len(app.error) == 1
+    assert "**Original** (451 x 300 pixels)" in markdown_text(app)
+    assert len(app.get("image")) == 1  # the photo, shown plainly until the kernel is fixed
+    assert "Result:" not in markdown_text(app)
+    assert any("once the kernel is fixed" in i.value for i in app.info)
+
+
+def test_zero_sum_kernel_error_names_the_checkbox_by_its_label(run_page):
+    app = run_page(PAGE)
+    app.radio(key="kernel_mode").set_value("Custom").run()
+    app.checkbox(key="kernel_normalise").check().run()  # the Sobel x grid adds up to 0
+    assert not app.exception and len(app.error) == 1
+    label = app.checkbox(key="kernel_normalise").label
+    assert f"Untick '{label}'" in app.error[0].value
+    assert "**Original** (451 x 300 pixels)" in markdown_text(app)
+    app.checkbox(key="kernel_normalise").uncheck().run()
+    assert not app.error and "Result: Custom" in markdown_text(app)
+
+
+def test_the_result_is_marked_at_the_inspected_pixel(run_page):
+    from ui.filter_ui import mark_output
+
+    app = run_page(PAGE)
+    app.slider(key="inspect_row").set_value(40).run()
+    app.slider(key="inspect_col").set_value(70).run()
+    captions = [c.value for c in app.caption]
+    assert "The magenta mark: output pixel (row 40, column 70), worked out below." in captions
+    result = np.full((100, 120), 128, np.uint8)
+    marked = mark_output(result, 40, 70)
+    magenta = np.all(marked == (255, 0, 255), axis=-1)
+    rows, cols = np.nonzero(magenta)
+    # A box around the pixel and ticks pointing at it, centred on it; the pixel itself is kept.
+    assert magenta[39, 69] and magenta[41, 71] and not magenta[40, 70]
+    assert rows.min() < 40 < rows.max() and cols.min() < 70 < cols.max()
+    assert (rows.min() + rows.max()) / 2 == pytest.approx(40, abs=1)
+    assert (cols.min() + cols.max()) / 2 == pytest.approx(70, abs=1)
+    assert np.all(marked[~magenta] == 128)  # nothing else drawn on the result
+
+
+def test_inspector_colours_use_fixed_scales(run_page):
+    """154 and 162 must look alike: pixels on 0-255, weights and products centred on 0."""
+    import base64
+    import json
+
+    def values(z) -> np.ndarray:  # Plotly sends numpy arrays as base64 "typed arrays"
+        if isinstance(z, dict):
+            shape = [int(n) for n in str(z["shape"]).split(",")]
+            return np.frombuffer(base64.b64decode(z["bdata"]), z["dtype"]).reshape(shape)
+        return np.asarray(z, dtype=np.float64)
+
+    app = run_page(PAGE)
+    charts = {}
+    for chart in app.get("plotly_chart"):
+        trace = json.loads(chart.proto.spec)["data"][0]
+        charts[chart.proto.id] = (trace["zmin"], trace["zmax"], values(trace["z"]))
+    ranges = sorted((low, high) for low, high, _ in charts.values())
+    largest_weight = float(np.abs(PRESET_KERNELS["Sobel x"].matrix).max())
+    assert ranges == sorted([(0.0, 255.0), (-largest_weight, largest_weight),
+                             (-255 * largest_weight, 255 * largest_weight)])
+    for low, high, z in charts.values():
+        assert low <= np.min(z) and np.max(z) <= high
+
+
+def test_a_blur_shows_its_weights_as_whole_numbers_times_a_fraction(run_page):
+    app = run_page(PAGE)
+    app.selectbox(key="kernel_preset").set_value("Mean blur 8x8").run()
+    assert "**Weights (each x 1/64)**" in markdown_text(app)
+    assert "0.0156" not in " ".join(str(c.proto.spec) for c in app.get("plotly_chart"))
+
+
 def test_custom_kernel_normalised_and_even_sizes(run_page):
     app = run_page(PAGE)
     app.radio(key="kernel_mode").set_value("Custom").run()
@@ -99,7 +174,7 @@ def test_display_and_colour_options(run_page, display, colour):
     assert not app.exception
     if colour == "Each colour channel":
         app.radio(key="inspect_channel").set_value("Blue").run()
-        assert "(blue)" in " ".join(str(e.proto) for e in app.get("plotly_chart"))
+        assert "**Pixels (blue)**" in markdown_text(app)
 
 
 def test_every_sample_photo(run_page):
@@ -185,3 +260,14 @@ def test_going_back_to_a_photo_after_a_tiny_upload_restores_the_sliders(run_page
     app.radio(key="photo_source").set_value("Sample photo").run()
     assert not app.exception
     assert {s.key for s in app.slider} == {"inspect_row", "inspect_col"}
+
+
+def test_a_custom_blur_starts_as_whole_numbers_divided_by_their_sum(run_page):
+    app = run_page(PAGE)
+    app.selectbox(key="kernel_preset").set_value("Mean blur 8x8").run()
+    app.radio(key="kernel_mode").set_value("Custom").run()
+    assert not app.exception and not app.error
+    assert app.checkbox(key="kernel_normalise").value  # 64 ones, divided by 64
+    assert "**Weights (each x 1/64)**" in markdown_text(app)  # the same kernel as the preset
+    app.checkbox(key="kernel_normalise").uncheck().run()
+    assert "**Weights**" in markdown_text(app)  # now 64 ones: 64 times too bright

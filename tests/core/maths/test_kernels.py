@@ -11,6 +11,7 @@ from cnn_core.maths.kernels import (
     PRESET_KERNELS,
     Kernel,
     KernelError,
+    common_fraction,
     custom_kernel,
     format_kernel,
     get_kernel,
@@ -34,7 +35,7 @@ def test_at_least_ten_presets_each_with_a_caption():
     ("Gaussian blur 3x3", np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16),
     ("Sharpen", [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
     ("Edge detector 1 (diagonal)", [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
-    ("Edge detector 2 (4-neighbour)", [[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    ("Edge detector 2 (4-neighbour)", [[0, -1, 0], [-1, 4, -1], [0, -1, 0]]),
     ("Edge detector 3 (8-neighbour)", [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
     ("Vertical edge", [[1, 0, -1]] * 3),
     ("Sobel x", [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
@@ -172,3 +173,66 @@ def test_kernel_latex_pulls_out_a_common_fraction_only_when_there_is_one(matrix,
     assert text.startswith(rf"\frac{{1}}{{{fraction}}}") == (fraction is not None)
     assert "-0 " not in text and "-0&" not in text
     np.testing.assert_allclose(read_latex(text), matrix, rtol=1e-2)
+
+
+def test_no_two_presets_are_the_same_kernel_under_two_names():
+    seen: dict[bytes, str] = {}
+    for name, kernel in PRESET_KERNELS.items():
+        key = kernel.matrix.shape, kernel.matrix.tobytes()
+        assert key not in seen, f"{name!r} is the same kernel as {seen[key]!r}"
+        seen[key] = name
+
+
+def _step_response(name: str) -> tuple[float, float]:
+    """(response on the dark side, on the bright side) of a vertical dark-to-bright edge."""
+    from scipy.signal import correlate2d
+
+    image = np.zeros((9, 9))
+    image[:, 5:] = 255  # columns 0-4 dark, 5-8 bright
+    out = correlate2d(image, get_kernel(name).matrix, mode="same", boundary="symm")
+    return out[4, 4], out[4, 5]
+
+
+def test_laplacian_and_edge_detector_2_captions_say_which_side_of_an_edge_lights_up():
+    dark, bright = _step_response("Laplacian")
+    assert dark > 0 > bright and "positive on the dark side" in get_kernel("Laplacian").caption
+    dark, bright = _step_response("Edge detector 2 (4-neighbour)")
+    assert bright > 0 > dark
+    assert "positive on the bright side" in get_kernel("Edge detector 2 (4-neighbour)").caption
+    flat = np.full((5, 5), 100.0)
+    for name in ("Laplacian", "Edge detector 2 (4-neighbour)"):
+        assert "0 on flat areas" in get_kernel(name).caption
+        assert float(np.sum(flat[1:4, 1:4] * get_kernel(name).matrix)) == 0
+
+
+def test_edge_detector_1_ignores_straight_edges_and_finds_diagonal_ones():
+    from scipy.signal import correlate2d
+
+    kernel = get_kernel("Edge detector 1 (diagonal)").matrix
+    rows, cols = np.mgrid[0:9, 0:9]
+    straight = [(cols >= 5) * 255.0, (rows >= 5) * 255.0]
+    diagonal = (rows + cols >= 9) * 255.0
+    for image in straight:
+        assert not np.any(correlate2d(image, kernel, mode="valid"))
+    assert np.any(correlate2d(diagonal, kernel, mode="valid"))
+
+
+def test_common_fraction_pulls_out_one_over_n_or_leaves_the_weights():
+    scale, multiples = common_fraction(get_kernel("Mean blur 8x8").matrix)
+    assert (scale.numerator, scale.denominator) == (1, 64)
+    np.testing.assert_array_equal(multiples, np.ones((8, 8)))
+    gaussian = get_kernel("Gaussian blur 3x3").matrix
+    scale, multiples = common_fraction(gaussian)
+    np.testing.assert_allclose(multiples * float(scale), gaussian)
+    sobel = get_kernel("Sobel x").matrix
+    scale, multiples = common_fraction(sobel)
+    assert scale == 1 and np.array_equal(multiples, sobel)
+    with pytest.raises(KernelError):
+        common_fraction(np.zeros((0, 3)))
+
+
+def test_normalising_a_zero_sum_kernel_names_no_checkbox():
+    """The page adds the words of its own checkbox; the core must not invent another name."""
+    with pytest.raises(KernelError) as error:
+        normalise_kernel(get_kernel("Laplacian").matrix)
+    assert "add up to 0" in str(error.value) and "untick" not in str(error.value).lower()

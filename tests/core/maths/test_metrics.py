@@ -224,3 +224,26 @@ def test_counts_at_threshold_uses_at_or_above():
     counts = counts_at_threshold([1, 1, 0, 0], [0.9, 0.5, 0.5, 0.1], 0.5)
     assert counts == BinaryCounts(tp=2, fp=1, fn=0, tn=1)
     assert counts_at_threshold([1, 0], [0.9, 0.1], 1.0) == BinaryCounts(0, 0, 1, 1)
+
+
+@pytest.mark.parametrize("counts, undefined", [
+    (BinaryCounts(0, 0, 5, 95), {"precision": "no positive predictions"}),
+    (BinaryCounts(0, 3, 0, 97), {"recall": "no real positives",
+                                 "balanced_accuracy": "no real positives"}),
+    (BinaryCounts(4, 0, 6, 0), {"specificity": "no real negatives",
+                                "balanced_accuracy": "no real negatives"}),
+    (BinaryCounts(0, 0, 0, 10), {"precision": "no positive predictions",
+                                 "recall": "no real positives", "balanced_accuracy":
+                                 "no real positives", "f1": "no positives, real or predicted"}),
+    (BinaryCounts(3, 1, 2, 94), {}),
+])
+def test_undefined_metrics_are_exactly_the_zero_over_zero_ones(counts, undefined):
+    denominators = {"accuracy": counts.total, "precision": counts.tp + counts.fp,
+                    "recall": counts.tp + counts.fn, "specificity": counts.tn + counts.fp,
+                    "f1": 2 * counts.tp + counts.fp + counts.fn}
+    for metric, denominator in denominators.items():
+        assert (counts.undefined_because(metric) is None) == (denominator > 0)
+        assert counts.undefined_because(metric) == undefined.get(metric)
+    assert counts.undefined_because("balanced_accuracy") == undefined.get("balanced_accuracy")
+    with pytest.raises(ValueError, match="no metric called"):
+        counts.undefined_because("kappa")
