@@ -16,7 +16,8 @@ from ui.grid_widgets import (
     conv_figure,
     input_grid_ui,
     padding_stride_ui,
-    step_ui,
+    player_ui,
+    sum_ui,
     text_section,
     window_kernel_ui,
 )
@@ -27,13 +28,12 @@ NO_BAR = {"displayModeBar": False}
 st.title("Sliding window")
 st.markdown(text_section(TEXT, "Intro"))
 
-controls = st.columns([1.3, 1, 1.2], gap="large")
+controls = st.columns(2, gap="large")
 with controls[0]:
     grid = input_grid_ui("sw_grid")
+    padding, stride = padding_stride_ui("sw")
 with controls[1]:
     chosen = window_kernel_ui("sw_kernel")
-with controls[2]:
-    padding, stride = padding_stride_ui("sw")
 
 if grid is None or chosen is None:
     st.stop()
@@ -51,16 +51,12 @@ st.session_state[SLIDING_WINDOW_OUTPUT_KEY] = {
 
 padded = pad(x, kernel.shape, padding, stride).shape
 with st.container(border=True):
-    sizes = st.columns([1.3, 2], vertical_alignment="center")
-    sizes[0].markdown(f"**Shapes:** input {x.shape[0]}x{x.shape[1]} → padded "
-                      f"{padded[0]}x{padded[1]} → output {out_h}x{out_w}")
-    with sizes[1]:
-        st.latex(r"\text{rows: }" + size_formula_latex(x.shape[0], kernel.shape[0], padding,
-                                                       stride))
-        if x.shape[1] != x.shape[0] or kernel.shape[1] != kernel.shape[0]:
-            st.latex(r"\text{columns: }"
-                     + size_formula_latex(x.shape[1], kernel.shape[1], padding, stride))
-    with sizes[0].expander("How the size is worked out"):
+    st.markdown(f"**Shapes:** input {x.shape[0]}x{x.shape[1]} → padded "
+                f"{padded[0]}x{padded[1]} → output {out_h}x{out_w}")
+    st.latex(size_formula_latex(x.shape[0], kernel.shape[0], padding, stride, "rows"))
+    if x.shape[1] != x.shape[0] or kernel.shape[1] != kernel.shape[0]:
+        st.latex(size_formula_latex(x.shape[1], kernel.shape[1], padding, stride, "columns"))
+    with st.expander("How the size is worked out"):
         st.markdown(text_section(TEXT, "Sizes"))
 
 steps_tab, channels_tab, filters_tab = st.tabs(
@@ -68,30 +64,30 @@ steps_tab, channels_tab, filters_tab = st.tabs(
 
 with steps_tab:
     st.caption(text_section(TEXT, "Player"))
-    chart = st.container()
-    step = step_ui(len(frames), "sw")
-    frame = frames[step]
-    chart.plotly_chart(conv_figure(x, kernel, padding, stride, step, grid.unit),
-                       key="sw_animation", config=NO_BAR)
-    top, left = frame.input_position
-    st.markdown(f"**Step {step + 1} of {len(frames)}: output row {frame.row}, column "
-                f"{frame.col}** (window from input row {top}, column {left})")
-    st.code(frame.arithmetic, language=None, wrap_lines=True)
-    if grid.name == "Edge 6x6":
-        st.caption(text_section(TEXT, "Edge"))
+
+    def describe(step: int) -> None:
+        sum_ui(frames[step], len(frames))
+        if grid.name == "Edge 6x6":
+            st.caption(text_section(TEXT, "Edge"))
+
+    player_ui(len(frames), "sw",
+              lambda step: conv_figure(x, kernel, padding, stride, step, grid.unit), describe)
 
 with channels_tab:
     st.markdown(text_section(TEXT, "Channels"))
     rgb = random_grid(5, SEED, channels=3)
     rgb_kernel = random_grid(3, SEED + 1, low=-1, high=1, channels=3)
     rgb_frames = conv_frames(rgb, rgb_kernel)
-    rgb_step = step_ui(len(rgb_frames), "sw_rgb")
-    st.plotly_chart(channels_figure(rgb, rgb_frames[rgb_step], convolve2d(rgb, rgb_kernel)),
-                    key="sw_channels", config=NO_BAR)
-    st.code(rgb_frames[rgb_step].arithmetic, language=None, wrap_lines=True)
-    st.caption("The 3x3x3 kernel here (one 3x3 slice per channel): "
-               + "; ".join(f"{c}: {rgb_kernel[:, :, i].astype(int).tolist()}"
-                           for i, c in enumerate(("red", "green", "blue"))))
+    rgb_output = convolve2d(rgb, rgb_kernel)
+
+    def describe_rgb(step: int) -> None:
+        sum_ui(rgb_frames[step], len(rgb_frames))
+        st.caption("The 3x3x3 kernel here (one 3x3 slice per channel): "
+                   + "; ".join(f"{c}: {rgb_kernel[:, :, i].astype(int).tolist()}"
+                               for i, c in enumerate(("red", "green", "blue"))))
+
+    player_ui(len(rgb_frames), "sw_rgb",
+              lambda step: channels_figure(rgb, rgb_frames[step], rgb_output), describe_rgb)
 
 with filters_tab:
     st.markdown(text_section(TEXT, "Filters"))

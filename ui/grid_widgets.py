@@ -7,6 +7,7 @@ values, or None after showing a one-sentence st.error / st.info.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.config import (
+    ANIMATION_FRAME_MS,
     CLASSIC_GRID,
     DEFAULT_WINDOW_KERNEL,
     EDGE_GRID,
@@ -22,23 +24,31 @@ from cnn_core.config import (
     MAX_STRIDE,
     MAX_WINDOW_KERNEL,
     MIN_GRID_SIZE,
+    MIN_POOL_MAP,
+    POOL_DIGIT_SIDE,
     POOL_PHOTO_SIDE,
     SAMPLE_PHOTOS,
     SAMPLES_DIR,
     SEED,
+    SHIFT_STUDY_COUNT,
+    SHIFT_STUDY_SIDE,
     SLIDING_WINDOW_OUTPUT_KEY,
     TEXT_DIR,
 )
 from cnn_core.data.datasets import DatasetUnavailable, load_dataset
 from cnn_core.data.grids import (
     crop_square,
+    digit_maps,
+    dot_maps,
     feature_map_grid,
     image_to_grid,
     parse_grid,
+    photo_edge_maps,
     random_grid,
+    random_maps,
 )
 from cnn_core.data.images import ImageError, load_image, to_greyscale
-from cnn_core.maths.convolution import convolve2d
+from cnn_core.maths.frames import ConvFrame, PoolFrame, shorten_arithmetic
 from cnn_core.maths.kernels import (
     PRESET_KERNELS,
     Kernel,
@@ -48,7 +58,9 @@ from cnn_core.maths.kernels import (
     kernel_latex,
     parse_kernel,
 )
-from cnn_core.views.grid_figures import conv_animation_figure, pool_animation_figure
+from cnn_core.maths.pooling import ShiftSummary, shift_study
+from cnn_core.maths.windows import uncovered
+from cnn_core.views.grid_figures import conv_step_figure, pool_step_figure
 
 PIXEL_UNIT = "pixel value (0-255)"
 SOURCES = ["Classic 5x5", "Edge 6x6", "Random", "MNIST digit", "Photo crop", "Edit the numbers"]
@@ -197,21 +209,82 @@ def padding_stride_ui(key: str, default_stride: int = 1) -> tuple[str, int]:
     return padding, int(stride)
 
 
-def step_ui(count: int, key: str) -> int:
-    """A slider and back/next buttons over `count` steps; returns the 0-based step."""
-    state = f"{key}_step"
-    st.session_state[state] = min(max(int(st.session_state.get(state, 1)), 1), max(count, 1))
-    if count == 1:
-        return 0
+def player_ui(count: int, key: str, figure: Callable[[int], go.Figure] | None,
+              describe: Callable[[int], None]) -> None:
+    """The figure of one step, Back / Play / Next and a step slider, then `describe(step)`.
+
+    count: number of steps; figure(step) and describe(step) take the 0-based step. All of it
+    is one fragment, and Play steps it on the server every ANIMATION_FRAME_MS: the page
+    state always knows the step, so the figure, the slider, the buttons and the written sum
+    show the same one, and Back / Next after Play go on from the step that was played.
+    (Plotly's own animation runs in the browser, where the page could not see its step.)
+    """
+    at_key, slider_key = f"{key}_at", f"{key}_step"
+    playing_key, hold_key = f"{key}_playing", f"{key}_hold"
+    st.session_state[at_key] = min(max(int(st.session_state.get(at_key, 1)), 1), max(count, 1))
+    playing = bool(st.session_state.get(playing_key)) and count > 1
+    st.session_state[playing_key] = playing
 
     def move(delta: int) -> None:
-        st.session_state[state] = min(max(st.session_state[state] + delta, 1), count)
+        st.session_state[at_key] = min(max(st.session_state[at_key] + delta, 1), count)
+        st.session_state[playing_key] = False
 
-    cols = st.columns([1, 1, 6], vertical_alignment="bottom")
-    cols[0].button("◀ Back", key=f"{key}_back", on_click=move, args=(-1,), width="stretch")
-    cols[1].button("Next ▶", key=f"{key}_next", on_click=move, args=(1,), width="stretch")
-    cols[2].slider("Output cell (step)", 1, count, key=state)
-    return st.session_state[state] - 1
+    def toggle() -> None:
+        if st.session_state[playing_key]:
+            st.session_state[playing_key] = False
+            return
+        if st.session_state[at_key] >= count:
+            st.session_state[at_key] = 1  # Play at the end starts again
+        st.session_state[playing_key] = True
+        st.session_state[hold_key] = True  # show the current step first, then move on
+
+    def dragged() -> None:
+        st.session_state[at_key] = st.session_state[slider_key]
+
+    @st.fragment(run_every=ANIMATION_FRAME_MS / 1000 if playing else None)
+    def player() -> None:
+        if bool(st.session_state[playing_key]) != playing:
+            st.rerun()  # starting or stopping the timer takes a run of the whole page
+        if playing and not st.session_state.pop(hold_key, False):
+            st.session_state[at_key] = min(st.session_state[at_key] + 1, count)
+        at = st.session_state[at_key]
+        if at >= count:
+            st.session_state[playing_key] = False  # the next tick reruns the page to stop
+        if figure is not None:
+            st.plotly_chart(figure(at - 1), key=f"{key}_animation",
+                            config={"displayModeBar": False})
+        if count > 1:
+            with st.container(horizontal=True, gap="small"):
+                st.button("◀ Back", key=f"{key}_back", on_click=move, args=(-1,),
+                          disabled=at == 1)
+                st.button("❚❚ Pause" if st.session_state[playing_key] else "▶ Play",
+                          key=f"{key}_play", on_click=toggle)
+                st.button("Next ▶", key=f"{key}_next", on_click=move, args=(1,),
+                          disabled=at == count)
+            if st.session_state[playing_key]:
+                # No slider while playing: the browser would send back the value it showed
+                # a tick ago with every request, and the page would take that as a drag.
+                st.progress(at / count, text=f"Playing: step {at} of {count}")
+            else:
+                st.session_state[slider_key] = at
+                st.slider("Step (output cell)", 1, count, key=slider_key, on_change=dragged)
+        describe(at - 1)
+
+    player()
+
+
+def sum_ui(frame: ConvFrame | PoolFrame, count: int) -> None:
+    """Where the window is, and its sum written out below the figure (long sums shortened,
+    in full on demand), so the sum never runs over the grids."""
+    top, left = frame.input_position
+    st.markdown(f"**Step {frame.index + 1} of {count}: output row {frame.row}, column "
+                f"{frame.col}** (window from input row {top}, column {left})")
+    short = shorten_arithmetic(frame.arithmetic)
+    st.code(short, language=None, wrap_lines=True)
+    if short != frame.arithmetic:
+        terms = frame.window.size
+        with st.expander(f"The whole sum ({terms} terms)"):
+            st.code(frame.arithmetic, language=None, wrap_lines=True)
 
 
 # ---- Pooling inputs ------------------------------------------------------------------------
@@ -226,37 +299,92 @@ def photo_feature_map(filename: str, kernel_name: str, side: int) -> np.ndarray:
     return feature_map_grid(grey_photo(filename), PRESET_KERNELS[kernel_name].matrix, side)
 
 
-def pooling_input_ui(key: str = "pool") -> Grid | None:
-    """The map to pool: the sliding-window page's output, a random grid or a photo's edges."""
-    source = st.radio("Input", ["Sliding-window output", "Random grid", "Edge map of a photo"],
-                      key=f"{key}_source")
-    if source == "Random grid":
-        return random_grid_ui(f"{key}_grid")
-    if source == "Edge map of a photo":
-        photos = available_photos()
-        if not photos:
-            st.info("No sample photos were found in assets/samples, so pick another input.")
-            return None
-        label = st.selectbox("Photo", list(photos), key=f"{key}_photo")
-        kernel = st.selectbox("Edge kernel", EDGE_KERNELS, key=f"{key}_edge")
-        try:
-            values = photo_feature_map(photos[label], kernel, POOL_PHOTO_SIDE)
-            grey = grey_photo(photos[label])
-        except ImageError as error:
-            st.error(str(error))
-            return None
-        st.image(crop_square(grey, 0.5, 0.5, min(grey.shape)), width=140,
-                 caption="The centre of the photo, before the edge kernel")
-        return Grid(f"{label} through {kernel}, then ReLU", values, "edge strength")
+POOL_SOURCES = ["Edge map of a digit", "Sliding-window output", "Random grid",
+                "Edge map of a photo"]
+
+
+def _digit_edges_ui(key: str) -> Grid | None:
+    digits = mnist_digits()
+    if digits is None:
+        st.error("No MNIST digits are available here (assets/mnist_subset.npz is missing).")
+        return None
+    images, labels = digits
+    index = st.selectbox("Digit", range(len(labels)), key=f"{key}_digit",
+                         format_func=lambda i: f"test image {i} (a {labels[i]})")
+    kernel = st.selectbox("Edge kernel", EDGE_KERNELS, key=f"{key}_digit_edge")
+    side = st.slider("Map size (cells per side)", 6, MAX_GRID_SIZE, POOL_DIGIT_SIDE,
+                     key=f"{key}_digit_side")
+    values = feature_map_grid(images[index], PRESET_KERNELS[kernel].matrix, side)
+    return Grid(f"Digit {labels[index]} through {kernel}, then ReLU", values, "edge strength")
+
+
+def _shared_map_ui() -> Grid | None:
     shared = st.session_state.get(SLIDING_WINDOW_OUTPUT_KEY)
     if shared is None:
-        st.info("Nothing from the Sliding window page yet, so this is the classic 5x5 grid "
-                "through the vertical-edge kernel with same padding.")
-        values = convolve2d(np.array(CLASSIC_GRID), PRESET_KERNELS["Vertical edge"].matrix,
-                            "same")
-        shared = {"values": values, "label": "Classic 5x5 through Vertical edge (same)"}
-    st.caption(f"From the Sliding window page: {shared['label']}.")
-    return Grid(shared["label"], np.asarray(shared["values"]), "feature-map value")
+        st.info("Nothing from the Sliding window page yet: open it, pick an input and a "
+                "kernel, and its output appears here. Or pick another input above.")
+        return None
+    values = np.asarray(shared["values"])
+    note = ""
+    if min(values.shape) < MIN_POOL_MAP:
+        note = (" It is small: \"same\" padding or a larger input there gives a map with more "
+                "to pool.")
+    st.caption(f"From the Sliding window page: {shared['label']}, "
+               f"{values.shape[0]}x{values.shape[1]}.{note}")
+    return Grid(shared["label"], values, "feature-map value")
+
+
+def pooling_input_ui(key: str = "pool") -> Grid | None:
+    """The map to pool: a digit's or photo's edges, the sliding-window output, random."""
+    source = st.radio("Input", POOL_SOURCES, key=f"{key}_source")
+    if source == "Edge map of a digit":
+        return _digit_edges_ui(key)
+    if source == "Sliding-window output":
+        return _shared_map_ui()
+    if source == "Random grid":
+        return random_grid_ui(f"{key}_grid")
+    photos = available_photos()
+    if not photos:
+        st.info("No sample photos were found in assets/samples, so pick another input.")
+        return None
+    label = st.selectbox("Photo", list(photos), key=f"{key}_photo")
+    kernel = st.selectbox("Edge kernel", EDGE_KERNELS, key=f"{key}_edge")
+    try:
+        values = photo_feature_map(photos[label], kernel, POOL_PHOTO_SIDE)
+        grey = grey_photo(photos[label])
+    except ImageError as error:
+        st.error(str(error))
+        return None
+    st.image(crop_square(grey, 0.5, 0.5, min(grey.shape)), width=140,
+             caption="The centre of the photo, before the edge kernel")
+    return Grid(f"{label} through {kernel}, then ReLU", values, "edge strength")
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def dropped_cells_note(shape: tuple[int, int], size: int, padding: str,
+                       stride: int) -> str | None:
+    """A sentence naming the rows and columns no pooling window covers, or None."""
+    rows = uncovered(shape[0], size, padding, stride)
+    cols = uncovered(shape[1], size, padding, stride)
+    if not rows and not cols:
+        return None
+    parts = [f"row{'s' if len(rows) > 1 else ''} {_listed([str(r) for r in rows])}"] if rows \
+        else []
+    if cols:
+        parts.append(f"column{'s' if len(cols) > 1 else ''} {_listed([str(c) for c in cols])}")
+    lost = shape[0] * shape[1] - (shape[0] - len(rows)) * (shape[1] - len(cols))
+    why = []
+    if stride > size:
+        why.append(f"the stride of {stride} jumps over cells between {size}x{size} windows")
+    last = (rows and rows[-1] == shape[0] - 1) or (cols and cols[-1] == shape[1] - 1)
+    if padding == "valid" and last:
+        why.append(f"no whole {size}x{size} window fits at the end, and \"valid\" pooling "
+                   "adds no padding (\"same\" would keep them)")
+    return (f"No window ever covers {' and '.join(parts)}, so {lost} of the {shape[0] * shape[1]}"
+            f" numbers are dropped: {'; '.join(why)}.")
 
 
 def pool_options_ui(key: str = "pool") -> tuple[str, int, int, str]:
@@ -269,17 +397,55 @@ def pool_options_ui(key: str = "pool") -> tuple[str, int, int, str]:
     return mode, int(size), stride, padding
 
 
-# ---- Figures, cached: they take 0.1-0.4 s to build and only change with their inputs ---------
+# ---- Figures, cached: one per step, shared read-only between reruns and sessions -----------
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=256, show_spinner=False)
 def conv_figure(x: np.ndarray, kernel: np.ndarray, padding: str, stride: int, step: int,
                 unit: str) -> go.Figure:
-    """`conv_animation_figure`, shared read-only between reruns and sessions."""
-    return conv_animation_figure(x, kernel, padding, stride, step, unit)
+    """`conv_step_figure`."""
+    return conv_step_figure(x, kernel, padding, stride, step, unit)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=256, show_spinner=False)
 def pool_figure(x: np.ndarray, size: int, stride: int, mode: str, padding: str, step: int,
                 unit: str) -> go.Figure:
-    """`pool_animation_figure`, shared read-only between reruns and sessions."""
-    return pool_animation_figure(x, size, stride, mode, padding, step, unit)
+    """`pool_step_figure`."""
+    return pool_step_figure(x, size, stride, mode, padding, step, unit)
+
+
+# ---- The shift study: many inputs, measured once per pooling setting -------------------------
+
+@st.cache_data(show_spinner="Measuring shifts over many inputs...")
+def shift_study_table(size: int, stride: int, mode: str, padding: str) -> dict[str, list]:
+    """`shift_study` over four kinds of input, as {"label (count)": [ShiftSummary, ...]}."""
+    side, count = SHIFT_STUDY_SIDE, SHIFT_STUDY_COUNT
+    kinds: dict[str, list[np.ndarray]] = {
+        "Random grids": random_maps(count, side, SEED),
+        "A few strong dots": dot_maps(count, side, SEED),
+    }
+    digits = mnist_digits(count)
+    if digits is not None:
+        kinds["MNIST digits"] = digit_maps(digits[0], side)
+    photos = available_photos()
+    if photos:
+        per_photo = max(count // len(photos), 1)
+        kinds["Photo edge maps"] = [
+            crop for i, f in enumerate(photos.values())
+            for crop in photo_edge_maps(grey_photo(f), PRESET_KERNELS["Sobel x"].matrix,
+                                        per_photo, side, SEED + i)]
+    return {f"{label} ({len(maps)})": shift_study(maps, (1, 2, 3), size, stride, mode, padding)
+            for label, maps in kinds.items()}
+
+
+def shift_study_markdown(table: dict[str, list[ShiftSummary]]) -> str:
+    """The study as a Markdown table: median share of pooled numbers unchanged, and the
+    median correlation of the pooled maps before and after, per input and shift."""
+    distances = [s.distance for s in next(iter(table.values()))]
+    head = "| Input (maps) | " + " | ".join(f"{d} cell{'s' if d > 1 else ''}"
+                                          for d in distances) + " |"
+    lines = [head, "|---" * (len(distances) + 1) + "|"]
+    for label, summaries in table.items():
+        cells = [f"{s.pooled_unchanged[1]:.0%} · r {s.pooled_correlation[1]:.2f}"
+                 for s in summaries]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

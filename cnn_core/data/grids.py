@@ -88,3 +88,44 @@ def feature_map_grid(image: np.ndarray, kernel: np.ndarray, side: int) -> np.nda
     grey = to_greyscale(image)
     small = image_to_grid(crop_square(grey, 0.5, 0.5, min(grey.shape)), side + kernel.shape[0] - 1)
     return np.maximum(convolve2d(small, kernel, "valid"), 0)
+
+
+# ---- Inputs for the pooling page's shift study (cnn_core.maths.pooling.shift_study) ---------
+
+def random_maps(count: int, side: int, seed: int) -> list[np.ndarray]:
+    """`count` random side x side grids of whole numbers 0..9: a dense, busy texture."""
+    return [random_grid(side, seed + i) for i in range(count)]
+
+
+def dot_maps(count: int, side: int, seed: int, dots: int = 3) -> list[np.ndarray]:
+    """`count` side x side maps of zeros with a few strong responses (5..9): sparse features,
+    as a detector that fires on one rare pattern gives after ReLU."""
+    rng = np.random.default_rng(seed)
+    maps = []
+    for _ in range(count):
+        x = np.zeros(side * side)
+        x[rng.choice(side * side, size=dots, replace=False)] = rng.integers(5, 10, size=dots)
+        maps.append(x.reshape(side, side))
+    return maps
+
+
+def digit_maps(images: np.ndarray, side: int) -> list[np.ndarray]:
+    """The middle side x side cells of each (28, 28) digit, as float64 grey levels."""
+    return [crop_square(image, 0.5, 0.5, side).astype(np.float64) for image in images]
+
+
+def photo_edge_maps(image: np.ndarray, kernel: np.ndarray, count: int, side: int, seed: int,
+                    shrink_to: int = 96) -> list[np.ndarray]:
+    """`count` side x side crops, at random places, of a photo's edge map (kernel, then ReLU).
+
+    image: (H, W) or (H, W, 3) uint8, shrunk so its longer side is `shrink_to` first.
+    """
+    small = image_to_grid(image, shrink_to)
+    edges = np.maximum(convolve2d(small, np.asarray(kernel, dtype=np.float64), "valid"), 0)
+    height, width = edges.shape
+    if min(height, width) < side:
+        raise ValueError(f"The photo's edge map ({height}x{width}) is smaller than {side}x{side}.")
+    rng = np.random.default_rng(seed)
+    tops = rng.integers(0, height - side + 1, size=count)
+    lefts = rng.integers(0, width - side + 1, size=count)
+    return [edges[t : t + side, c : c + side] for t, c in zip(tops, lefts, strict=True)]

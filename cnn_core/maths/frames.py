@@ -312,14 +312,51 @@ def pool_frames(x: np.ndarray, size: int | tuple[int, int] = 2, stride: int = 2,
 
 # ---- Sizes ----------------------------------------------------------------------------
 
-def size_formula_latex(n: int, k: int, padding: Padding = "valid", stride: int = 1) -> str:
-    """The output-size formula with the numbers substituted, as LaTeX.
+PAD_SIDES = {"rows": ("top", "bottom"), "columns": ("left", "right")}
 
-    2p is the total padding along the axis (TensorFlow may put one more zero after than
-    before, so p itself can be a half).
+
+def size_formula_latex(n: int, k: int, padding: Padding = "valid", stride: int = 1,
+                       axis: str = "rows") -> str:
+    """The output-size formula with the numbers substituted, as two lines of LaTeX.
+
+    The padding before and after are written separately, as TensorFlow adds them: "same"
+    can put one more zero after (bottom/right) than before, e.g. 5 + 0 + 1 - 3 for a 3x3
+    kernel with stride 3. axis: "rows" (top/bottom padding) or "columns" (left/right).
     """
+    if axis not in PAD_SIDES:
+        raise ValueError(f'The axis must be "rows" or "columns", not {axis!r}.')
     before, after = padding_amounts(n, k, padding, stride)
     out = output_size(n, k, padding, stride)
-    return (r"\left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 = "
-            rf"\left\lfloor \frac{{{n} + {before + after} - {k}}}{{{stride}}} \right\rfloor + 1"
-            rf" = {out}")
+    first, second = (rf"p_{{\text{{{side}}}}}" for side in PAD_SIDES[axis])
+    return (rf"\begin{{aligned}}\text{{output {axis}}} &= \left\lfloor \frac{{n + {first} + "
+            rf"{second} - k}}{{s}} \right\rfloor + 1 \\ &= \left\lfloor \frac{{{n} + {before} "
+            rf"+ {after} - {k}}}{{{stride}}} \right\rfloor + 1 = {out}\end{{aligned}}")
+
+
+def shorten_arithmetic(text: str, keep: int = 9) -> str:
+    """A written-out sum with at most `keep` terms: the first few, "...", the last two.
+
+    Works on every line of a `ConvFrame.arithmetic` / `PoolFrame.arithmetic` text
+    ("3x1 + 1x1 + ... = -3", "max(1, 2, ...) = 9", "(1 + 2 + ...) / 9 = 3"); lines that are
+    short enough are returned as they are.
+    """
+    return "\n".join(_shorten_line(line, keep) for line in text.split("\n"))
+
+
+def _shorten_line(line: str, keep: int) -> str:
+    head, equals, total = line.rpartition(" = ")
+    if not equals:
+        return line
+    label, colon, head = head.rpartition(": ") if ": " in head else ("", "", head)
+    opening, closing = "", ""
+    if head.startswith("max(") and head.endswith(")"):
+        opening, closing, head = "max(", ")", head[4:-1]
+    elif head.startswith("(") and ") / " in head:
+        inner, _, count = head[1:].rpartition(") / ")
+        opening, closing, head = "(", f") / {count}", inner
+    sep = ", " if opening == "max(" else " + "
+    terms = head.split(sep)
+    if len(terms) <= keep:
+        return line
+    shown = terms[: max(keep - 2, 1)] + ["..."] + terms[-2:]
+    return f"{label}{colon}{opening}{sep.join(shown)}{closing} = {total}"

@@ -70,6 +70,22 @@ def padding_amounts(n: int, k: int, padding: Padding = "valid", stride: int = 1)
     return total // 2, total - total // 2
 
 
+def uncovered(n: int, k: int, padding: Padding = "valid", stride: int = 1) -> list[int]:
+    """Input positions (0..n-1) along one axis that no window ever covers.
+
+    "valid" drops the last cells when the windows do not fit exactly (a 2-wide window with
+    stride 2 on 5 cells never sees cell 4), and a stride larger than the window skips cells
+    in between, with either padding. Returns [] when every cell is seen at least once.
+    """
+    out = output_size(n, k, padding, stride)
+    before, _ = padding_amounts(n, k, padding, stride)
+    seen = np.zeros(n, dtype=bool)
+    for i in range(out):
+        start = i * stride - before
+        seen[max(start, 0) : max(start + k, 0)] = True
+    return [int(i) for i in np.flatnonzero(~seen)]
+
+
 def kernel_anchor(kernel_shape: tuple[int, int]) -> tuple[int, int]:
     """(row, col) of the kernel cell that lies over the output pixel when the size is kept.
 

@@ -1,10 +1,10 @@
-"""Plotly figures of small number grids and their client-side animations (no Streamlit).
+"""Plotly figures of small number grids, one step of a sliding window at a time (no Streamlit).
 
 A figure is a row of panels (input, kernel, output, ...), each a heat map with a number in
-every cell. The animations are plotly frames: every frame only moves outlines and
-rewrites the arithmetic line, so play, pause and the scrubber run in the browser without
-a server round trip. Padded cells are drawn in light grey with a grey "0" (or "pad");
-cells of the output that are not computed yet are blank.
+every cell. A step figure outlines the window on the input and the cell it fills; the
+pages step through them on the server (Play included), so what the figure shows is always
+the step the page's controls and written sum show. Padded cells are drawn in light grey
+with a grey "0" (or "pad"); cells of the output that are not computed yet are blank.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.config import (
-    ANIMATION_FRAME_MS,
     HIGHLIGHT_INNER,
     HIGHLIGHT_OUTER,
     MAX_NUMBERED_GRID,
@@ -28,14 +27,17 @@ from cnn_core.maths.frames import ConvFrame, PoolFrame, conv_frames, format_numb
 from cnn_core.maths.pooling import PoolMode
 from cnn_core.maths.windows import Padding, sliding_windows
 
-GAP = 1.6  # empty cells between panels
-PLOT_WIDTH_PX = 860
-# Margins in pixels: panel titles on top, colour bars below; animations add room for the
-# arithmetic line above and the player below.
-TOP_PX, BOTTOM_PX, LINE_PX, PLAYER_PX = 50, 120, 22, 80
+# The plot area (figure minus margins) that the cells are sized for: what a 1024-pixel-wide
+# projector leaves beside the sidebar. Wider screens draw the same cells with wider gaps
+# (the panels keep square cells and their height), so nothing overlaps at any width.
+PLOT_WIDTH_PX = 480
+# Between two panels: room for the next panel's row numbers and its "row" title.
+GAP_PX = 52
+MIN_GAP = 1.6  # cells
+# Margins in pixels: panel titles on top, colour bars below.
+TOP_PX, BOTTOM_PX = 50, 120
 # Weights in grey, from dark to light, stopping short of white so no cell vanishes.
 KERNEL_SCALE = [[0.0, "#2b2b2b"], [1.0, "#e2e2e2"]]
-TERMS_PER_LINE = 9
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,10 +60,24 @@ def _ax(letter: str, i: int) -> str:
     return letter if i == 1 else f"{letter}{i}"
 
 
-def _cell_px(panels: Sequence[Panel]) -> float:
-    """Expected cell size in pixels when the figure fills a ~1000 px wide page."""
-    units = sum(p.values.shape[1] for p in panels) + GAP * (len(panels) - 1)
-    return float(np.clip(PLOT_WIDTH_PX / units, 12, 56))
+def _layout_units(panels: Sequence[Panel]) -> tuple[float, float]:
+    """(cell size in pixels, gap between panels in cells) for a PLOT_WIDTH_PX plot area.
+
+    The gap is at least GAP_PX, so small cells get a gap of more cells.
+    """
+    cells = sum(p.values.shape[1] for p in panels)
+    gaps = len(panels) - 1
+    cell = PLOT_WIDTH_PX / (cells + MIN_GAP * gaps)
+    if gaps and cell * MIN_GAP < GAP_PX:
+        cell = (PLOT_WIDTH_PX - GAP_PX * gaps) / cells
+    cell = float(min(cell, 56))  # never larger than this; smaller grids get wider gaps
+    return cell, max(MIN_GAP, GAP_PX / cell)
+
+
+def _font_px(cell: float, texts: Sequence[str]) -> int:
+    """Cell numbers as large as fit: about 0.6 em per character, 17 px at most."""
+    longest = max((len(t) for t in texts), default=1)
+    return int(np.clip(min(cell * 0.45, 1.5 * cell / max(longest, 1)), 8, 17))
 
 
 def _heatmaps(panel: Panel, i: int, cell: float, colorbar: dict) -> list[go.Heatmap]:
@@ -70,9 +86,9 @@ def _heatmaps(panel: Panel, i: int, cell: float, colorbar: dict) -> list[go.Heat
     r0, c0 = panel.origin
     xs, ys = np.arange(c0, c0 + w), np.arange(r0, r0 + h)
     real = np.isfinite(values)
-    show = panel.numbers and max(h, w) <= MAX_NUMBERED_GRID
-    font = {"size": 17 if cell >= 44 else 14 if cell >= 30 else 10}
+    show = panel.numbers and max(h, w) <= MAX_NUMBERED_GRID and cell >= 16
     text = [[format_number(v) if np.isfinite(v) else "" for v in row] for row in values]
+    font = {"size": _font_px(cell, [t for row in text for t in row])}
     low, high = (float(values[real].min()), float(values[real].max())) if real.any() else (0, 1)
     low, high = panel.zrange or (low, high)
     axes = {"x": xs, "y": ys, "xaxis": _ax("x", i), "yaxis": _ax("y", i), "xgap": 1, "ygap": 1}
@@ -99,16 +115,17 @@ def panels_figure(panels: Sequence[Panel]) -> go.Figure:
     (column, row) coordinates counted from the panel's origin.
     """
     widths = [p.values.shape[1] for p in panels]
-    units = sum(widths) + GAP * (len(panels) - 1)
-    cell = _cell_px(panels)
-    plot_h = int(cell * max(p.values.shape[0] for p in panels))
+    cell, gap = _layout_units(panels)
+    units = sum(widths) + gap * (len(panels) - 1)
+    rows = max(p.values.shape[0] for p in panels)
+    plot_h = int(cell * rows)
     fig = go.Figure()
     layout: dict = {}
     start = 0.0
     for i, (panel, width) in enumerate(zip(panels, widths, strict=True), start=1):
         h, w = panel.values.shape
         domain = [min(start / units, 1.0), min((start + width) / units, 1.0)]
-        start += width + GAP
+        start += width + gap
         colorbar = {"orientation": "h", "x": sum(domain) / 2, "xanchor": "center",
                     "y": -62 / plot_h, "yanchor": "top", "len": max(domain[1] - domain[0], 0.14),
                     "thickness": 10, "title": {"text": panel.colorbar, "side": "top"}}
@@ -119,7 +136,9 @@ def panels_figure(panels: Sequence[Panel]) -> go.Figure:
         layout[_ax("xaxis", i)] = {**common, "domain": domain, "anchor": _ax("y", i),
                                    "title": {"text": "column", "standoff": 2},
                                    "range": [c0 - 0.5, c0 + w - 0.5]}
-        layout[_ax("yaxis", i)] = {**common, "domain": [0, 1], "anchor": _ax("x", i),
+        # A panel with fewer rows gets a shorter strip at the top, so every panel's cells are
+        # the same size however wide the page is.
+        layout[_ax("yaxis", i)] = {**common, "domain": [1 - h / rows, 1], "anchor": _ax("x", i),
                                    "title": {"text": "row", "standoff": 2},
                                    "scaleanchor": _ax("x", i), "constraintoward": "top",
                                    "range": [r0 + h - 0.5, r0 - 0.5]}
@@ -182,63 +201,14 @@ def _overlay(axis: int, kind: str) -> go.Scatter:
                       mode="lines", hoverinfo="skip", showlegend=False, name=kind, **style)
 
 
-def wrap_arithmetic(text: str, per_line: int = TERMS_PER_LINE) -> str:
-    """Break a long sum after every `per_line` terms (with <br>) so it fits above the grids."""
-    head, _, tail = text.rpartition(" = ")
-    sep = " + " if " + " in head else ", "
-    terms = head.split(sep)
-    lines = [sep.join(terms[i : i + per_line]) for i in range(0, len(terms), per_line)]
-    return (sep.strip() + "<br>").join(lines) + f" = {tail}"
-
-
-def animate(fig: go.Figure, overlays: Sequence[tuple[int, str]],
-            steps: Sequence[tuple[list[dict], str]], step: int = 0,
-            frame_ms: int = ANIMATION_FRAME_MS) -> go.Figure:
-    """Add plotly frames, play/pause buttons and a scrubber, all run by the browser.
-
-    overlays: (panel, "outer" | "inner" | "cover") traces to add; steps: per frame, the
-    x/y of each overlay (a dict) and the arithmetic line (the figure title). The figure
-    first shows `step` (0-based), so a server-side step control can set it.
+def with_step(fig: go.Figure, overlays: Sequence[tuple[int, str]],
+              paths: Sequence[dict]) -> go.Figure:
+    """Add the highlight of one step: overlays are (panel, "outer" | "inner" | "cover")
+    traces, paths their x/y (see `_join`). The page's player picks the step on the server,
+    so the figure, the buttons, the slider and the written sum cannot disagree.
     """
-    overlay_traces = [_overlay(axis, kind) for axis, kind in overlays]
-    for trace, path in zip(overlay_traces, steps[step][0], strict=True):
-        trace.update(path)
-    indices = list(range(len(fig.data), len(fig.data) + len(overlay_traces)))
-    # One new figure from plain dicts: plotly validates each frame once (building go.Frame
-    # objects first, or assigning fig.frames afterwards, costs two to three times as much).
-    fig = go.Figure(data=[*fig.data, *overlay_traces], layout=fig.layout, frames=[
-        {"name": str(i), "data": paths, "traces": indices, "layout": {"title": {"text": text}}}
-        for i, (paths, text) in enumerate(steps)])
-    still = {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-             "transition": {"duration": 0}}
-    plot_h = fig.layout.height - TOP_PX - BOTTOM_PX
-    title_px = 12 + LINE_PX * max(text.count("<br>") + 1 for _, text in steps)
-    fig.update_layout(
-        height=fig.layout.height + title_px + PLAYER_PX,
-        margin={"t": TOP_PX + title_px, "b": BOTTOM_PX + PLAYER_PX},
-        title={"text": steps[step][1], "x": 0.0, "xanchor": "left", "xref": "paper",
-               "y": 1.0, "yref": "paper", "yanchor": "bottom", "pad": {"b": 30},
-               "font": {"size": 16, "family": "monospace"}},
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0.0, "xanchor": "left",
-            "y": -(BOTTOM_PX + 12) / plot_h, "yanchor": "top", "pad": {"t": 0, "r": 8},
-            "showactive": False,
-            "buttons": [
-                {"label": "▶ Play", "method": "animate",
-                 "args": [None, {"frame": {"duration": frame_ms, "redraw": True},
-                                 "fromcurrent": True, "transition": {"duration": 0}}]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
-            ],
-        }],
-        sliders=[{
-            "active": step, "x": 0.22, "len": 0.78, "y": -(BOTTOM_PX - 4) / plot_h,
-            "yanchor": "top", "pad": {"t": 0},
-            "currentvalue": {"prefix": "Step ", "font": {"size": 13, "color": "#333"}},
-            "font": {"size": 10, "color": "rgba(0,0,0,0)" if len(steps) > 30 else "#444"},
-            "steps": [{"label": str(i + 1), "method": "animate", "args": [[str(i)], still]}
-                      for i in range(len(steps))],
-        }],
-    )
+    fig.add_traces([_overlay(axis, kind).update(path)
+                    for (axis, kind), path in zip(overlays, paths, strict=True)])
     return fig
 
 
@@ -253,10 +223,11 @@ def _clamp(step: int, n: int) -> int:
     return min(max(int(step), 0), n - 1)
 
 
-def conv_animation_figure(x: np.ndarray, kernel: np.ndarray, padding: Padding = "valid",
+def conv_step_figure(x: np.ndarray, kernel: np.ndarray, padding: Padding = "valid",
                           stride: int = 1, step: int = 0, value_label: str = "input value",
                           frames: Sequence[ConvFrame] | None = None) -> go.Figure:
-    """Input (padded) | kernel | output, animated one output cell per frame.
+    """Input (padded) | kernel | output at one step (0-based): the window, the cell it
+    fills, and the cells not computed yet covered.
 
     x: (H, W) numbers; kernel: (kh, kw). frames: `conv_frames(x, kernel, padding, stride)`
     if already made. Raises ValueError like `convolve2d`.
@@ -273,21 +244,19 @@ def conv_animation_figure(x: np.ndarray, kernel: np.ndarray, padding: Padding = 
         Panel(kernel, f"Kernel {kh}x{kw}", "weight", KERNEL_SCALE),
         Panel(out, f"Output {out.shape[0]}x{out.shape[1]}", "output value", SIGNED_SCALE),
     ]
-    steps = []
-    for f in frames:
-        window = _join(_rect(*f.input_position, kh, kw))
-        cell = _join(_rect(f.row, f.col, 1, 1))
-        text = f"output ({f.row}, {f.col}): " + wrap_arithmetic(f.arithmetic)
-        steps.append(([_covers(f.row, f.col, *out.shape), window, window, cell, cell], text))
+    f = frames[_clamp(step, len(frames))]
+    window = _join(_rect(*f.input_position, kh, kw))
+    cell = _join(_rect(f.row, f.col, 1, 1))
     overlays = [(3, "cover"), (1, "outer"), (1, "inner"), (3, "outer"), (3, "inner")]
-    return animate(panels_figure(panels), overlays, steps, _clamp(step, len(steps)))
+    return with_step(panels_figure(panels), overlays,
+                     [_covers(f.row, f.col, *out.shape), window, window, cell, cell])
 
 
-def pool_animation_figure(x: np.ndarray, size: int = 2, stride: int = 2, mode: PoolMode = "max",
+def pool_step_figure(x: np.ndarray, size: int = 2, stride: int = 2, mode: PoolMode = "max",
                           padding: Padding = "valid", step: int = 0,
                           value_label: str = "input value",
                           frames: Sequence[PoolFrame] | None = None) -> go.Figure:
-    """Input (padded) | pooled output, animated; max pooling circles the number it keeps.
+    """Input (padded) | pooled output at one step; max pooling circles the number it keeps.
 
     x: (H, W) numbers. Padded cells read "pad": pooling ignores them.
     """
@@ -299,20 +268,18 @@ def pool_animation_figure(x: np.ndarray, size: int = 2, stride: int = 2, mode: P
     panels = [
         Panel(shown, f"Input {x.shape[0]}x{x.shape[1]}", value_label,
               origin=(-frames[0].pad_top, -frames[0].pad_left), pad_text="pad"),
-        Panel(out, f"{name} pooled {out.shape[0]}x{out.shape[1]}", "pooled value (same colours)",
+        Panel(out, f"{name} pooled {out.shape[0]}x{out.shape[1]}", "pooled value",
               zrange=(float(x.min()), float(x.max()))),
     ]
-    steps = []
-    for f in frames:
-        r, c = f.input_position
-        outline = [_rect(r, c, size, size)]
-        if f.kept is not None:
-            outline.append(_circle(r + f.kept[0], c + f.kept[1]))
-        window, cell = _join(*outline), _join(_rect(f.row, f.col, 1, 1))
-        text = f"output ({f.row}, {f.col}): " + wrap_arithmetic(f.arithmetic)
-        steps.append(([_covers(f.row, f.col, *out.shape), window, window, cell, cell], text))
+    f = frames[_clamp(step, len(frames))]
+    r, c = f.input_position
+    outline = [_rect(r, c, size, size)]
+    if f.kept is not None:
+        outline.append(_circle(r + f.kept[0], c + f.kept[1]))
+    window, cell = _join(*outline), _join(_rect(f.row, f.col, 1, 1))
     overlays = [(2, "cover"), (1, "outer"), (1, "inner"), (2, "outer"), (2, "inner")]
-    return animate(panels_figure(panels), overlays, steps, _clamp(step, len(steps)))
+    return with_step(panels_figure(panels), overlays,
+                     [_covers(f.row, f.col, *out.shape), window, window, cell, cell])
 
 
 def _outline_traces(axis: int, path: tuple[list, list]) -> list[go.Scatter]:

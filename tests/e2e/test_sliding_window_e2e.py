@@ -1,65 +1,82 @@
-"""Real browser: the sliding-window animation plays in the browser and shows the arithmetic."""
+"""Real browser: the sliding-window player keeps every control on one step, and the page
+fits a 1024 x 768 projector."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from tests.e2e.conftest import open_page, wait_for_idle
+from cnn_core.config import CLASSIC_GRID, EDGE_GRID
+from cnn_core.maths.convolution import convolve2d
+from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.maths.windows import padding_amounts
+from tests.e2e.conftest import choose, open_page, wait_for_idle
+from tests.e2e.grid_player import (
+    OVERFLOWING,
+    OVERLAPPING_AXIS_TEXT,
+    assert_consistent,
+    shown_step,
+    wait_for_step,
+)
 
 pytestmark = pytest.mark.e2e
 
-# Records every arithmetic line (the figure title) the chart shows, so a test can play the
-# animation and read what was on screen frame by frame.
-RECORD_TITLES = """
-(chart) => {
-  window.__titles = [];
-  const read = () => {
-    const title = chart.querySelector('.gtitle');
-    const text = title ? title.textContent : null;
-    if (text && window.__titles[window.__titles.length - 1] !== text) window.__titles.push(text);
-  };
-  read();
-  new MutationObserver(read).observe(chart, {subtree: true, childList: true,
-                                             characterData: true});
-}
-"""
+KERNEL = PRESET_KERNELS["Vertical edge"].matrix
 
 
-def chart(page):
-    return page.locator(".st-key-sw_animation .js-plotly-plot").first
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
 
 
-def test_play_shows_the_first_cell_arithmetic_ending_in_minus_3(page, app_url, artifacts_dir):
+def test_play_then_next_goes_on_from_the_played_step(projector, app_url, artifacts_dir):
+    page = projector
     open_page(page, app_url, "Sliding_window")
-    figure = chart(page)
-    figure.wait_for()
-    assert figure.locator(".gtitle").text_content().startswith("output (0, 0):")
-    figure.evaluate(RECORD_TITLES)
-    figure.locator(".updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_function("() => window.__titles.length >= 3", timeout=20_000)
-    figure.screenshot(path=str(artifacts_dir / "sliding-window-playing.png"))
-    figure.locator(".updatemenu-button").filter(has_text="Pause").click()
-    titles = page.evaluate("() => window.__titles")
-    first = next(t for t in titles if t.startswith("output (0, 0):"))
-    assert first.endswith("= -3")
-    assert "3x1 + 1x1 + 2x1 + 2x0 + 9x0 + 3x0 + 3x(-1) + 1x(-1) + 5x(-1) = -3" in first
-    # Playing moved on to the next cells without asking the server.
-    assert any(t.startswith("output (0, 1):") and t.endswith("= 4") for t in titles)
+    output = convolve2d(np.array(CLASSIC_GRID, dtype=float), KERNEL)
+    first = shown_step(page, "sw")
+    assert first["step"] == 1
+    assert_consistent(first, output)
+    page.locator(".st-key-sw_play button").click()
+    wait_for_step(page, 3)
+    page.locator(".st-key-sw_next button").click()  # Next pauses and moves on by one
+    wait_for_idle(page)
+    page.wait_for_timeout(2_000)  # a tick already on its way must not move it on
+    shown = shown_step(page, "sw")
+    assert shown["step"] >= 4, shown  # went on from the played step, not from step 1
+    assert_consistent(shown, output)
+    assert "Play" in page.locator(".st-key-sw_play button").inner_text()
+    page.locator(".st-key-sw_back button").click()
+    wait_for_idle(page)
+    back = shown_step(page, "sw")
+    assert back["step"] == shown["step"] - 1
+    assert_consistent(back, output)
+    page.screenshot(path=str(artifacts_dir / "sliding-window-after-play.png"))
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_server_step_buttons_move_the_highlight_and_the_sum(page, app_url, artifacts_dir):
+def test_the_page_fits_a_projector(projector, app_url, artifacts_dir):
+    page = projector
     open_page(page, app_url, "Sliding_window")
-    code = page.locator("[data-testid='stCode']").first
-    assert code.inner_text().strip().endswith("= -3")
-    page.locator(".st-key-sw_next button").click()
-    wait_for_idle(page)
-    page.get_by_text("Step 2 of 9").wait_for()
-    assert page.locator("[data-testid='stCode']").first.inner_text().strip().endswith("= 4")
-    assert chart(page).locator(".gtitle").text_content().startswith("output (0, 1):")
     page.locator(".st-key-sw_padding").get_by_text("same", exact=False).click()
     wait_for_idle(page)
-    page.get_by_text("padded 7x7 → output 5x5").wait_for()
-    page.set_viewport_size({"width": 1400, "height": 2000})  # Streamlit scrolls inside the page
-    page.wait_for_timeout(1500)
-    page.screenshot(path=str(artifacts_dir / "sliding-window-same-padding.png"))
+    page.locator(".st-key-sw_stride").get_by_text("3", exact=True).click()
+    wait_for_idle(page)
+    page.get_by_text("padded 6x6 → output 2x2").wait_for()
+    main = page.locator("[data-testid='stMain']")
+    # The padding before and after are written separately, as TensorFlow pads: 5 + 0 + 1 - 3.
+    before, after = padding_amounts(5, 3, "same", 3)
+    formula = main.locator(".katex-display").filter(has_text="output rows").first
+    assert f"5+{before}+{after}−3" in formula.inner_text().replace(" ", "").replace("\n", "")
+    assert main.evaluate(OVERFLOWING) == []
+    choose(page, "Input grid", "Edge 6x6")  # six-wide grids: row numbers beside titles
+    page.get_by_text("padded 6x6 → output 2x2").wait_for()
+    assert main.evaluate(OVERFLOWING) == []
+    plot = page.locator(".st-key-sw_animation .js-plotly-plot").first
+    assert plot.evaluate(OVERLAPPING_AXIS_TEXT) == []
+    output = convolve2d(np.array(EDGE_GRID, dtype=float), KERNEL, "same", 3)
+    assert_consistent(shown_step(page, "sw"), output)
+    page.screenshot(path=str(artifacts_dir / "sliding-window-1024.png"), full_page=True)

@@ -8,12 +8,17 @@ from scipy.signal import correlate2d
 
 from cnn_core.data.grids import (
     crop_square,
+    digit_maps,
+    dot_maps,
     feature_map_grid,
     image_to_grid,
     parse_grid,
+    photo_edge_maps,
     random_grid,
+    random_maps,
 )
 from cnn_core.data.images import fit_within, to_greyscale
+from cnn_core.maths.convolution import convolve2d
 from cnn_core.maths.kernels import PRESET_KERNELS
 
 
@@ -73,3 +78,29 @@ def test_feature_map_grid_is_valid_cross_correlation_then_relu(kernel_name):
 def test_feature_map_grid_draws_no_false_edge_along_the_border():
     flat = np.full((50, 80, 3), 200, np.uint8)
     assert not feature_map_grid(flat, PRESET_KERNELS["Sobel x"].matrix, 8).any()
+
+
+# ---- inputs of the pooling page's shift study ------------------------------------------------
+
+def test_study_maps_have_the_asked_size_and_kind():
+    dense = random_maps(5, 22, 0)
+    assert len(dense) == 5 and all(m.shape == (22, 22) for m in dense)
+    assert not np.array_equal(dense[0], dense[1])  # one seed per map
+    dots = dot_maps(5, 22, 0, dots=3)
+    assert all(np.count_nonzero(m) == 3 and m.max() <= 9 and m[m > 0].min() >= 5 for m in dots)
+    digits = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    middles = digit_maps(digits, 22)
+    np.testing.assert_array_equal(middles[0], digits[0][3:25, 3:25])
+
+
+def test_photo_edge_maps_are_crops_of_the_edge_map():
+    image = np.random.default_rng(1).integers(0, 256, (60, 80), dtype=np.uint8)
+    kernel = np.array([[1.0, 0, -1]] * 3)
+    crops = photo_edge_maps(image, kernel, 4, 10, 0, shrink_to=40)
+    edges = np.maximum(convolve2d(image_to_grid(image, 40), kernel, "valid"), 0)
+    windows = np.lib.stride_tricks.sliding_window_view(edges, (10, 10)).reshape(-1, 10, 10)
+    for crop in crops:
+        assert crop.shape == (10, 10) and crop.min() >= 0
+        assert any(np.array_equal(crop, w) for w in windows)
+    with pytest.raises(ValueError, match="smaller"):
+        photo_edge_maps(image, kernel, 1, 50, 0, shrink_to=40)

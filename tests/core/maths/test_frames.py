@@ -26,12 +26,13 @@ from cnn_core.maths.frames import (
     inspect_pixel,
     pixel_under_click,
     pool_frames,
+    shorten_arithmetic,
     size_formula_latex,
     window_origin,
 )
 from cnn_core.maths.kernels import PRESET_KERNELS
 from cnn_core.maths.pooling import pool2d
-from cnn_core.maths.windows import kernel_anchor, pad
+from cnn_core.maths.windows import kernel_anchor, output_size, pad, padding_amounts
 
 SEED_GRID = np.array(CLASSIC_GRID)
 VERTICAL_EDGE = np.array([[1, 0, -1]] * 3)
@@ -215,12 +216,44 @@ def test_format_term_and_arithmetic_orders():
         format_arithmetic(np.ones((2, 2)), np.ones((3, 3)))
 
 
-def test_size_formula_substitutes_the_numbers():
-    text = size_formula_latex(5, 3, "valid", 1)
-    assert text.endswith(r"\frac{5 + 0 - 3}{1} \right\rfloor + 1 = 3")
-    same = size_formula_latex(6, 3, "same", 2)  # 2p = 1: TensorFlow's one extra zero
-    assert same.endswith(r"\frac{6 + 1 - 3}{2} \right\rfloor + 1 = 3")
-    assert size_formula_latex(28, 2, "valid", 2).endswith("= 14")
+@pytest.mark.parametrize("n, k, padding, stride", [
+    (5, 3, "valid", 1), (5, 3, "same", 3), (6, 3, "same", 2), (28, 2, "valid", 2),
+    (7, 4, "same", 1),
+])
+def test_size_formula_writes_the_padding_before_and_after(n, k, padding, stride):
+    before, after = padding_amounts(n, k, padding, stride)
+    out = output_size(n, k, padding, stride)
+    text = size_formula_latex(n, k, padding, stride)
+    assert r"p_{\text{top}} + p_{\text{bottom}}" in text
+    assert rf"\frac{{{n} + {before} + {after} - {k}}}{{{stride}}} \right\rfloor + 1 = {out}" \
+        in text
+    # The formula is the rule TensorFlow follows: it gives the size the layer gives.
+    assert (n + before + after - k) // stride + 1 == out
+    assert r"p_{\text{left}} + p_{\text{right}}" in size_formula_latex(n, k, padding, stride,
+                                                                        "columns")
+
+
+def test_same_padding_with_stride_3_has_an_odd_total():
+    before, after = padding_amounts(5, 3, "same", 3)
+    assert before != after  # the case a single "2p" cannot write
+    with pytest.raises(ValueError, match="axis"):
+        size_formula_latex(5, 3, axis="depth")
+
+
+def test_long_sums_are_shortened_with_their_total_kept():
+    frame = conv_frames(np.arange(25.0).reshape(5, 5), np.ones((5, 5)))[0]
+    short = shorten_arithmetic(frame.arithmetic)
+    assert short.endswith(f"= {format_number(frame.value)}") and "..." in short
+    assert short.count(" + ") == 9  # 7 terms, "...", 2 terms
+    assert short.startswith(frame.arithmetic.split(" + ")[0])
+    nine = conv_frames(SEED_GRID, VERTICAL_EDGE)[0].arithmetic
+    assert shorten_arithmetic(nine) == nine
+    for mode in ("max", "avg"):
+        pooled = pool_frames(np.arange(16.0).reshape(4, 4), 4, 1, mode)[0]
+        text = shorten_arithmetic(pooled.arithmetic)
+        assert "..." in text and text.endswith(f"= {format_number(pooled.value)}")
+        assert text.startswith("max(" if mode == "max" else "(")
+        assert mode == "max" or text.split(" = ")[0].endswith(") / 16")
 
 
 # ---- the pixel inspector ---------------------------------------------------------------------

@@ -11,8 +11,17 @@ from hypothesis import strategies as st
 from scipy.ndimage import maximum_filter, uniform_filter
 
 from cnn_core.config import CLASSIC_GRID
+from cnn_core.data.datasets import load_dataset
+from cnn_core.data.grids import digit_maps, dot_maps, random_maps
 from cnn_core.data.images import shift_image
-from cnn_core.maths.pooling import pool2d, unchanged_fraction
+from cnn_core.maths.pooling import (
+    SHIFT_DIRECTIONS,
+    pool2d,
+    shift_effect,
+    shift_study,
+    shifted_pair,
+    unchanged_fraction,
+)
 
 SEED_GRID = np.array(CLASSIC_GRID)
 
@@ -112,3 +121,74 @@ def test_max_pooling_hides_a_small_shift_of_a_blob():
     assert unchanged_fraction(pool2d(x), pool2d(moved)) == 1.0
     with pytest.raises(ValueError):
         unchanged_fraction(np.ones(3), np.ones(4))
+
+
+# ---- the shift study: how much pooling hides a small shift, over many inputs ------------------
+
+SIDE, COUNT = 22, 200
+
+
+@pytest.fixture(scope="module")
+def study_inputs() -> dict[str, list[np.ndarray]]:
+    """Many maps of three kinds: dense random textures, sparse dots and real digits."""
+    digits = load_dataset("mnist", download=False).x_test[:COUNT]
+    return {"random": random_maps(COUNT, SIDE, 0), "dots": dot_maps(COUNT, SIDE, 0),
+            "digits": digit_maps(digits, SIDE)}
+
+
+def test_shifted_pair_moves_the_content():
+    x = np.arange(100.0).reshape(10, 10)
+    middle, moved = shifted_pair(x, 1, -2, 3)
+    assert middle.shape == moved.shape == (4, 4)
+    # Content moved down 1 and left 2: what sat at (r, c) now sits at (r + 1, c - 2).
+    np.testing.assert_array_equal(moved[1:, :2], middle[:-1, 2:])
+    with pytest.raises(ValueError, match="larger map"):
+        shifted_pair(x, 4, 0, 3)
+
+
+def test_shift_effect_counts_cells_by_hand():
+    rng = np.random.default_rng(5)
+    before = rng.integers(0, 3, (6, 6)).astype(float)
+    after = np.roll(before, 1, axis=1)
+    effect = shift_effect(before, after, 2, 2, "max")
+    pooled_b, pooled_a = pool2d(before), pool2d(after)
+    active = (pooled_b != 0) | (pooled_a != 0)
+    assert effect.pooled_unchanged == pytest.approx(
+        np.sum((pooled_b == pooled_a) & active) / np.sum(active))
+    assert effect.pooled_correlation == pytest.approx(
+        np.corrcoef(pooled_b.ravel(), pooled_a.ravel())[0, 1])
+    same = shift_effect(before, before)
+    assert same.pooled_unchanged == 1 and same.pooled_correlation == pytest.approx(1)
+
+
+def test_the_study_agrees_with_one_map_at_a_time(study_inputs):
+    maps = study_inputs["digits"][:5]
+    (summary,) = shift_study(maps, (2,), 3, 2, "max")
+    one_by_one = [shift_effect(*shifted_pair(x, 2 * d, 2 * r, 2), 3, 2, "max").pooled_unchanged
+                  for x in maps for d, r in SHIFT_DIRECTIONS.values()]
+    assert summary.count == len(one_by_one) == 20
+    assert summary.pooled_unchanged[1] == pytest.approx(np.median(one_by_one))
+
+
+def test_max_pooling_gives_only_partial_invariance(study_inputs):
+    """What the pooling page says, checked over 600 maps, 3 distances and 4 directions."""
+    for kind, maps in study_inputs.items():
+        one, two, three = shift_study(maps, (1, 2, 3), 2, 2, "max")
+        # A one-cell shift leaves at most about half of the pooled numbers as they were...
+        assert one.pooled_unchanged[1] <= 0.55, kind
+        # ...and two or three cells (the stride or more) change nearly all of them.
+        assert max(two.pooled_unchanged[1], three.pooled_unchanged[1]) <= 0.25, kind
+        # Pooling does help a little: the pooled maps stay more alike than the inputs.
+        assert one.pooled_unchanged[1] > one.input_unchanged[1], kind
+        assert one.pooled_correlation[1] > one.input_correlation[1], kind
+        # And the help fades with distance.
+        assert one.pooled_correlation[1] > two.pooled_correlation[1], kind
+
+
+def test_invariance_holds_for_a_strong_feature_inside_its_window():
+    x = np.zeros((8, 8))
+    x[2, 2] = 9
+    inside = shift_image(x, right=1)  # column 2 -> 3: still in window columns 2-3
+    across = shift_image(x, right=2)  # column 2 -> 4: the next window
+    assert shift_effect(x, inside).pooled_unchanged == 1
+    assert shift_effect(x, across).pooled_unchanged == 0

@@ -13,6 +13,7 @@ from cnn_core.maths.windows import (
     pad,
     padding_amounts,
     sliding_windows,
+    uncovered,
     window_shape,
 )
 
@@ -129,3 +130,23 @@ def test_reflected_windows_match_numpy_reflect_padding_on_tiny_inputs(shape, k):
 def test_bad_arguments_raise_one_sentence(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _covered_by_brute_force(n: int, k: int, padding: str, stride: int) -> set[int]:
+    """The input cells some window covers, read off the windows themselves."""
+    x = np.arange(float(n))[None, :]
+    windows = sliding_windows(x, (1, k), padding, stride)
+    return {int(v) for v, real in zip(windows.values.ravel(), windows.real.ravel(),
+                                      strict=True) if real}
+
+
+@pytest.mark.parametrize("n", [1, 4, 5, 6, 7, 8])
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_uncovered_cells_are_the_ones_no_window_sees(n, k, padding, stride):
+    if output_size(n, k, padding, stride) == 0:
+        return
+    expected = sorted(set(range(n)) - _covered_by_brute_force(n, k, padding, stride))
+    assert uncovered(n, k, padding, stride) == expected
+

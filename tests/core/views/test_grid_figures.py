@@ -1,4 +1,4 @@
-"""The grid figures: client-side animation frames, highlights, padding, labels."""
+"""The grid figures: one step at a time, highlights, padding, labels, layout."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import pytest
 
 from cnn_core.config import CLASSIC_GRID, PADDING_FILL
 from cnn_core.data.grids import random_grid
-from cnn_core.maths.frames import conv_frames
+from cnn_core.maths.frames import conv_frames, pool_frames
 from cnn_core.views.grid_figures import (
+    GAP_PX,
+    PLOT_WIDTH_PX,
     channels_figure,
-    conv_animation_figure,
-    pool_animation_figure,
+    conv_step_figure,
+    pool_step_figure,
     side_by_side_figure,
-    wrap_arithmetic,
 )
 
 SEED_GRID = np.array(CLASSIC_GRID)
@@ -34,37 +35,26 @@ def box(trace) -> tuple[float, float, float, float]:
     return min(xs), max(xs), min(ys), max(ys)
 
 
-def test_conv_animation_has_one_frame_per_output_cell_and_a_player():
-    fig = conv_animation_figure(SEED_GRID, VERTICAL_EDGE)
-    assert len(fig.frames) == 9
-    assert [f.name for f in fig.frames] == [str(i) for i in range(9)]
-    assert fig.frames[0].layout.title.text == "output (0, 0): " + (
-        "3x1 + 1x1 + 2x1 + 2x0 + 9x0 + 3x0 + 3x(-1) + 1x(-1) + 5x(-1) = -3")
-    assert fig.frames[1].layout.title.text.endswith("= 4")
-    buttons = fig.layout.updatemenus[0].buttons
-    assert [b.label for b in buttons] == ["▶ Play", "❚❚ Pause"]
-    assert all(b.method == "animate" for b in buttons)
-    assert buttons[0].args[1]["fromcurrent"] is True
-    steps = fig.layout.sliders[0].steps
-    assert len(steps) == 9 and list(steps[4].args[0]) == ["4"]
-    # Frames only touch the highlight traces, never the heat maps: cheap to play.
-    heatmaps = [i for i, t in enumerate(fig.data) if t.type == "heatmap"]
-    assert not set(fig.frames[0].traces) & set(heatmaps)
+def test_a_step_figure_is_one_still_picture():
+    # The page steps on the server, so the figure carries no plotly frames or player of its
+    # own that could show a different step from the page's slider and sum.
+    fig = conv_step_figure(SEED_GRID, VERTICAL_EDGE, step=3)
+    assert not fig.frames and not fig.layout.updatemenus and not fig.layout.sliders
     json.loads(fig.to_json())  # serialisable as Streamlit sends it
 
 
 @pytest.mark.parametrize("step", [0, 4, 8])
-def test_the_figure_opens_on_the_chosen_step(step):
-    fig = conv_animation_figure(SEED_GRID, VERTICAL_EDGE, step=step)
-    row, col = divmod(step, 3)
-    assert fig.layout.sliders[0].active == step
-    assert fig.layout.title.text.startswith(f"output ({row}, {col}):")
-    assert box(overlay(fig, "x", "inner")) == (col - 0.5, col + 2.5, row - 0.5, row + 2.5)
-    assert box(overlay(fig, "x3", "inner")) == (col - 0.5, col + 0.5, row - 0.5, row + 0.5)
+def test_the_figure_shows_the_chosen_step(step):
+    fig = conv_step_figure(SEED_GRID, VERTICAL_EDGE, step=step)
+    frame = conv_frames(SEED_GRID, VERTICAL_EDGE)[step]
+    top, left = frame.input_position
+    assert box(overlay(fig, "x", "inner")) == (left - 0.5, left + 2.5, top - 0.5, top + 2.5)
+    assert box(overlay(fig, "x3", "inner")) == (frame.col - 0.5, frame.col + 0.5,
+                                                frame.row - 0.5, frame.row + 0.5)
 
 
 def test_output_cells_not_yet_computed_are_covered():
-    fig = conv_animation_figure(SEED_GRID, VERTICAL_EDGE, step=4)  # output (1, 1)
+    fig = conv_step_figure(SEED_GRID, VERTICAL_EDGE, step=4)  # output (1, 1)
     cover = overlay(fig, "x3", "cover")
     assert cover.fill == "toself"
     # Two blocks: the rest of row 1 (column 2) and all of row 2.
@@ -72,13 +62,12 @@ def test_output_cells_not_yet_computed_are_covered():
     rest, below = (cover.x[:5], cover.y[:5]), (cover.x[6:], cover.y[6:])
     assert (min(rest[0]), max(rest[0]), min(rest[1]), max(rest[1])) == (1.5, 2.5, 0.5, 1.5)
     assert (min(below[0]), max(below[0]), min(below[1]), max(below[1])) == (-0.5, 2.5, 1.5, 2.5)
-    last = conv_animation_figure(SEED_GRID, VERTICAL_EDGE, step=8)
+    last = conv_step_figure(SEED_GRID, VERTICAL_EDGE, step=8)
     assert list(overlay(last, "x3", "cover").x) == [None]
 
 
 def test_same_padding_draws_zeros_distinctly_and_labels_input_coordinates():
-    fig = conv_animation_figure(SEED_GRID, VERTICAL_EDGE, "same", 2, value_label="pixel")
-    assert len(fig.frames) == 9
+    fig = conv_step_figure(SEED_GRID, VERTICAL_EDGE, "same", 2, value_label="pixel")
     padding = next(t for t in fig.data if t.name == "padding")
     assert padding.colorscale[0][1] == PADDING_FILL
     assert set(np.asarray(padding.text).ravel()) == {"", "0"}
@@ -92,33 +81,26 @@ def test_same_padding_draws_zeros_distinctly_and_labels_input_coordinates():
             != "padding"} == {"pixel", "weight", "output value"}
 
 
-def test_long_sums_are_wrapped():
-    text = wrap_arithmetic("1x1 + " * 24 + "1x1 = 25")
-    assert text.count("<br>") == 2 and text.endswith("= 25")
-    assert wrap_arithmetic("max(1, 2) = 2") == "max(1, 2) = 2"
-    fig = conv_animation_figure(random_grid(6, 1), np.ones((5, 5)))
-    assert fig.layout.margin.t > conv_animation_figure(SEED_GRID, VERTICAL_EDGE).layout.margin.t
-
-
 def test_pool_animation_circles_the_kept_number():
-    fig = pool_animation_figure(SEED_GRID, 2, 2, "max", "same", step=0)
-    assert len(fig.frames) == 9
-    assert fig.layout.title.text == "output (0, 0): max(3, 2, 1, 9) = 9"
+    fig = pool_step_figure(SEED_GRID, 2, 2, "max", "same", step=0)
+    kept = pool_frames(SEED_GRID, 2, 2, "max", "same")[0].kept
     inner = overlay(fig, "x", "inner")
-    circle = [v for v in inner.x[6:] if v is not None]
-    assert np.mean(circle) == pytest.approx(1, abs=0.05)  # the 9 at row 1, column 1
+    circle_x = [v for v in inner.x[6:] if v is not None]
+    circle_y = [v for v in inner.y[6:] if v is not None]
+    assert np.mean(circle_x) == pytest.approx(kept[1], abs=0.05)
+    assert np.mean(circle_y) == pytest.approx(kept[0], abs=0.05)
     padding = next(t for t in fig.data if t.name == "padding")
     assert "pad" in set(np.asarray(padding.text).ravel())
     # The pooled map shares the input's colours, so a kept number keeps its colour.
     assert (fig.data[-6].zmin, fig.data[-6].zmax) == (1, 9)
-    avg = pool_animation_figure(SEED_GRID, 2, 2, "avg", step=3)
-    assert avg.layout.title.text == "output (1, 1): (5 + 6 + 3 + 5) / 4 = 4.75"
+    avg = pool_step_figure(SEED_GRID, 2, 2, "avg", step=3)
+    assert len([t for t in avg.data if t.name == "inner"]) == 2 and not any(
+        t.name == "inner" and len(t.x) > 6 for t in avg.data)  # no circle: average keeps none
 
 
 def test_large_grids_are_heat_maps_without_numbers():
-    fig = pool_animation_figure(random_grid(28, 1), 2, 2)
+    fig = pool_step_figure(random_grid(28, 1), 2, 2)
     assert fig.data[0].texttemplate is None
-    assert len(fig.frames) == 196
 
 
 def test_channels_figure_outlines_the_window_on_every_channel():
@@ -142,3 +124,36 @@ def test_side_by_side_shares_one_colour_range_and_outlines_changes():
     assert {(t.zmin, t.zmax) for t in heat} == {(0, 4)}
     assert [t.showscale for t in heat] == [True, False]
     assert overlay(fig, "x2", "inner").x.count(None) == 2  # three boxes
+
+
+def _panel_pixels(fig) -> list[tuple[float, float, float]]:
+    """(left, right, cell) in pixels of every panel's x axis, at PLOT_WIDTH_PX."""
+    out = []
+    for name in sorted(k for k in fig.layout.to_plotly_json() if k.startswith("xaxis")):
+        axis = fig.layout[name]
+        yaxis = fig.layout["yaxis" + name[5:]]
+        cells = axis.range[1] - axis.range[0]
+        rows = abs(yaxis.range[0] - yaxis.range[1])
+        height_px = (yaxis.domain[1] - yaxis.domain[0]) * (fig.layout.height - fig.layout.margin.t
+                                                           - fig.layout.margin.b)
+        cell = min((axis.domain[1] - axis.domain[0]) * PLOT_WIDTH_PX / cells, height_px / rows)
+        out.append((axis.domain[0] * PLOT_WIDTH_PX, axis.domain[0] * PLOT_WIDTH_PX + cell * cells,
+                    cell))
+    return out
+
+
+@pytest.mark.parametrize("fig", [
+    conv_step_figure(random_grid(6, 1), VERTICAL_EDGE, "same"),
+    conv_step_figure(random_grid(16, 1), np.ones((5, 5)), "same"),
+    pool_step_figure(random_grid(6, 1) * 100, 2, 2),
+    pool_step_figure(random_grid(16, 1), 3, 1, padding="same"),
+], ids=["conv 6x6", "conv 16x16 5x5", "pool 6x6", "pool 16x16"])
+def test_panels_leave_room_for_row_numbers_and_share_one_cell_size(fig):
+    # On a 1024-pixel projector the plot area is about PLOT_WIDTH_PX wide: each panel must
+    # leave the next one GAP_PX for its row numbers and "row" title, and fit in the figure.
+    panels = _panel_pixels(fig)
+    for (_, right, _), (left, _, _) in zip(panels, panels[1:], strict=False):
+        assert left - right >= GAP_PX - 0.5
+    assert panels[-1][1] <= PLOT_WIDTH_PX + 0.5
+    cells = [cell for _, _, cell in panels]
+    assert max(cells) - min(cells) < 0.5  # square cells of one size in every panel
