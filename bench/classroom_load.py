@@ -13,8 +13,7 @@ polling 31 pages adds no error):
 - wait: the Train click to the first "Epoch 1 of ..." progress (time in the queue plus the
   worker's start on the job);
 - click to result: the click to the "Test accuracy" metric;
-- its training time: images x epochs (from the results' title) / the training speed metric,
-  which the app computes as images seen / seconds from first to last batch;
+- its training time: the seconds from first to last batch that the results' caption gives;
 - lost: an error on the page, or no result by the deadline.
 
 ideal_s = sum of the jobs' training times / slots (the home page's "N jobs at a time"), the
@@ -137,8 +136,6 @@ class Learner:
     error_text: str | None = None
     toast: str | None = None
     messages: list = field(default_factory=list)
-    n_train: int | None = None
-    epochs: int | None = None
     images_per_s: float | None = None
     train_s: float | None = None
     reason: str = ""
@@ -244,21 +241,17 @@ async def train_learner(learner: Learner, browser, url: str, subset: bool,
 
 
 async def read_training_time(page, learner: Learner) -> None:
-    """Images x epochs from the results' title, over the speed metric (images / seconds)."""
+    """Seconds of training and the speed, from the results' caption ("Trained for 12.3 s at
+    3,456 images a second on CPU.")."""
     try:
-        title = page.get_by_text(re.compile(r"\([\d,]+ images, \d+ epochs?")).first
-        match = re.search(r"\(([\d,]+) images, (\d+) epochs?", await title.inner_text(
-            timeout=60_000))
-        speed = page.locator("[data-testid='stMetric']").filter(has_text="Training speed")
-        rate = re.search(r"([\d,]+) img/s", await speed.first.inner_text(timeout=60_000))
+        caption = page.get_by_text(re.compile(r"Trained for [\d,.]+ s at [\d,]+ images a second"))
+        match = re.search(r"Trained for ([\d,.]+) s at ([\d,]+) images a second",
+                          await caption.first.inner_text(timeout=60_000))
     except Exception as error:  # noqa: BLE001 - the timing is missing, the job still finished
         learner.reason = f"training time not read: {first_line(error)}"
         return
-    learner.n_train = int(match.group(1).replace(",", ""))
-    learner.epochs = int(match.group(2))
-    learner.images_per_s = float(rate.group(1).replace(",", ""))
-    if learner.images_per_s > 0:
-        learner.train_s = learner.n_train * learner.epochs / learner.images_per_s
+    learner.train_s = float(match.group(1).replace(",", ""))
+    learner.images_per_s = float(match.group(2).replace(",", ""))
 
 
 async def change_kernel(page, current: str, name: str) -> float:

@@ -40,7 +40,8 @@ def results_ui(report: ModelReport, data: Dataset, key: str = "results") -> None
     cols[2].metric("Test loss", f"{report.test_loss:.4f}", help="Mean cross-entropy on the "
                    "test images: lower means more confident correct answers.")
     if report.images_per_second:
-        st.caption(f"Trained at {report.images_per_second:,.0f} images a second on "
+        st.caption(f"Trained for {report.train_seconds:,.1f} s at "
+                   f"{report.images_per_second:,.0f} images a second on "
                    f"{report.device or 'this machine'}.")
     if report.history:
         _history_ui(report)
