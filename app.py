@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnn_core.config import FAVICON
 from ui.home import home_page
+from ui.links import keep_settings_across_pages
 from ui.navigation import available_pages
 
 # The icon is served by this app: a classroom may have no internet.
@@ -13,4 +14,6 @@ st.set_page_config(page_title="CNN Classroom", page_icon=str(FAVICON), layout="w
 
 pages = [st.Page(home_page, title="Home", icon=":material/home:", default=True, url_path="home")]
 pages += [st.Page(info.path, title=info.title, icon=info.icon) for info in available_pages()]
-st.navigation(pages).run()
+page = st.navigation(pages)
+keep_settings_across_pages()
+page.run()

@@ -17,12 +17,15 @@ from ui.filter_ui import (
     mark_output,
 )
 from ui.kernel_ui import kernel_ui
+from ui.kernels_link import NOT_IN_LINK, PAGE, kernels_settings
+from ui.links import page_link
 from ui.photo_ui import photo_ui
 
 st.title("Image kernels")
 st.caption("A kernel is a small grid of weights. Laid over each pixel in turn, it multiplies "
            "the pixels under it by its weights and adds the products up: that sum is the new "
            "pixel. Different weights blur, sharpen or find edges.")
+link = page_link(PAGE, kernels_settings(), NOT_IN_LINK)
 
 # The controls keep a fixed width, room for the longest preset name; beside them the two
 # pictures sit side by side on a wide screen and one under the other on a projector.
@@ -31,9 +34,10 @@ with st.container(horizontal=True, gap="medium", wrap=False):
     controls = st.container(width=CONTROLS_PX)
     shown = st.container()
 with controls:
-    photo = photo_ui(key="photo")
-    kernel = kernel_ui(key="kernel")
-    options = filter_options_ui(kernel.signed_output if kernel else False, key="filter")
+    photo = photo_ui(key="photo", link=link)
+    kernel = kernel_ui(key="kernel", link=link)
+    options = filter_options_ui(kernel.signed_output if kernel else False, key="filter",
+                                link=link)
 
 if photo is None:
     st.stop()
@@ -71,7 +75,8 @@ if options.greyscale and source.ndim == 3:
 out_h, out_w = result.shape[:2]
 row, col = inspected_pixel("inspect", (out_h, out_w))
 with original:
-    clickable_original(photo.preview, kernel.matrix.shape, options.border, key="inspect")
+    clickable_original(photo.preview, kernel.matrix.shape, options.border, key="inspect",
+                       link=link)
     st.caption("Click the photo to inspect a pixel (the magenta mark).")
 with pictures.container(width=PICTURE_PX):
     st.markdown(f"**Result: {kernel.name}** ({out_w} x {out_h} pixels shown)")
@@ -101,7 +106,7 @@ shown.download_button("Download the result (PNG)", data=_full_resolution_png,
                       icon=":material/download:", help="Filtered at the photo's full size.")
 
 st.subheader("Pixel inspector: how one output pixel is made")
-inspector_ui(source, result, kernel.matrix, options, key="inspect")
+inspector_ui(source, result, kernel.matrix, options, key="inspect", link=link)
 
 with st.expander("Convolution or cross-correlation?"):
     st.markdown((TEXT_DIR / "cross_correlation.md").read_text(encoding="utf-8"))

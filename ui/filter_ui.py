@@ -22,6 +22,7 @@ from cnn_core.maths.frames import (
 from cnn_core.maths.kernels import common_fraction
 from cnn_core.views.figures import number_grid_figure
 from cnn_core.views.pictures import to_rgb_uint8
+from ui.links import NO_LINK, PageLink
 
 # Short enough for the select box in the narrow controls column; BORDER_HELP says the rest.
 BORDER_LABELS = {
@@ -35,6 +36,7 @@ BORDER_HELP = {
     "reflect": "Pixels beyond the edge are mirrored from inside: same size, no dark frame.",
     "valid": "Only where the whole kernel fits on the photo: the result is smaller.",
 }
+COLOUR_MODES = ["Greyscale", "Each colour channel"]
 DISPLAY_LABELS = {
     "clip": "Clip to 0-255",
     "abs": "Absolute value",
@@ -63,16 +65,18 @@ class FilterOptions:
     display: str
 
 
-def filter_options_ui(signed_output: bool, key: str = "filter") -> FilterOptions:
-    colour = st.radio("Colour", ["Greyscale", "Each colour channel"], horizontal=True,
-                      key=f"{key}_colour",
-                      help="Per channel filters red, green and blue separately, as the first "
-                           "layer of a CNN sees a colour photo.")
-    border = st.selectbox("Borders", list(BORDER_LABELS), format_func=BORDER_LABELS.get,
-                          key=f"{key}_border")
+def filter_options_ui(signed_output: bool, key: str = "filter",
+                      link: PageLink = NO_LINK) -> FilterOptions:
+    colour = link.control("colour", st.radio, "Colour", COLOUR_MODES, horizontal=True,
+                          key=f"{key}_colour",
+                          help="Per channel filters red, green and blue separately, as the "
+                               "first layer of a CNN sees a colour photo.")
+    border = link.control("border", st.selectbox, "Borders", list(BORDER_LABELS),
+                          format_func=BORDER_LABELS.get, key=f"{key}_border")
     st.caption(BORDER_HELP[border])
-    display = st.radio("Show values outside 0-255 by", list(DISPLAY_LABELS),
-                       format_func=DISPLAY_LABELS.get, key=f"{key}_display")
+    display = link.control("display", st.radio, "Show values outside 0-255 by",
+                           list(DISPLAY_LABELS), format_func=DISPLAY_LABELS.get,
+                           key=f"{key}_display")
     st.caption(
         "A kernel's sum can be negative or above 255, but a pixel cannot. Edge kernels add "
         "positive and negative weights, so half of every edge comes out negative: clipping "
@@ -115,8 +119,9 @@ def inspected_pixel(key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
 
 
 def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], border: str,
-                       key: str = "inspect") -> None:
-    """Show the original preview; a click moves the inspected pixel to where it landed.
+                       key: str = "inspect", link: PageLink = NO_LINK) -> None:
+    """Show the original preview; a click moves the inspected pixel to where it landed
+    (unless a teacher's link locks the pixel).
 
     Call only when the filter has an output (a "valid" kernel fits in the preview).
     """
@@ -127,7 +132,9 @@ def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], borde
                                         key=f"{key}_click", width="stretch",
                                         image_format="JPEG", jpeg_quality=90,
                                         cursor="crosshair")
-    if click and click.get("unix_time") != st.session_state.get(f"{key}_last_click"):
+    pixel_locked = link.locked("row") or link.locked("col")
+    if click and not pixel_locked and \
+            click.get("unix_time") != st.session_state.get(f"{key}_last_click"):
         st.session_state[f"{key}_last_click"] = click.get("unix_time")
         row, col = pixel_under_click(click["x"], click["y"], click.get("width"), preview.shape,
                                      kernel_shape, border)
@@ -145,7 +152,7 @@ def _sum_line(window: np.ndarray, kernel: np.ndarray, total: float) -> str:
 
 
 def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
-                 options: FilterOptions, key: str = "inspect") -> None:
+                 options: FilterOptions, key: str = "inspect", link: PageLink = NO_LINK) -> None:
     """Sliders for the pixel, then window, kernel, products and sum, side by side."""
     channel_name = "Grey"
     if source.ndim == 3:
@@ -159,7 +166,7 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
     for name, limit, column in (("row", out_h, cols[0]), ("col", out_w, cols[1])):
         label = "Output row (y)" if name == "row" else "Output column (x)"
         if limit > 1:
-            column.slider(label, 0, limit - 1, key=f"{key}_{name}")
+            link.control(name, column.slider, label, 0, limit - 1, key=f"{key}_{name}")
         else:  # a slider needs two values to choose from
             column.markdown(f"{label}: 0 (the result has only one)")
     inspection = inspect_pixel(channel, kernel, row, col, options.border)

@@ -19,6 +19,7 @@ from cnn_core.maths.kernels import (
     normalise_kernel,
     parse_kernel,
 )
+from ui.links import NO_LINK, PageLink
 
 NORMALISE_LABEL = "Divide by the sum of the weights (keeps brightness)"
 WIDEST_WRITTEN = 8  # columns; the 8x8 mean blur is the widest preset
@@ -62,18 +63,29 @@ def _show_matrix(matrix: np.ndarray) -> None:
     st.latex(rf"{size}\,{kernel_latex(matrix)}\,")
 
 
-def kernel_ui(key: str = "kernel") -> Kernel | None:
-    """Pick a preset or type a kernel. Returns it, or None after showing a one-line error."""
-    mode = st.radio("Kernel", ["Preset", "Custom"], horizontal=True, key=f"{key}_mode")
+def kernel_ui(key: str = "kernel", link: PageLink = NO_LINK) -> Kernel | None:
+    """Pick a preset or type a kernel. Returns it, or None after showing a one-line error.
+
+    A teacher's link may lock or hide the choice: locking "kernel" or "matrix" locks both the
+    preset and the custom kernel, since either one is the kernel the learner sees."""
+    locked = link.locked("kernel") or link.locked("matrix") or link.locked("mode")
+    hidden = link.hidden("kernel") or link.hidden("matrix") or link.hidden("mode")
+    if hidden:
+        return _linked_kernel_only(key)
+    mode = st.radio("Kernel", ["Preset", "Custom"], horizontal=True, key=f"{key}_mode",
+                    disabled=locked)
     preset_name = st.selectbox("Preset", list(PRESET_KERNELS), key=f"{key}_preset",
                                index=list(PRESET_KERNELS).index("Sobel x"),
-                               disabled=mode == "Custom",
+                               disabled=mode == "Custom" or locked,
                                help="A custom kernel starts from the selected preset.")
     preset = PRESET_KERNELS[preset_name]
     if mode == "Preset":
+        link.record("matrix", None)
         _show_matrix(preset.matrix)
         st.caption(preset.caption)
         return preset
+    if locked:
+        return _linked_kernel_only(key)
     # A blur starts as whole numbers with the box ticked (64 ones divided by 64, not 64 copies
     # of 0.015625, which no grid cell can show).
     scale, multiples = common_fraction(preset.matrix)
@@ -92,5 +104,24 @@ def kernel_ui(key: str = "kernel") -> Kernel | None:
             # Name the box by its label, so the learner knows which one to untick.
             st.error(f"{error} Untick '{NORMALISE_LABEL}' to use them as they are.")
             return None
+    _show_matrix(kernel.matrix)
+    link.record("matrix", kernel.matrix)
+    return kernel
+
+
+def _linked_kernel_only(key: str) -> Kernel | None:
+    """The kernel a teacher's link fixed, shown (locked) or not (hidden), never editable."""
+    if st.session_state.get(f"{key}_mode") == "Custom":
+        try:
+            kernel = custom_kernel(parse_kernel(st.session_state.get(f"{key}_text", "")))
+        except KernelError as error:
+            st.error(str(error))
+            return None
+    else:
+        kernel = PRESET_KERNELS[st.session_state.get(f"{key}_preset", "Sobel x")]
+    if st.session_state.get(f"{key}_mode") != "Custom":
+        st.markdown(f"**Kernel:** {kernel.name}")
+    else:
+        st.markdown("**Kernel:** the link's own")
     _show_matrix(kernel.matrix)
     return kernel

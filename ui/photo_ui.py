@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnn_core.config import PREVIEW_MAX_SIDE, SAMPLE_PHOTOS, SAMPLES_DIR, UPLOAD_TYPES
 from cnn_core.data.images import ImageError, fit_within, load_image
+from ui.links import NO_LINK, PageLink
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,16 @@ def _uploaded_photo(upload) -> Photo:
     return photo
 
 
-def photo_ui(key: str = "photo") -> Photo | None:
+def photo_ui(key: str = "photo", link: PageLink = NO_LINK) -> Photo | None:
     """Widgets to pick a photo. Returns it, or None after showing why there is none."""
     samples = available_samples()
     choices = (["Sample photo"] if samples else []) + ["Upload your own"]
-    source = st.radio("Photo", choices, horizontal=True, key=f"{key}_source")
+    source = st.radio("Photo", choices, horizontal=True, key=f"{key}_source",
+                      disabled=link.locked("photo"))
+    if link.hidden("photo"):
+        source = "Sample photo" if samples else source
     if source == "Sample photo":
-        label = st.selectbox("Sample", list(samples), key=f"{key}_sample")
+        label = link.control("photo", st.selectbox, "Sample", list(samples), key=f"{key}_sample")
         return _sample_photo(samples[label])
     if not samples:
         st.info("No sample photos were found in assets/samples, so please upload one.")

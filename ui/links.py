@@ -1,0 +1,191 @@
+"""Settings that stay for the session and live in the address bar; lesson links for teachers.
+
+Three jobs, one per Streamlit quirk:
+- Streamlit forgets a widget's value when its page is left. `keep_settings_across_pages`
+  (called by app.py before every page) saves the values of every page's settings again, which
+  Streamlit documents as the way to keep them.
+- The address bar holds the page's settings: `page_link` (called at the top of a page, before
+  its widgets) writes them on every run, and applies a link's values the first time it sees
+  that link. A page switch clears the address bar, so coming back keeps the session's values.
+- Teacher options ride in the link: locked controls are drawn disabled, hidden ones are not
+  drawn, and a task is shown at the top. `share_panel` builds such a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from cnn_core.links import LinkReading, Setting, TeacherOptions, link_params, read_link
+
+KEPT_KEYS = "_link_kept_keys"        # every setting's widget key seen this session
+WRITTEN = "_link_written"            # page -> the params this session last wrote for it
+TEACHER = "_link_teacher"            # page -> TeacherOptions from the link it was opened with
+RECORDED = "_link_recorded"          # page -> {setting name: value} computed by the page
+
+
+def keep_settings_across_pages() -> None:
+    """Re-save every setting so Streamlit keeps it while its page is not shown."""
+    for key in st.session_state.get(KEPT_KEYS, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _store(name: str) -> dict:
+    return st.session_state.setdefault(name, {})
+
+
+def _address_bar() -> dict[str, str]:
+    # Bounded: a link with thousands of parameters is read no further than this.
+    return {name: st.query_params.get(name, "") for name in list(st.query_params)[:100]}
+
+
+class PageLink:
+    """The link state of one page run: which controls are locked or hidden, what to record."""
+
+    def __init__(self, page: str, settings: Sequence[Setting], teacher: TeacherOptions):
+        self.page, self.teacher = page, teacher
+        self.settings = {s.name: s for s in settings}
+
+    def locked(self, name: str) -> bool:
+        return name in self.teacher.locked
+
+    def hidden(self, name: str) -> bool:
+        return name in self.teacher.hidden
+
+    def control(self, name: str, widget: Callable, *args, **kwargs) -> Any:
+        """Draw `widget(*args, **kwargs)` for setting `name`, disabled when the link locks it.
+        Hidden: nothing is drawn and the setting's current value is returned."""
+        if self.hidden(name):
+            setting = self.settings[name]
+            return st.session_state.get(setting.key, setting.default)
+        if self.locked(name):
+            kwargs["disabled"] = True
+        return widget(*args, **kwargs)
+
+    def record(self, name: str, value: Any) -> None:
+        """A value the page computed (a custom kernel from its grid) joins the link.
+
+        The share panel was drawn before this value existed, so a change reruns the page once
+        to show the link as it now is."""
+        recorded = _store(RECORDED).setdefault(self.page, {})
+        setting = self.settings[name]
+        before = recorded.get(name)
+        if before is not None and value is not None and setting.format(before) == \
+                setting.format(value):
+            return
+        if before is None and value is None:
+            return
+        recorded[name] = value
+        params = _current_params(self.page, list(self.settings.values()), self.teacher)
+        _write(self.page, params)
+        st.rerun()
+
+
+NO_LINK = PageLink("", (), TeacherOptions())  # for widgets drawn outside a linked page
+
+
+def _current_values(page: str, settings: Sequence[Setting]) -> dict[str, Any]:
+    recorded = _store(RECORDED).get(page, {})
+    values = {}
+    for setting in settings:
+        if setting.key is None:
+            if recorded.get(setting.name) is not None:
+                values[setting.name] = recorded[setting.name]
+        elif setting.key in st.session_state:
+            values[setting.name] = st.session_state[setting.key]
+    return values
+
+
+def _current_params(page: str, settings: Sequence[Setting],
+                    teacher: TeacherOptions) -> dict[str, str]:
+    return link_params(_current_values(page, settings), settings, teacher)
+
+
+def _write(page: str, params: dict[str, str]) -> None:
+    _store(WRITTEN)[page] = params
+    if _address_bar() != params:
+        st.query_params.from_dict(params)
+
+
+def _apply(page: str, settings: Sequence[Setting], reading: LinkReading) -> None:
+    by_name = {s.name: s for s in settings}
+    recorded = _store(RECORDED).setdefault(page, {})
+    for name, value in reading.values.items():
+        setting = by_name[name]
+        for key, assigned in setting.assignments(value).items():
+            st.session_state[key] = assigned
+        if setting.key is None:
+            recorded[name] = value
+    _store(TEACHER)[page] = reading.teacher
+
+
+def page_link(page: str, settings: Sequence[Setting], not_in_link: str = "") -> PageLink:
+    """Call at the top of a page, before its widgets.
+
+    Applies a link the first time this session sees it, shows the teacher's task and a note
+    about anything in the link that could not be used, writes the page's settings to the
+    address bar, and draws the "Share this page" panel. not_in_link: one sentence on what a
+    link cannot carry (an uploaded photo), shown in that panel.
+    """
+    kept = st.session_state.setdefault(KEPT_KEYS, set())
+    for setting in settings:
+        kept.update(_keys_of(setting))
+    given = _address_bar()
+    note = ""
+    if given and given != _store(WRITTEN).get(page):
+        reading = read_link(given, settings)
+        _apply(page, settings, reading)
+        note = reading.note
+    teacher = _store(TEACHER).get(page, TeacherOptions())
+    if teacher.task:
+        st.info(f"**Your task:** {_plain(teacher.task)}", icon=":material/school:")
+    if note:
+        st.warning(note, icon=":material/link_off:")
+    _write(page, _current_params(page, settings, teacher))
+    link = PageLink(page, settings, teacher)
+    _share_panel(page, settings, teacher, not_in_link)
+    return link
+
+
+def _keys_of(setting: Setting) -> set[str]:
+    """The session-state keys a setting writes, so all of them outlive a page switch."""
+    keys = {setting.key} if setting.key else set()
+    if setting.assign is not None and setting.default is not None:
+        keys.update(setting.assign(setting.default))
+    return keys
+
+
+def _plain(text: str) -> str:
+    """A teacher's sentence shown as typed: no links, pictures or formatting from the URL."""
+    escaped = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
+    return escaped
+
+
+def _share_panel(page: str, settings: Sequence[Setting], teacher: TeacherOptions,
+                 not_in_link: str) -> None:
+    # In the sidebar, under the page list: always at hand, never in the lesson's way.
+    with st.sidebar.expander("Share this page", icon=":material/share:"):
+        st.caption("The link below opens this page with the settings you see now. Teachers: "
+                   "lock or hide controls and add a task; learners get them from the link, "
+                   "nothing is stored on the server.")
+        labels = {s.name: s.label for s in settings}
+        locked = st.multiselect("Lock (shown, cannot be changed)", list(labels),
+                                     format_func=labels.get, key=f"_share_{page}_lock",
+                                     default=sorted(teacher.locked, key=list(labels).index))
+        hidden = st.multiselect("Hide", list(labels), format_func=labels.get,
+                                     key=f"_share_{page}_hide",
+                                     default=sorted(teacher.hidden, key=list(labels).index))
+        task = st.text_input("Task shown at the top (optional)", value=teacher.task,
+                             max_chars=300, key=f"_share_{page}_task",
+                             placeholder="Make the vertical edges disappear")
+        shared = TeacherOptions(frozenset(locked), frozenset(hidden), " ".join(task.split()))
+        params = _current_params(page, settings, shared)
+        base = (st.context.url or "").split("?")[0]
+        st.code(base + ("?" + urlencode(params) if params else ""), language=None,
+                wrap_lines=True)
+        st.caption("Copy it with the button at the right of the box."
+                   + (f" {not_in_link}" if not_in_link else ""))
