@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from cnn_core.config import MAX_KERNEL_SIZE
+from cnn_core.config import MAX_GRID_SIZE, MAX_KERNEL_SIZE
+from cnn_core.data.grids import parse_grid
 from cnn_core.maths.kernels import KernelError, custom_kernel, parse_kernel
 
 MAX_VALUE_CHARS = 2_000   # a 15x15 kernel of long decimals fits; a pasted essay does not
@@ -141,6 +142,20 @@ def kernel_matrix(name: str, label: str, default: np.ndarray | None = None,
         try:
             return custom_kernel(parse_kernel(text, max_size=max_size)).matrix
         except KernelError as error:
+            raise LinkValueError(f"rows of numbers, at most {max_size}x{max_size} "
+                                 f"({str(error).rstrip('.')})") from None
+    return Setting(name, label, default, parse, format_matrix, key, assign)
+
+
+def grid_matrix(name: str, label: str, default: np.ndarray | None = None,
+                key: str | None = None, max_size: int = MAX_GRID_SIZE,
+                assign: Callable[[Any], dict[str, Any]] | None = None) -> Setting:
+    """An input grid written like a kernel ("3,0,1;1,5,8"), at most max_size a side, every
+    number finite and no larger than a million (as the page's own table accepts)."""
+    def parse(text: str) -> np.ndarray:
+        try:
+            return parse_grid([row.split(",") for row in text.split(";")], max_size)
+        except ValueError as error:
             raise LinkValueError(f"rows of numbers, at most {max_size}x{max_size} "
                                  f"({str(error).rstrip('.')})") from None
     return Setting(name, label, default, parse, format_matrix, key, assign)
