@@ -20,7 +20,9 @@ from cnn_core.config import MAX_GRID_SIZE, MAX_KERNEL_SIZE
 from cnn_core.data.grids import parse_grid
 from cnn_core.maths.kernels import KernelError, custom_kernel, parse_kernel
 
-MAX_VALUE_CHARS = 2_000   # a 15x15 kernel of long decimals fits; a pasted essay does not
+MAX_VALUE_CHARS = 2_000   # any one number or name fits; a pasted essay does not
+# A matrix entry is written with every digit (repr): at most 24 characters and a separator.
+MATRIX_ENTRY_CHARS = 25
 MAX_TASK_CHARS = 300      # one or two sentences at the top of the page
 LOCK, HIDE, TASK = "lock", "hide", "task"
 TEACHER_PARAMS = (LOCK, HIDE, TASK)
@@ -38,6 +40,9 @@ class Setting:
     kernel from a grid) and records it after the widget has run.
     assign: the session-state values that put the control at `value`; by default
     {key: value}. A custom kernel, for instance, also switches its control to "Custom".
+    max_chars: the longest value read; a matrix needs more room than a number.
+    keeps: further widget keys that hold this setting (a kernel's text box, its grid size),
+    so they outlive a page switch too.
     """
 
     name: str
@@ -47,6 +52,8 @@ class Setting:
     format: Callable[[Any], str] = str
     key: str | None = None
     assign: Callable[[Any], dict[str, Any]] | None = None
+    max_chars: int = MAX_VALUE_CHARS
+    keeps: tuple[str, ...] = ()
 
     def assignments(self, value: Any) -> dict[str, Any]:
         if self.assign is not None:
@@ -136,7 +143,8 @@ def flag(name: str, label: str, default: bool, key: str | None = None) -> Settin
 
 def kernel_matrix(name: str, label: str, default: np.ndarray | None = None,
                   key: str | None = None, max_size: int = MAX_KERNEL_SIZE,
-                  assign: Callable[[Any], dict[str, Any]] | None = None) -> Setting:
+                  assign: Callable[[Any], dict[str, Any]] | None = None,
+                  keeps: tuple[str, ...] = ()) -> Setting:
     """A kernel written row by row: "1,0,-1;2,0,-2;1,0,-1". Exact: floats keep every digit."""
     def parse(text: str) -> np.ndarray:
         try:
@@ -144,7 +152,11 @@ def kernel_matrix(name: str, label: str, default: np.ndarray | None = None,
         except KernelError as error:
             raise LinkValueError(f"rows of numbers, at most {max_size}x{max_size} "
                                  f"({str(error).rstrip('.')})") from None
-    return Setting(name, label, default, parse, format_matrix, key, assign)
+    # Room for the largest kernel written with every digit (a 15x15 blur of 1/225 is 4,949
+    # characters), so any kernel the page accepts also comes back from its own link.
+    return Setting(name, label, default, parse, format_matrix, key, assign,
+                   max_chars=max(MAX_VALUE_CHARS, max_size * max_size * MATRIX_ENTRY_CHARS),
+                   keeps=keeps)
 
 
 def grid_matrix(name: str, label: str, default: np.ndarray | None = None,
@@ -164,7 +176,9 @@ def grid_matrix(name: str, label: str, default: np.ndarray | None = None,
 def format_matrix(matrix: Any) -> str:
     """Rows joined by ';', entries by ','; whole numbers without a decimal point."""
     def entry(value: float) -> str:
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
+        # Beyond 2**53 a whole float is written as 1e+300, not 301 digits; repr keeps it exact.
+        value = float(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     if matrix is None:
         return ""
     return ";".join(",".join(entry(v) for v in row) for row in np.asarray(matrix, dtype=float))
@@ -190,7 +204,7 @@ def read_link(params: Mapping[str, str], settings: Sequence[Setting]) -> LinkRea
         if setting is None:
             ignored.append(_short(name, 20))
             continue
-        if len(text) > MAX_VALUE_CHARS:
+        if len(text) > setting.max_chars:
             problems.append(f"{setting.label} (the value is too long)")
             continue
         try:
@@ -205,8 +219,9 @@ def read_link(params: Mapping[str, str], settings: Sequence[Setting]) -> LinkRea
 
 
 def _short(text: Any, limit: int) -> str:
+    """At most `limit` characters, "..." included."""
     text = text if isinstance(text, str) else str(text)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _note(problems: list[str], ignored: list[str]) -> str:
