@@ -161,7 +161,8 @@ def kernel_matrix(name: str, label: str, default: np.ndarray | None = None,
 
 def grid_matrix(name: str, label: str, default: np.ndarray | None = None,
                 key: str | None = None, max_size: int = MAX_GRID_SIZE,
-                assign: Callable[[Any], dict[str, Any]] | None = None) -> Setting:
+                assign: Callable[[Any], dict[str, Any]] | None = None,
+                keeps: tuple[str, ...] = ()) -> Setting:
     """An input grid written like a kernel ("3,0,1;1,5,8"), at most max_size a side, every
     number finite and no larger than a million (as the page's own table accepts)."""
     def parse(text: str) -> np.ndarray:
@@ -170,7 +171,10 @@ def grid_matrix(name: str, label: str, default: np.ndarray | None = None,
         except ValueError as error:
             raise LinkValueError(f"rows of numbers, at most {max_size}x{max_size} "
                                  f"({str(error).rstrip('.')})") from None
-    return Setting(name, label, default, parse, format_matrix, key, assign)
+    # Room for a whole grid of decimals written with every digit, as for a kernel.
+    return Setting(name, label, default, parse, format_matrix, key, assign,
+                   max_chars=max(MAX_VALUE_CHARS, max_size * max_size * MATRIX_ENTRY_CHARS),
+                   keeps=keeps)
 
 
 def format_matrix(matrix: Any) -> str:
