@@ -21,19 +21,28 @@ from ui.grid_widgets import (
     text_section,
     window_kernel_ui,
 )
+from ui.links import page_link
+from ui.sliding_window_link import (
+    DEFAULT_FILTERS,
+    MAX_FILTERS,
+    NOT_IN_LINK,
+    PAGE,
+    sliding_window_settings,
+)
 
 TEXT = "sliding_window.md"
 NO_BAR = {"displayModeBar": False}
 
 st.title("Sliding window")
 st.markdown(text_section(TEXT, "Intro"))
+link = page_link(PAGE, sliding_window_settings(), NOT_IN_LINK)
 
 controls = st.columns(2, gap="large")
 with controls[0]:
-    grid = input_grid_ui("sw_grid")
-    padding, stride = padding_stride_ui("sw")
+    grid = input_grid_ui("sw_grid", link)
+    padding, stride = padding_stride_ui("sw", link=link)
 with controls[1]:
-    chosen = window_kernel_ui("sw_kernel")
+    chosen = window_kernel_ui("sw_kernel", link)
 
 if grid is None or chosen is None:
     st.stop()
@@ -71,7 +80,8 @@ with steps_tab:
             st.caption(text_section(TEXT, "Edge"))
 
     player_ui(len(frames), "sw",
-              lambda step: conv_figure(x, kernel, padding, stride, step, grid.unit), describe)
+              lambda step: conv_figure(x, kernel, padding, stride, step, grid.unit), describe,
+              link)
 
 with channels_tab:
     st.markdown(text_section(TEXT, "Channels"))
@@ -87,13 +97,14 @@ with channels_tab:
                                for i, c in enumerate(("red", "green", "blue"))))
 
     player_ui(len(rgb_frames), "sw_rgb",
-              lambda step: channels_figure(rgb, rgb_frames[step], rgb_output), describe_rgb)
+              lambda step: channels_figure(rgb, rgb_frames[step], rgb_output), describe_rgb,
+              link, "rgb_step")
 
 with filters_tab:
     st.markdown(text_section(TEXT, "Filters"))
     names = [n for n, k in PRESET_KERNELS.items() if k.matrix.shape == (3, 3)]
-    picked = st.multiselect("Filters in this layer", names, key="sw_filters", max_selections=4,
-                            default=["Vertical edge", "Sobel y", "Sharpen"])
+    picked = link.control("filters", st.multiselect, "Filters in this layer", names,
+                          key="sw_filters", max_selections=MAX_FILTERS, default=DEFAULT_FILTERS)
     if not picked:
         st.info("Pick at least one filter to see its feature map.")
     else:

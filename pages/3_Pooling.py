@@ -20,18 +20,21 @@ from ui.grid_widgets import (
     sum_ui,
     text_section,
 )
+from ui.links import page_link
+from ui.pooling_link import NOT_IN_LINK, PAGE, SHIFT_DISTANCES, pooling_settings
 
 TEXT = "pooling.md"
 NO_BAR = {"displayModeBar": False}
 
 st.title("Pooling")
 st.markdown(text_section(TEXT, "Intro"))
+link = page_link(PAGE, pooling_settings(), NOT_IN_LINK)
 
 controls = st.columns(2, gap="large")
 with controls[0]:
-    grid = pooling_input_ui("pool")
+    grid = pooling_input_ui("pool", link)
 with controls[1]:
-    mode, size, stride, padding = pool_options_ui("pool")
+    mode, size, stride, padding = pool_options_ui("pool", link)
 
 if grid is None:
     st.stop()
@@ -62,15 +65,16 @@ with st.container(border=True):
 st.caption(text_section(TEXT, "Player"))
 player_ui(len(frames), "pool",
           lambda step: pool_figure(x, size, stride, mode, padding, step, grid.unit),
-          lambda step: sum_ui(frames[step], len(frames)))
+          lambda step: sum_ui(frames[step], len(frames)), link)
 
 st.subheader("Does a small shift change the result?")
 st.markdown(text_section(TEXT, "Shift"))
 choice = st.columns(2)
-direction = choice[0].radio("Move the map", list(SHIFT_DIRECTIONS), horizontal=True,
-                            key="pool_shift")
-distance = choice[1].radio("By", [1, 2, 3], horizontal=True, key="pool_shift_by",
-                           format_func=lambda d: f"{d} cell{'s' if d > 1 else ''}")
+direction = link.control("shift", choice[0].radio, "Move the map", list(SHIFT_DIRECTIONS),
+                         horizontal=True, key="pool_shift")
+distance = link.control("shift_by", choice[1].radio, "By", SHIFT_DISTANCES, horizontal=True,
+                        key="pool_shift_by",
+                        format_func=lambda d: f"{d} cell{'s' if d > 1 else ''}")
 down, right = (distance * v for v in SHIFT_DIRECTIONS[direction])
 moved = shift_image(x, down, right)
 pooled = pool2d(x, size, stride, mode, padding)

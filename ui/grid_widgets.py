@@ -6,6 +6,7 @@ values, or None after showing a one-sentence st.error / st.info.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,10 +62,14 @@ from cnn_core.maths.kernels import (
 from cnn_core.maths.pooling import ShiftSummary, shift_study
 from cnn_core.maths.windows import uncovered
 from cnn_core.views.grid_figures import conv_step_figure, pool_step_figure
+from ui.links import NO_LINK, PageLink
 
 PIXEL_UNIT = "pixel value (0-255)"
 SOURCES = ["Classic 5x5", "Edge 6x6", "Random", "MNIST digit", "Photo crop", "Edit the numbers"]
 PADDING_LABELS = {"valid": "valid (no padding)", "same": "same (pad with zeros)"}
+EDITED = "Edit the numbers"
+DIGIT_COUNT = 20  # the MNIST test digits offered: enough to choose from, quick to load
+KERNEL_SETTINGS = ("mode", "kernel", "matrix")  # one kernel: locking or hiding one does all
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def text_section(filename: str, heading: str) -> str:
 
 
 @st.cache_data(show_spinner=False)
-def mnist_digits(count: int = 20) -> tuple[np.ndarray, np.ndarray] | None:
+def mnist_digits(count: int = DIGIT_COUNT) -> tuple[np.ndarray, np.ndarray] | None:
     """The first `count` MNIST test digits (count, 28, 28) uint8 and labels, or None.
 
     Never downloads: a few digits to look at are not worth a wait (the bundled subset will do).
@@ -106,111 +111,193 @@ def available_photos() -> dict[str, str]:
     return {label: f for label, f in SAMPLE_PHOTOS.items() if (SAMPLES_DIR / f).is_file()}
 
 
-def _digit_ui(key: str) -> Grid | None:
+def _digit_ui(key: str, link: PageLink) -> Grid | None:
     digits = mnist_digits()
     if digits is None:
         st.error("No MNIST digits are available here (assets/mnist_subset.npz is missing).")
         return None
     images, labels = digits
-    index = st.selectbox("Digit", range(len(labels)), key=f"{key}_digit",
+    index = link.control("digit", st.selectbox, "Digit", range(len(labels)), key=f"{key}_digit",
                          format_func=lambda i: f"test image {i} (a {labels[i]})")
-    side = st.slider("Shrink to (cells per side)", 6, MAX_GRID_SIZE, 12, key=f"{key}_side")
+    side = link.control("side", st.slider, "Shrink to (cells per side)", 6, MAX_GRID_SIZE, 12,
+                        key=f"{key}_side")
     return Grid(f"MNIST digit {labels[index]}", image_to_grid(images[index], side), PIXEL_UNIT)
 
 
-def _photo_ui(key: str) -> Grid | None:
+def _photo_ui(key: str, link: PageLink) -> Grid | None:
     photos = available_photos()
     if not photos:
         st.info("No sample photos were found in assets/samples, so pick another input.")
         return None
-    label = st.selectbox("Photo", list(photos), key=f"{key}_photo")
+    label = link.control("photo", st.selectbox, "Photo", list(photos), key=f"{key}_photo")
+    if label not in photos:  # hidden, and the linked photo is missing on this server
+        label = next(iter(photos))
     try:
         grey = grey_photo(photos[label])
     except ImageError as error:
         st.error(str(error))
         return None
-    crop = st.slider("Crop size (% of the photo)", 5, 100, 30, key=f"{key}_crop")
-    across = st.slider("Crop centre, across (%)", 0, 100, 50, key=f"{key}_across")
-    down = st.slider("Crop centre, down (%)", 0, 100, 40, key=f"{key}_down")
-    side = st.slider("Shrink to (cells per side)", 6, MAX_GRID_SIZE, 12, key=f"{key}_side")
+    crop = link.control("crop", st.slider, "Crop size (% of the photo)", 5, 100, 30,
+                        key=f"{key}_crop")
+    across = link.control("across", st.slider, "Crop centre, across (%)", 0, 100, 50,
+                          key=f"{key}_across")
+    down = link.control("down", st.slider, "Crop centre, down (%)", 0, 100, 40,
+                        key=f"{key}_down")
+    side = link.control("side", st.slider, "Shrink to (cells per side)", 6, MAX_GRID_SIZE, 12,
+                        key=f"{key}_side")
     part = crop_square(grey, down / 100, across / 100, round(min(grey.shape) * crop / 100))
     return Grid(f"Crop of {label}", image_to_grid(part, side), PIXEL_UNIT)
 
 
-def _editor_ui(key: str) -> Grid | None:
+def fitted_grid(base: np.ndarray | None, rows: int, cols: int) -> np.ndarray:
+    """The table a rows x cols editor starts from: `base` (the classic 5x5 when None) in the
+    top-left corner, zeros around it."""
+    base = np.array(CLASSIC_GRID, dtype=np.float64) if base is None else np.asarray(base)
+    start = np.zeros((rows, cols))
+    h, w = min(rows, base.shape[0]), min(cols, base.shape[1])
+    start[:h, :w] = base[:h, :w]
+    return start
+
+
+def _editor_key(key: str, start: np.ndarray) -> str:
+    """One table per size and starting grid; the usual start keeps the plain name."""
+    rows, cols = start.shape
+    name = f"{key}_editor_{rows}x{cols}"
+    if np.array_equal(start, fitted_grid(None, rows, cols)):
+        return name
+    return f"{name}_{hashlib.sha1(start.tobytes()).hexdigest()[:8]}"
+
+
+def _cell_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _editor_ui(key: str, link: PageLink) -> Grid | None:
+    """A table to type numbers into. Streamlit forgets a table's edits once it is off screen
+    (another page, another size), so the last good grid is kept, and a new table starts
+    from it."""
+    typed_key, start_key = f"{key}_typed", f"{key}_start"
+    if link.hidden("grid"):
+        values = fitted_grid(st.session_state.get(typed_key), *_typed_shape(typed_key))
+        link.record("grid", values)
+        return Grid("Your grid", values)
+    locked = link.locked("grid")
     sizes = st.columns(2)
-    rows = sizes[0].number_input("Rows", 1, MAX_GRID_SIZE, 5, key=f"{key}_rows")
-    cols = sizes[1].number_input("Columns", 1, MAX_GRID_SIZE, 5, key=f"{key}_cols")
-    start = np.zeros((int(rows), int(cols)))
-    classic = np.array(CLASSIC_GRID)
-    h, w = min(int(rows), 5), min(int(cols), 5)
-    start[:h, :w] = classic[:h, :w]
-    table = pd.DataFrame(start.astype(int).astype(str).astype(object),
-                         columns=[str(c) for c in range(int(cols))])
-    edited = st.data_editor(table, key=f"{key}_editor_{rows}x{cols}", hide_index=True,
-                            num_rows="fixed", width="content")
+    rows = int(sizes[0].number_input("Rows", 1, MAX_GRID_SIZE, 5, key=f"{key}_rows",
+                                     disabled=locked))
+    cols = int(sizes[1].number_input("Columns", 1, MAX_GRID_SIZE, 5, key=f"{key}_cols",
+                                     disabled=locked))
+    start = fitted_grid(st.session_state.get(start_key), rows, cols)
+    editor_key = _editor_key(key, start)
+    if editor_key not in st.session_state:  # a new table: first visit, back again, new size
+        start = fitted_grid(st.session_state.get(typed_key), rows, cols)
+        st.session_state[start_key] = start
+        editor_key = _editor_key(key, start)
+    cells = [[_cell_text(v) for v in row] for row in start]
+    table = pd.DataFrame(cells, columns=[str(c) for c in range(cols)], dtype=object)
+    edited = st.data_editor(table, key=editor_key, hide_index=True, num_rows="fixed",
+                            width="content", disabled=locked)
     try:
-        return Grid("Your grid", parse_grid(edited.to_numpy().tolist(), MAX_GRID_SIZE))
+        values = parse_grid(edited.to_numpy().tolist(), MAX_GRID_SIZE)
     except ValueError as error:
         st.error(str(error))
         return None
+    st.session_state[typed_key] = values
+    link.record("grid", values)
+    return Grid("Your grid", values)
 
 
-def input_grid_ui(key: str = "grid") -> Grid | None:
+def _typed_shape(typed_key: str) -> tuple[int, int]:
+    typed = st.session_state.get(typed_key)
+    return (5, 5) if typed is None else np.asarray(typed).shape
+
+
+def input_grid_ui(key: str = "grid", link: PageLink = NO_LINK) -> Grid | None:
     """Pick the input grid: the classic 5x5, the 6x6 edge, random, a digit, a photo, or typed."""
-    source = st.selectbox("Input grid", SOURCES, key=f"{key}_source")
+    source = link.control("input", st.selectbox, "Input grid", SOURCES, key=f"{key}_source")
+    if source != EDITED:
+        link.record("grid", None)  # a typed grid joins the link only while it is the input
     if source == "Classic 5x5":
         return Grid("Classic 5x5", np.array(CLASSIC_GRID, dtype=np.float64))
     if source == "Edge 6x6":
         return Grid("Edge 6x6", np.array(EDGE_GRID, dtype=np.float64))
     if source == "Random":
-        return random_grid_ui(key)
+        return random_grid_ui(key, link)
     if source == "MNIST digit":
-        return _digit_ui(key)
+        return _digit_ui(key, link)
     if source == "Photo crop":
-        return _photo_ui(key)
-    return _editor_ui(key)
+        return _photo_ui(key, link)
+    return _editor_ui(key, link)
 
 
-def random_grid_ui(key: str) -> Grid:
+def random_grid_ui(key: str, link: PageLink = NO_LINK) -> Grid:
     cols = st.columns(2)
-    size = cols[0].slider("Size", MIN_GRID_SIZE, MAX_GRID_SIZE, 8, key=f"{key}_size")
-    seed = cols[1].number_input("Seed", 0, 10_000, SEED, key=f"{key}_seed",
-                                help="The same seed always gives the same grid.")
+    with cols[0]:
+        size = link.control("grid_size", st.slider, "Size", MIN_GRID_SIZE, MAX_GRID_SIZE, 8,
+                            key=f"{key}_size")
+    with cols[1]:
+        seed = link.control("seed", st.number_input, "Seed", 0, 10_000, SEED, key=f"{key}_seed",
+                            help="The same seed always gives the same grid.")
     return Grid(f"Random {size}x{size} (seed {seed})", random_grid(size, int(seed)))
 
 
-def window_kernel_ui(key: str = "kernel") -> Kernel | None:
-    """A preset kernel or a custom one small enough that every product can be shown."""
-    mode = st.radio("Kernel", ["Preset", "Custom"], horizontal=True, key=f"{key}_mode")
+def window_kernel_ui(key: str = "kernel", link: PageLink = NO_LINK) -> Kernel | None:
+    """A preset kernel or a custom one small enough that every product can be shown.
+
+    A teacher's link locks or hides the preset, the custom kernel and the choice between
+    them together: any of them is the kernel the learner sees. Hidden, the kernel is still
+    written out (it is part of the sum), but cannot be changed."""
+    locked = any(link.locked(name) for name in KERNEL_SETTINGS)
+    hidden = any(link.hidden(name) for name in KERNEL_SETTINGS)
+    state = st.session_state
+    if hidden:
+        mode = state.get(f"{key}_mode", "Preset")
+    else:
+        mode = st.radio("Kernel", ["Preset", "Custom"], horizontal=True, key=f"{key}_mode",
+                        disabled=locked)
     names = list(PRESET_KERNELS)
-    name = st.selectbox("Preset", names, index=names.index(DEFAULT_WINDOW_KERNEL),
-                        key=f"{key}_preset", disabled=mode == "Custom",
-                        help="A custom kernel starts from the selected preset.")
+    if hidden:
+        name = state.get(f"{key}_preset", DEFAULT_WINDOW_KERNEL)
+    else:
+        name = st.selectbox("Preset", names, index=names.index(DEFAULT_WINDOW_KERNEL),
+                            key=f"{key}_preset", disabled=mode == "Custom" or locked,
+                            help="A custom kernel starts from the selected preset.")
     kernel = PRESET_KERNELS[name]
     if mode == "Custom":
-        text = st.text_area(f"Rows of numbers (1x1 up to {MAX_WINDOW_KERNEL}x{MAX_WINDOW_KERNEL})",
-                            format_kernel(kernel.matrix), key=f"{key}_text", height=110)
+        label = f"Rows of numbers (1x1 up to {MAX_WINDOW_KERNEL}x{MAX_WINDOW_KERNEL})"
+        if hidden:
+            text = state.get(f"{key}_text", format_kernel(kernel.matrix))
+        else:
+            text = st.text_area(label, format_kernel(kernel.matrix), key=f"{key}_text",
+                                height=110, disabled=locked)
         try:
             kernel = custom_kernel(parse_kernel(text, MAX_WINDOW_KERNEL))
         except KernelError as error:
             st.error(str(error))
             return None
+        link.record("matrix", kernel.matrix)
+    else:
+        link.record("matrix", None)
+    if hidden:
+        st.markdown(f"**Kernel:** {kernel.name if mode == 'Preset' else 'set by the link'}")
     st.latex(kernel_latex(kernel.matrix))
     return kernel
 
 
-def padding_stride_ui(key: str, default_stride: int = 1) -> tuple[str, int]:
-    padding = st.radio("Padding", list(PADDING_LABELS), format_func=PADDING_LABELS.get,
-                       key=f"{key}_padding", horizontal=True)
-    stride = st.radio("Stride", list(range(1, MAX_STRIDE + 1)), index=default_stride - 1,
-                      key=f"{key}_stride", horizontal=True,
-                      help="How many cells the window moves between outputs.")
+def padding_stride_ui(key: str, default_stride: int = 1,
+                      link: PageLink = NO_LINK) -> tuple[str, int]:
+    padding = link.control("padding", st.radio, "Padding", list(PADDING_LABELS),
+                           format_func=PADDING_LABELS.get, key=f"{key}_padding",
+                           horizontal=True)
+    stride = link.control("stride", st.radio, "Stride", list(range(1, MAX_STRIDE + 1)),
+                          index=default_stride - 1, key=f"{key}_stride", horizontal=True,
+                          help="How many cells the window moves between outputs.")
     return padding, int(stride)
 
 
 def player_ui(count: int, key: str, figure: Callable[[int], go.Figure] | None,
-              describe: Callable[[int], None]) -> None:
+              describe: Callable[[int], None], link: PageLink = NO_LINK,
+              setting: str = "step") -> None:
     """The figure of one step, Back / Play / Next and a step slider, then `describe(step)`.
 
     count: number of steps; figure(step) and describe(step) take the 0-based step. All of it
@@ -218,11 +305,14 @@ def player_ui(count: int, key: str, figure: Callable[[int], go.Figure] | None,
     state always knows the step, so the figure, the slider, the buttons and the written sum
     show the same one, and Back / Next after Play go on from the step that was played.
     (Plotly's own animation runs in the browser, where the page could not see its step.)
+    A teacher's link may lock the step (every control shown disabled) or hide the controls
+    (the figure and the sum stay at the linked step); `setting` names the step in the link.
     """
+    locked, hidden = link.locked(setting), link.hidden(setting)
     at_key, slider_key = f"{key}_at", f"{key}_step"
     playing_key, hold_key = f"{key}_playing", f"{key}_hold"
     st.session_state[at_key] = min(max(int(st.session_state.get(at_key, 1)), 1), max(count, 1))
-    playing = bool(st.session_state.get(playing_key)) and count > 1
+    playing = bool(st.session_state.get(playing_key)) and count > 1 and not (locked or hidden)
     st.session_state[playing_key] = playing
 
     def move(delta: int) -> None:
@@ -253,21 +343,22 @@ def player_ui(count: int, key: str, figure: Callable[[int], go.Figure] | None,
         if figure is not None:
             st.plotly_chart(figure(at - 1), key=f"{key}_animation",
                             config={"displayModeBar": False})
-        if count > 1:
+        if count > 1 and not hidden:
             with st.container(horizontal=True, gap="small"):
                 st.button("◀ Back", key=f"{key}_back", on_click=move, args=(-1,),
-                          disabled=at == 1)
+                          disabled=at == 1 or locked)
                 st.button("❚❚ Pause" if st.session_state[playing_key] else "▶ Play",
-                          key=f"{key}_play", on_click=toggle)
+                          key=f"{key}_play", on_click=toggle, disabled=locked)
                 st.button("Next ▶", key=f"{key}_next", on_click=move, args=(1,),
-                          disabled=at == count)
+                          disabled=at == count or locked)
             if st.session_state[playing_key]:
                 # No slider while playing: the browser would send back the value it showed
                 # a tick ago with every request, and the page would take that as a drag.
                 st.progress(at / count, text=f"Playing: step {at} of {count}")
             else:
                 st.session_state[slider_key] = at
-                st.slider("Step (output cell)", 1, count, key=slider_key, on_change=dragged)
+                st.slider("Step (output cell)", 1, count, key=slider_key, on_change=dragged,
+                          disabled=locked)
         describe(at - 1)
 
     player()
@@ -301,19 +392,21 @@ def photo_feature_map(filename: str, kernel_name: str, side: int) -> np.ndarray:
 
 POOL_SOURCES = ["Edge map of a digit", "Sliding-window output", "Random grid",
                 "Edge map of a photo"]
+POOL_MODES, POOL_WINDOWS = ["max", "avg"], [2, 3]
 
 
-def _digit_edges_ui(key: str) -> Grid | None:
+def _digit_edges_ui(key: str, link: PageLink) -> Grid | None:
     digits = mnist_digits()
     if digits is None:
         st.error("No MNIST digits are available here (assets/mnist_subset.npz is missing).")
         return None
     images, labels = digits
-    index = st.selectbox("Digit", range(len(labels)), key=f"{key}_digit",
+    index = link.control("digit", st.selectbox, "Digit", range(len(labels)), key=f"{key}_digit",
                          format_func=lambda i: f"test image {i} (a {labels[i]})")
-    kernel = st.selectbox("Edge kernel", EDGE_KERNELS, key=f"{key}_digit_edge")
-    side = st.slider("Map size (cells per side)", 6, MAX_GRID_SIZE, POOL_DIGIT_SIDE,
-                     key=f"{key}_digit_side")
+    kernel = link.control("digit_edge", st.selectbox, "Edge kernel", EDGE_KERNELS,
+                          key=f"{key}_digit_edge")
+    side = link.control("side", st.slider, "Map size (cells per side)", 6, MAX_GRID_SIZE,
+                        POOL_DIGIT_SIDE, key=f"{key}_digit_side")
     values = feature_map_grid(images[index], PRESET_KERNELS[kernel].matrix, side)
     return Grid(f"Digit {labels[index]} through {kernel}, then ReLU", values, "edge strength")
 
@@ -334,21 +427,24 @@ def _shared_map_ui() -> Grid | None:
     return Grid(shared["label"], values, "feature-map value")
 
 
-def pooling_input_ui(key: str = "pool") -> Grid | None:
+def pooling_input_ui(key: str = "pool", link: PageLink = NO_LINK) -> Grid | None:
     """The map to pool: a digit's or photo's edges, the sliding-window output, random."""
-    source = st.radio("Input", POOL_SOURCES, key=f"{key}_source")
+    source = link.control("input", st.radio, "Input", POOL_SOURCES, key=f"{key}_source")
     if source == "Edge map of a digit":
-        return _digit_edges_ui(key)
+        return _digit_edges_ui(key, link)
     if source == "Sliding-window output":
         return _shared_map_ui()
     if source == "Random grid":
-        return random_grid_ui(f"{key}_grid")
+        return random_grid_ui(f"{key}_grid", link)
     photos = available_photos()
     if not photos:
         st.info("No sample photos were found in assets/samples, so pick another input.")
         return None
-    label = st.selectbox("Photo", list(photos), key=f"{key}_photo")
-    kernel = st.selectbox("Edge kernel", EDGE_KERNELS, key=f"{key}_edge")
+    label = link.control("photo", st.selectbox, "Photo", list(photos), key=f"{key}_photo")
+    if label not in photos:  # hidden, and the linked photo is missing on this server
+        label = next(iter(photos))
+    kernel = link.control("photo_edge", st.selectbox, "Edge kernel", EDGE_KERNELS,
+                          key=f"{key}_edge")
     try:
         values = photo_feature_map(photos[label], kernel, POOL_PHOTO_SIDE)
         grey = grey_photo(photos[label])
@@ -387,13 +483,13 @@ def dropped_cells_note(shape: tuple[int, int], size: int, padding: str,
             f" numbers are dropped: {'; '.join(why)}.")
 
 
-def pool_options_ui(key: str = "pool") -> tuple[str, int, int, str]:
+def pool_options_ui(key: str = "pool", link: PageLink = NO_LINK) -> tuple[str, int, int, str]:
     """Returns (mode, window size, stride, padding)."""
-    mode = st.radio("Pooling", ["max", "avg"], key=f"{key}_mode", horizontal=True,
-                    format_func={"max": "max", "avg": "average"}.get)
-    size = st.radio("Window", [2, 3], key=f"{key}_size", horizontal=True,
-                    format_func=lambda s: f"{s}x{s}")
-    padding, stride = padding_stride_ui(key, default_stride=2)
+    mode = link.control("mode", st.radio, "Pooling", POOL_MODES, key=f"{key}_mode",
+                        horizontal=True, format_func={"max": "max", "avg": "average"}.get)
+    size = link.control("window", st.radio, "Window", POOL_WINDOWS, key=f"{key}_size",
+                        horizontal=True, format_func=lambda s: f"{s}x{s}")
+    padding, stride = padding_stride_ui(key, default_stride=2, link=link)
     return mode, int(size), stride, padding
 
 
