@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.config import MAX_KERNEL_SIZE
+from cnn_core.links import format_matrix
 from cnn_core.maths.kernels import (
     PRESET_KERNELS,
     Kernel,
     KernelError,
     common_fraction,
     custom_kernel,
-    format_kernel,
     kernel_from_grid,
     kernel_latex,
     normalise_kernel,
@@ -30,8 +30,10 @@ def _custom_kernel_ui(key: str, start: np.ndarray) -> np.ndarray:
     how = st.radio("Enter the numbers", ["In a grid", "As text"], horizontal=True,
                    key=f"{key}_entry")
     if how == "As text":
+        # Every digit, so the kernel typed in the grid is the one the text box starts with.
+        exact = format_matrix(start).replace(",", " ").replace(";", "\n")
         text = st.text_area("One row per line; spaces or commas between numbers; fractions "
-                            "like 1/9 are fine", value=format_kernel(start), key=f"{key}_text",
+                            "like 1/9 are fine", value=exact, key=f"{key}_text",
                             height=120)
         return parse_kernel(text)
     size_cols = st.columns(2)
@@ -80,6 +82,7 @@ def kernel_ui(key: str = "kernel", link: PageLink = NO_LINK) -> Kernel | None:
                                help="A custom kernel starts from the selected preset.")
     preset = PRESET_KERNELS[preset_name]
     if mode == "Preset":
+        st.session_state.pop(f"{key}_typed", None)  # "Custom" starts from the preset again
         link.record("matrix", None)
         _show_matrix(preset.matrix)
         st.caption(preset.caption)
@@ -91,12 +94,17 @@ def kernel_ui(key: str = "kernel", link: PageLink = NO_LINK) -> Kernel | None:
     scale, multiples = common_fraction(preset.matrix)
     as_sum = scale != 1 and bool(np.isclose(float(np.sum(multiples) * scale), 1.0))
     normalise = st.checkbox(NORMALISE_LABEL, value=as_sum, key=f"{key}_normalise")
+    # Streamlit forgets a grid's edits when the page is left or the grid is resized; the
+    # kernel last typed (kept in the session) is where the grid starts again.
+    typed = st.session_state.get(f"{key}_typed")
+    start = typed if typed is not None else (multiples if as_sum else np.asarray(preset.matrix))
     try:
-        matrix = _custom_kernel_ui(key, multiples if as_sum else np.asarray(preset.matrix))
+        matrix = _custom_kernel_ui(key, start)
         kernel = custom_kernel(matrix)
     except KernelError as error:
         st.error(str(error))
         return None
+    st.session_state[f"{key}_typed"] = kernel.matrix
     if normalise:
         try:
             kernel = custom_kernel(normalise_kernel(matrix))

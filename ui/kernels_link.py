@@ -11,6 +11,11 @@ PAGE = "kernels"
 NOT_IN_LINK = "An uploaded photo is not in the link: whoever opens it uploads their own."
 
 
+# The custom kernel's own controls, kept across pages with it (ui/kernel_ui.py's keys).
+CUSTOM_KEYS = ("kernel_entry", "kernel_text", "kernel_normalise", "kernel_rows", "kernel_cols",
+               "kernel_typed")
+
+
 def _custom(matrix) -> dict:
     """A linked kernel opens as typed text, ready to edit, used as written."""
     return {"kernel_mode": "Custom", "kernel_entry": "As text",
@@ -29,7 +34,7 @@ def kernels_settings() -> list[Setting]:
         choice("kernel", "Preset kernel", list(PRESET_KERNELS), "Sobel x", key="kernel_preset"),
         choice("mode", "Preset or custom kernel", ["Preset", "Custom"], "Preset",
                key="kernel_mode"),
-        kernel_matrix("matrix", "Custom kernel", assign=_custom),
+        kernel_matrix("matrix", "Custom kernel", assign=_custom, keeps=CUSTOM_KEYS),
         choice("colour", "Colour", COLOUR_MODES, COLOUR_MODES[0], key="filter_colour"),
         choice("border", "Borders", list(BORDER_LABELS), "same", key="filter_border"),
         choice("display", "Values outside 0-255", list(DISPLAY_LABELS), "clip",

@@ -19,12 +19,20 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn_core.links import LinkReading, Setting, TeacherOptions, link_params, read_link
+from cnn_core.links import (
+    TEACHER_PARAMS,
+    LinkReading,
+    Setting,
+    TeacherOptions,
+    link_params,
+    read_link,
+)
 
 KEPT_KEYS = "_link_kept_keys"        # every setting's widget key seen this session
 WRITTEN = "_link_written"            # page -> the params this session last wrote for it
 TEACHER = "_link_teacher"            # page -> TeacherOptions from the link it was opened with
 RECORDED = "_link_recorded"          # page -> {setting name: value} computed by the page
+NOTES = "_link_notes"                # page -> the note about the link it was opened with
 
 
 def keep_settings_across_pages() -> None:
@@ -71,6 +79,8 @@ class PageLink:
 
         The share panel was drawn before this value existed, so a change reruns the page once
         to show the link as it now is."""
+        if name not in self.settings:
+            return  # a widget drawn outside a linked page (NO_LINK) has nothing to record
         recorded = _store(RECORDED).setdefault(self.page, {})
         setting = self.settings[name]
         before = recorded.get(name)
@@ -106,21 +116,41 @@ def _current_params(page: str, settings: Sequence[Setting],
 
 
 def _write(page: str, params: dict[str, str]) -> None:
+    first = page not in _store(WRITTEN)
     _store(WRITTEN)[page] = params
-    if _address_bar() != params:
+    # The first run always writes: Streamlit drops a query string over 512 Ki characters or
+    # 1,000 parameters before the page sees it, which would otherwise stay in the address bar.
+    if first or _address_bar() != params:
         st.query_params.from_dict(params)
 
 
 def _apply(page: str, settings: Sequence[Setting], reading: LinkReading) -> None:
-    by_name = {s.name: s for s in settings}
+    """Put the page where the link says. A link leaves defaults out, so a setting it does not
+    name goes back to its default: a lesson opened mid-session looks as it does for everyone.
+    Declared order, so when two settings touch one control the result never depends on the
+    order of the parameters in the URL."""
     recorded = _store(RECORDED).setdefault(page, {})
-    for name, value in reading.values.items():
-        setting = by_name[name]
+    for setting in settings:
+        if setting.name in reading.values:
+            value = reading.values[setting.name]
+        elif setting.default is not None:
+            value = setting.default
+        else:  # the widget's own default depends on the data: let it choose again
+            for key in _keys_of(setting):
+                st.session_state.pop(key, None)
+            recorded.pop(setting.name, None)
+            continue
         for key, assigned in setting.assignments(value).items():
             st.session_state[key] = assigned
         if setting.key is None:
-            recorded[name] = value
+            recorded[setting.name] = value
     _store(TEACHER)[page] = reading.teacher
+
+
+def _concerns(given: dict[str, str], settings: Sequence[Setting]) -> bool:
+    """Whether a link names anything of this page (not only another page's settings)."""
+    names = {s.name for s in settings} | set(TEACHER_PARAMS)
+    return any(name in names for name in given)
 
 
 def page_link(page: str, settings: Sequence[Setting], not_in_link: str = "") -> PageLink:
@@ -135,11 +165,16 @@ def page_link(page: str, settings: Sequence[Setting], not_in_link: str = "") -> 
     for setting in settings:
         kept.update(_keys_of(setting))
     given = _address_bar()
-    note = ""
+    notes = _store(NOTES)
     if given and given != _store(WRITTEN).get(page):
         reading = read_link(given, settings)
-        _apply(page, settings, reading)
-        note = reading.note
+        if _concerns(given, settings):
+            _apply(page, settings, reading)
+        notes[page] = reading.note
+    elif _learner_changed(_store(WRITTEN).get(page), settings,
+                          _current_params(page, settings, TeacherOptions())):
+        notes.pop(page, None)  # the note about the link has done its job
+    note = notes.get(page, "")
     teacher = _store(TEACHER).get(page, TeacherOptions())
     if teacher.task:
         st.info(f"**Your task:** {_plain(teacher.task)}", icon=":material/school:")
@@ -151,18 +186,39 @@ def page_link(page: str, settings: Sequence[Setting], not_in_link: str = "") -> 
     return link
 
 
+def _learner_changed(written: dict[str, str] | None, settings: Sequence[Setting],
+                     now: dict[str, str]) -> bool:
+    """Whether a setting moved since the address bar was last written. A data-dependent
+    setting appearing for the first time (the page picked the middle pixel) is the page's
+    doing, and so is a recorded value (written before its rerun), so neither counts."""
+    if written is None:
+        return False
+    chosen_by_page = {s.name for s in settings if s.default is None and s.name not in written}
+    return any(now.get(name) != written.get(name)
+               for name in {s.name for s in settings} - chosen_by_page)
+
+
 def _keys_of(setting: Setting) -> set[str]:
     """The session-state keys a setting writes, so all of them outlive a page switch."""
     keys = {setting.key} if setting.key else set()
+    keys.update(setting.keeps)
     if setting.assign is not None and setting.default is not None:
         keys.update(setting.assign(setting.default))
     return keys
 
 
+WORD_JOINER = "\u2060"  # invisible; breaks "http://", "www." and "name@host" apart
+
+
 def _plain(text: str) -> str:
-    """A teacher's sentence shown as typed: no links, pictures or formatting from the URL."""
-    escaped = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
-    return escaped
+    """A teacher's sentence shown as typed: no links, pictures or formatting from the URL.
+
+    Backslashes stop Markdown syntax, but Streamlit still turns bare addresses (www.x.org,
+    http://..., a@b.org) and :emoji: or :material/icon: codes into links and icons after
+    the escapes are read; an invisible word joiner before every '.', ':' and '@' stops those.
+    """
+    return "".join((WORD_JOINER if c in ".:@" else "")
+                   + ("\\" if c in "\\`*_{}[]()#+-.!|<>~$:" else "") + c for c in text)
 
 
 def _share_panel(page: str, settings: Sequence[Setting], teacher: TeacherOptions,

@@ -55,10 +55,11 @@ def photo_ui(key: str = "photo", link: PageLink = NO_LINK) -> Photo | None:
     """Widgets to pick a photo. Returns it, or None after showing why there is none."""
     samples = available_samples()
     choices = (["Sample photo"] if samples else []) + ["Upload your own"]
-    source = st.radio("Photo", choices, horizontal=True, key=f"{key}_source",
-                      disabled=link.locked("photo"))
-    if link.hidden("photo"):
-        source = "Sample photo" if samples else source
+    if link.hidden("photo"):  # the teacher's sample, with no way to switch to an upload
+        source = choices[0]
+    else:
+        source = st.radio("Photo", choices, horizontal=True, key=f"{key}_source",
+                          disabled=link.locked("photo"))
     if source == "Sample photo":
         label = link.control("photo", st.selectbox, "Sample", list(samples), key=f"{key}_sample")
         return _sample_photo(samples[label])
