@@ -28,9 +28,10 @@ def go_to(page, title: str) -> None:
 
 
 def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, app_url, browser):
+    # A busy machine draws the page's charts slowly; clicks wait until the page is still.
+    page.set_default_timeout(90_000)
     open_page(page, app_url, "Image_kernels")
-    # The first visit on a fresh server imports the image libraries: wait for the result.
-    page.get_by_text("Result: Sobel x").wait_for(timeout=90_000)
+    page.get_by_text("Result: Sobel x").wait_for()
     choose(page, "Preset", "Emboss")
     choose(page, "Borders", "Reflect the edge")
     page.get_by_text("Result: Emboss").wait_for()
@@ -50,7 +51,7 @@ def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, a
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         other = fresh.new_page()
-        other.set_default_timeout(30_000)
+        other.set_default_timeout(90_000)
         other.goto(linked)
         wait_for_idle(other)
         other.get_by_text("Result: Emboss").wait_for()
@@ -64,9 +65,10 @@ def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, a
 
 def test_a_teachers_link_locks_hides_and_sets_a_task(page, app_url):
     task = "Make the vertical edges disappear: see www.example.org"
+    page.set_default_timeout(90_000)
     open_page(page, app_url, "Image_kernels?" + urlencode(
         {"kernel": "Vertical edge", "lock": "kernel", "hide": "border", "task": task}))
-    page.get_by_text("Result: Vertical edge").wait_for(timeout=90_000)
+    page.get_by_text("Result: Vertical edge").wait_for()
     preset = page.locator("[data-testid='stSelectbox'] input[aria-label='Preset']")
     assert preset.input_value() == "Vertical edge" and preset.is_disabled()
     assert page.locator("[data-testid='stSelectbox']").filter(has_text="Borders").count() == 0
