@@ -178,7 +178,8 @@ def _editor_ui(key: str, link: PageLink) -> Grid | None:
     from it."""
     typed_key, start_key = f"{key}_typed", f"{key}_start"
     if link.hidden("grid"):
-        values = fitted_grid(st.session_state.get(typed_key), *_typed_shape(typed_key))
+        typed = st.session_state.get(typed_key)
+        values = fitted_grid(None, 5, 5) if typed is None else np.asarray(typed)
         link.record("grid", values)
         return Grid("Your grid", values)
     locked = link.locked("grid")
@@ -205,11 +206,6 @@ def _editor_ui(key: str, link: PageLink) -> Grid | None:
     st.session_state[typed_key] = values
     link.record("grid", values)
     return Grid("Your grid", values)
-
-
-def _typed_shape(typed_key: str) -> tuple[int, int]:
-    typed = st.session_state.get(typed_key)
-    return (5, 5) if typed is None else np.asarray(typed).shape
 
 
 def input_grid_ui(key: str = "grid", link: PageLink = NO_LINK) -> Grid | None:

@@ -304,3 +304,12 @@ def test_hidden_controls_are_absent_and_the_page_still_uses_the_linked_values():
     expected = convolve2d(np.array(EDGE_GRID, float), PRESET_KERNELS["Sobel x"].matrix)
     np.testing.assert_array_equal(app.session_state[SLIDING_WINDOW_OUTPUT_KEY]["values"],
                                   expected)
+
+
+def test_a_hidden_typed_grid_is_used_without_its_table():
+    app = open_link({"grid": "1,2;3,4", "matrix": "1,0;0,-1", "hide": "grid"})
+    assert not app.exception and not app.warning  # (the 3x3 filters tab says 2x2 is too small)
+    assert not any(w.key in ("sw_grid_rows", "sw_grid_cols") for w in app.number_input)
+    assert app.selectbox(key="sw_grid_source").value == "Edit the numbers"
+    np.testing.assert_array_equal(app.session_state[SLIDING_WINDOW_OUTPUT_KEY]["values"], [[-3]])
+    assert params_of(app)["grid"] == "1,2;3,4"

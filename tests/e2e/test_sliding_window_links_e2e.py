@@ -1,0 +1,100 @@
+"""Real browser: Sliding window settings (a typed grid too) outlive a trip to Home, live in the
+address bar, and open again in a new browser; a lesson link locks and hides controls."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from tests.e2e.conftest import choose, open_page, wait_for_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def selected(page, key: str) -> str:
+    return page.locator(f".st-key-{key} input").first.input_value()
+
+
+def checked(page, key: str) -> str:
+    """The label of the option a radio shows as chosen."""
+    return page.locator(f".st-key-{key} label:has(input:checked)").inner_text().strip()
+
+
+def shapes(page) -> str:
+    return page.get_by_test_id("stMain").locator("p").filter(has_text="Shapes:").first.inner_text()
+
+
+def go_to(page, title: str) -> None:
+    """In-app navigation through the sidebar: the same browser session (a reload is not)."""
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    wait_for_idle(page)
+
+
+def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, app_url, browser):
+    page.set_default_timeout(60_000)  # a class's shared server can be busy
+    open_page(page, app_url, "Sliding_window")
+    choose(page, "Input grid", "Edit the numbers")
+    page.locator(".st-key-sw_grid_cols input").fill("3")
+    page.locator(".st-key-sw_grid_cols input").press("Enter")
+    wait_for_idle(page)
+    page.get_by_text("input 5x3").first.wait_for()
+    page.locator(".st-key-sw_stride").get_by_text("2", exact=True).click()
+    wait_for_idle(page)
+    choose(page, "Preset", "Sobel y")
+    page.get_by_text("output 2x1").first.wait_for()
+    expected = shapes(page)
+    assert query(page).items() >= {"input": "Edit the numbers", "stride": "2",
+                                   "kernel": "Sobel y"}.items()
+    assert query(page)["grid"].count(";") == 4  # five rows of the typed grid
+    linked = page.url
+
+    go_to(page, "Home")
+    page.get_by_text("Learning path").wait_for()
+    go_to(page, "Pooling")   # its own page, not a link: no note, none of these settings
+    assert page.get_by_test_id("stAlertContentWarning").filter(has_text="link").count() == 0
+    assert "stride" not in query(page)
+    go_to(page, "Sliding window")
+    page.get_by_text("output 2x1").first.wait_for()
+    assert shapes(page) == expected
+    assert selected(page, "sw_grid_source") == "Edit the numbers"
+    assert page.locator(".st-key-sw_grid_cols input").input_value() == "3"
+    assert checked(page, "sw_stride") == "2" and selected(page, "sw_kernel_preset") == "Sobel y"
+    assert page.url == linked
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = fresh.new_page()
+        other.set_default_timeout(60_000)
+        other.goto(linked)
+        wait_for_idle(other)
+        other.get_by_text("output 2x1").first.wait_for()
+        assert shapes(other) == expected
+        assert selected(other, "sw_grid_source") == "Edit the numbers"
+        assert checked(other, "sw_stride") == "2"
+        assert selected(other, "sw_kernel_preset") == "Sobel y"
+        assert other.url == linked
+        assert other.get_by_test_id("stException").count() == 0
+    finally:
+        fresh.close()
+
+
+def test_the_5x5_lesson_link_locks_the_kernel_and_hides_the_input(page, app_url):
+    page.set_default_timeout(60_000)
+    lesson = {"input": "Classic 5x5", "mode": "Preset", "kernel": "Vertical edge",
+              "padding": "valid", "stride": "1", "step": "9", "lock": "kernel,padding",
+              "hide": "input", "task": "Check the last output number by hand."}
+    open_page(page, app_url, "Sliding_window?" + urlencode(lesson))
+    page.get_by_text("Step 9 of 9").first.wait_for()
+    the_sum = page.get_by_test_id("stMain").get_by_test_id("stCode").first
+    assert the_sum.inner_text().strip().endswith("= -10")
+    assert page.locator(".st-key-sw_kernel_preset input").first.is_disabled()
+    assert page.locator(".st-key-sw_padding input").first.is_disabled()
+    assert page.locator(".st-key-sw_grid_source").count() == 0
+    assert not page.locator(".st-key-sw_stride input").first.is_disabled()
+    assert "Your task:" in page.get_by_test_id("stAlertContentInfo").first.inner_text()
+    assert page.get_by_test_id("stException").count() == 0
