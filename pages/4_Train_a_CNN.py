@@ -6,44 +6,51 @@ import streamlit as st
 
 from cnn_core.data.datasets import DATASETS
 from ui.job_ui import live_job_panel, progress_panel
+from ui.links import page_link
 from ui.results_ui import results_ui, upload_model_ui
 from ui.services import shared_dataset
+from ui.train_link import NOT_IN_LINK, PAGE, page_settings
 from ui.train_ui import (
     JOB_KEY,
     REPORT_KEY,
+    REPORT_REQUEST_KEY,
     collect_finished_job,
     dataset_ui,
     expectation_ui,
     layer_table_ui,
     model_ui,
     start_training,
+    started_with,
+    train_request,
 )
 
 st.title("Train a CNN")
 st.caption("Pick a data set and a model, press Train, and watch the network learn: the loss "
            "falls and the accuracy climbs after every batch of images. Training runs in its own "
            "process, so you can change settings, visit other pages or open another tab meanwhile.")
+link = page_link(PAGE, page_settings(), NOT_IN_LINK)
 
 data_col, model_col = st.columns([1, 1.4], gap="large")
 with data_col:
     st.subheader("1. Data")
-    data = dataset_ui(key="data")
+    data = dataset_ui(link)
 if data is None:
     st.stop()
 with model_col:
     st.subheader("2. Model")
-    preset, hparams, config, n_train, validation = model_ui(data, key="model")
-    layer_table_ui(preset, hparams, data)
+    preset, hparams, config, n_train, validation = model_ui(data, link)
+    layer_table_ui(preset, hparams, data, link)
 
 st.subheader("3. Train")
-expectation_ui(data, preset, hparams, config, n_train)
+expectation_ui(data, preset, hparams, config, n_train, link)
+request = train_request(data, preset, hparams, config, n_train, validation)
 job = st.session_state.get(JOB_KEY)
 running = job is not None and job.running
 # Not an on_click callback: callback arguments are fixed when the button is drawn, so a
 # setting typed just before clicking would be lost. Here they come from this very run.
 if st.button("Train", type="primary", key="train_start", disabled=running,
              icon=":material/play_arrow:", help="Starts a fresh model with the settings above."):
-    start_training(data, preset, hparams, config, n_train, validation)
+    start_training(request)
 collect_finished_job()
 job = st.session_state.get(JOB_KEY)
 # A job keeps its own data set; after a switch above, say so rather than show its curves
@@ -53,13 +60,14 @@ if job is not None and job.running:
     if job.request.dataset != data.name:
         st.caption(f"Still training on {job_data}, the data set chosen when Train was "
                    "pressed.")
-    live_job_panel(JOB_KEY, stop_key="train_stop")
+    live_job_panel(JOB_KEY, stop_key="train_stop", caption=started_with(job.request, request))
 elif job is not None and job.request.dataset != data.name:
     st.caption(f"Your last run trained on {job_data}; choose {job_data} above to see its "
                "progress curves again.")
 elif job is not None:
     progress_panel(job)
     if job.error:
+        st.caption(started_with(job.request, request))
         st.error(job.error)
 else:
     st.info(f"Press Train to start. With {n_train:,} images, one epoch of the MNIST CNN takes "
@@ -69,6 +77,8 @@ report = st.session_state.get(REPORT_KEY)
 st.subheader("4. Results")
 if report is not None:
     st.markdown(f"**{report.title}**")
+    if REPORT_REQUEST_KEY in st.session_state:
+        st.caption(started_with(st.session_state[REPORT_REQUEST_KEY], request))
     if report.dataset != data.name:
         st.caption(f"These results are of the model trained on "
                    f"{DATASETS[report.dataset].title}, not on {data.info.title} chosen above.")

@@ -23,17 +23,36 @@ from cnn_core.models.specs import (
     dense_parameters,
     layer_table,
     model_spec,
+    resolved_hparams,
 )
 from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.job_ui import queue_job
+from ui.links import NO_LINK, PageLink
 from ui.services import shared_dataset
 from ui.status import device_label
+from ui.train_link import (
+    BATCH_CHOICES,
+    DEFAULT_BATCH,
+    DEFAULT_EPOCHS,
+    DEFAULT_LR,
+    DEFAULT_PRESET,
+    DENSE_CHOICES,
+    EPOCHS_HIGH,
+    EPOCHS_LOW,
+    FILTER_CHOICES,
+    KERNEL_CHOICES,
+    LR_CHOICES,
+    OPTIMIZER_TITLES,
+    SUBSET_DEFAULT,
+    forget_train_settings,
+    train_settings,
+    widget_key,
+)
 
 JOB_KEY = "train_job"          # the running (or last) TrainingProcess of this session
 REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept until replaced
 FILED_KEY = "_train_filed_job"  # the job whose results REPORT_KEY holds
-DEFAULT_PRESET = {"mnist": "mnist_cnn", "fashion_mnist": "mnist_cnn", "cifar10": "cifar_dcnn"}
-SUBSET_DEFAULT = 12_000
+REPORT_REQUEST_KEY = "_train_report_request"  # the TrainRequest of the report's run
 CLASSIC_NOTE_KEY = "_train_classic_note"  # the classic recipe was asked for without full MNIST
 
 
@@ -47,10 +66,19 @@ def text(section: str) -> str:
                     strict=True))[section]
 
 
-def dataset_ui(key: str = "data") -> Dataset | None:
+def _control(link: PageLink):
+    """Draws a setting's widget through the link (locked, hidden), kept for the session by
+    Streamlit itself: app.py's re-saving alone loses a value when a fragment reruns on another
+    page (the Home page's device line, another page's live training panel)."""
+    def control(name: str, widget, *args, **kwargs):
+        return link.control(name, widget, *args, persist_state="session", **kwargs)
+    return control
+
+
+def dataset_ui(link: PageLink = NO_LINK) -> Dataset | None:
     """Pick a data set, see where it came from and a few examples. None if unavailable."""
-    name = st.selectbox("Data set", list(DATASETS), format_func=lambda n: DATASETS[n].title,
-                        key=f"{key}_name")
+    name = _control(link)("data", st.selectbox, "Data set", list(DATASETS),
+                          format_func=lambda n: DATASETS[n].title, key=widget_key("data"))
     info = DATASETS[name]
     st.caption(info.description)
     try:
@@ -67,79 +95,113 @@ def dataset_ui(key: str = "data") -> Dataset | None:
     return data
 
 
-def model_ui(data: Dataset, key: str = "model") -> tuple[str, dict, TrainConfig, int, float]:
+def _fit_subset(key: str, low: int, high: int, step: int) -> int | None:
+    """Put a kept or linked subset on the slider's scale for this data set (a slider refuses a
+    value outside its ends). Returns the number asked for when it had to change, else None."""
+    asked = st.session_state.get(key)
+    if not isinstance(asked, int):
+        return None
+    fitted = min(high, max(low, low + round((asked - low) / step) * step))
+    if fitted == asked:
+        return None
+    st.session_state[key] = fitted
+    # The default is the slider's own start, which a smaller data set caps without a word.
+    return None if asked == SUBSET_DEFAULT else asked
+
+
+def model_ui(data: Dataset, link: PageLink = NO_LINK) -> tuple[str, dict, TrainConfig, int,
+                                                                  float]:
     """Preset, editable settings, augmentation.
 
     Returns (preset, hparams, config, n_train, validation_fraction): n_train images are
     chosen, and validation_fraction of them held out to validate on.
     """
+    control = _control(link)
     n_all = len(data.y_train)
     low = 2_000 if n_all > 2_000 else max(1, n_all // 10)  # a small folder of one's own
     if low < n_all:
-        n_train = st.slider("Training subset (images)", low, n_all, min(SUBSET_DEFAULT, n_all),
-                            step=1_000 if n_all > 2_000 else 1, key=f"{key}_subset",
-                            help="Fewer images train faster; a CPU does about 5,000 MNIST "
-                            "images a second with the MNIST CNN.")
+        step = 1_000 if n_all > 2_000 else 1
+        asked = _fit_subset(widget_key("subset"), low, n_all, step)
+        n_train = control("subset", st.slider, "Training subset (images)", low, n_all,
+                          min(SUBSET_DEFAULT, n_all), step=step, key=widget_key("subset"),
+                          help="Fewer images train faster; a CPU does about 5,000 MNIST "
+                               "images a second with the MNIST CNN.")
+        n_train = min(n_all, max(low, int(n_train)))  # a hidden slider returns the kept value
+        if asked is not None:
+            st.caption(f"{asked:,} images do not fit this data set here ({low:,} to {n_all:,} "
+                       f"in steps of {step:,}), so {n_train:,} are used.")
     else:  # a slider needs two different ends
         n_train = n_all
         st.caption(f"Training on all {n_all:,} images.")
     names = list(MODEL_PRESETS)
-    preset = st.selectbox("Model", names, index=names.index(DEFAULT_PRESET[data.name]),
-                          format_func=lambda p: MODEL_PRESETS[p].title,
-                          key=f"{key}_preset_{data.name}")  # each data set starts on its own model
+    # Each data set keeps its own model: back on MNIST, the model chosen for MNIST.
+    preset = control("model", st.selectbox, "Model", names,
+                     index=names.index(DEFAULT_PRESET[data.name]),
+                     format_func=lambda p: MODEL_PRESETS[p].title,
+                     key=widget_key("model", data.name))
     st.caption(MODEL_PRESETS[preset].caption)
     defaults = MODEL_PRESETS[preset].defaults
     hparams: dict = {}
+
+    def key(name: str) -> str:
+        return widget_key(name, data.name, preset, hparams.get("optimizer", ""))
+
     with st.expander("Settings", expanded=False):
         cols = st.columns(3)
         if "filters" in defaults:
-            hparams["filters"] = cols[0].select_slider(
-                "Filters in the first layer", [4, 8, 16, 32, 64], defaults["filters"],
-                key=f"{key}_filters_{preset}")
-            hparams["kernel_size"] = cols[1].select_slider(
-                "Kernel size", [3, 5, 7], defaults["kernel_size"], key=f"{key}_kernel_{preset}")
-        hparams["dense_units"] = cols[2].select_slider(
-            "Dense units", [16, 32, 64, 128, 256, 512], defaults["dense_units"],
-            key=f"{key}_dense_{preset}")
+            hparams["filters"] = control(
+                "filters", cols[0].select_slider, "Filters in the first layer", FILTER_CHOICES,
+                defaults["filters"], key=key("filters"))
+            hparams["kernel_size"] = control(
+                "kernel", cols[1].select_slider, "Kernel size", KERNEL_CHOICES,
+                defaults["kernel_size"], key=key("kernel"))
+        hparams["dense_units"] = control(
+            "dense", cols[2].select_slider, "Dense units", DENSE_CHOICES,
+            defaults["dense_units"], key=key("dense"))
         if "dropout" in defaults:
-            hparams["dropout"] = cols[0].slider("Dropout", 0.0, 0.8, defaults["dropout"], 0.05,
-                                                key=f"{key}_dropout_{preset}")
-        hparams["optimizer"] = cols[1].selectbox(
-            "Optimizer", OPTIMIZERS, key=f"{key}_optimizer",
-            format_func={"adam": "Adam", "sgd": "SGD with momentum 0.9",
-                         "adadelta": "Adadelta"}.get)
-        default_lr = {"adam": 1e-3, "sgd": 1e-2, "adadelta": 1.0}[hparams["optimizer"]]
-        hparams["learning_rate"] = cols[2].select_slider(
-            "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0], default_lr,
-            key=f"{key}_lr_{hparams['optimizer']}")
-        batch_size = cols[0].select_slider("Batch size", [16, 32, 64, 128, 256], 64,
-                                           key=f"{key}_batch")
-        epochs = cols[1].number_input("Epochs", 1, 50, 2, key=f"{key}_epochs")
-        validation = cols[2].select_slider(
-            "Validation share", app_config.VALIDATION_CHOICES, app_config.VALIDATION_FRACTION,
-            format_func=lambda f: f"{f:.0%}", key=f"{key}_validation",
+            hparams["dropout"] = control("dropout", cols[0].slider, "Dropout", 0.0, 0.8,
+                                         defaults["dropout"], 0.05, key=key("dropout"))
+        hparams["optimizer"] = control(
+            "optimizer", cols[1].selectbox, "Optimizer", OPTIMIZERS, key=key("optimizer"),
+            format_func=OPTIMIZER_TITLES.get)
+        hparams["learning_rate"] = control(
+            "lr", cols[2].select_slider, "Learning rate", LR_CHOICES,
+            DEFAULT_LR[hparams["optimizer"]], key=key("lr"))
+        batch_size = control("batch", cols[0].select_slider, "Batch size", BATCH_CHOICES,
+                             DEFAULT_BATCH, key=key("batch"))
+        epochs = control("epochs", cols[1].number_input, "Epochs", EPOCHS_LOW, EPOCHS_HIGH,
+                         DEFAULT_EPOCHS, key=key("epochs"))
+        validation = control(
+            "validation", cols[2].select_slider, "Validation share",
+            app_config.VALIDATION_CHOICES, app_config.VALIDATION_FRACTION,
+            format_func=lambda f: f"{f:.0%}", key=key("validation"),
             help="Held out of the training images (every class in its share) and checked "
                  "after every epoch. The test images are used only once, after training.")
         on_gpu = (device_label() or "").startswith("GPU")
-        mixed = cols[0].checkbox(
-            "Mixed precision", key=f"{key}_mixed", disabled=not on_gpu,
+        mixed = control(
+            "mixed", cols[0].checkbox, "Mixed precision", key=key("mixed"), disabled=not on_gpu,
             help="Computes in 16-bit floats where it is safe: up to 2-3x faster on modern "
                  "GPUs. " + ("" if on_gpu else "Only offered when TensorFlow finds a GPU."))
+        if mixed and not on_gpu:
+            st.caption("Mixed precision is ticked, but this computer has no GPU for it, so "
+                       "training uses ordinary 32-bit floats.")
         st.markdown("**Data augmentation** (training images only)")
         aug = st.columns(2)
-        invert = aug[0].checkbox("Inverted copies", key=f"{key}_invert",
-                                 help="Adds a black-on-white copy of every white-on-black "
-                                      "image (and vice versa), doubling the training set.")
-        shift = aug[1].checkbox("Random shifts (up to 10%)", key=f"{key}_shift")
-        rotate = aug[0].checkbox("Small rotations (up to 10°)", key=f"{key}_rotate")
-        zoom = aug[1].checkbox("Zoom in or out (up to 10%)", key=f"{key}_zoom")
+        invert = control("invert", aug[0].checkbox, "Inverted copies", key=key("invert"),
+                         help="Adds a black-on-white copy of every white-on-black "
+                              "image (and vice versa), doubling the training set.")
+        shift = control("shift", aug[1].checkbox, "Random shifts (up to 10%)", key=key("shift"))
+        rotate = control("rotate", aug[0].checkbox, "Small rotations (up to 10°)",
+                         key=key("rotate"))
+        zoom = control("zoom", aug[1].checkbox, "Zoom in or out (up to 10%)", key=key("zoom"))
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), invert_copies=invert,
                          shift=0.1 if shift else 0.0, rotation=10 / 360 if rotate else 0.0,
                          zoom=0.1 if zoom else 0.0, mixed_precision=bool(mixed and on_gpu))
     return preset, hparams, config, n_train, float(validation)
 
 
-def layer_table_ui(preset: str, hparams: dict, data: Dataset) -> None:
+def layer_table_ui(preset: str, hparams: dict, data: Dataset,
+                   link: PageLink = NO_LINK) -> None:
     shape = data.info.image_shape if len(data.info.image_shape) == 3 else (
         *data.info.image_shape, 1)
     try:
@@ -164,15 +226,15 @@ def layer_table_ui(preset: str, hparams: dict, data: Dataset) -> None:
             f"{dense_parameters(shape, units):,}; a 64 x 64 x 3 photo into 128 dense units "
             f"needs {dense_parameters((64, 64, 3), 128):,}.")
     if preset == "dense_baseline":
-        _dense_comparison_ui(hparams, data, shape, total)
+        _dense_comparison_ui(hparams, data, shape, total, link)
 
 
 def _set_dense_units(units: int) -> None:
-    st.session_state["model_dense_dense_baseline"] = units
+    st.session_state[widget_key("dense", preset="dense_baseline")] = units
 
 
 def _dense_comparison_ui(hparams: dict, data: Dataset, shape: tuple[int, ...],
-                         total: int) -> None:
+                         total: int, link: PageLink = NO_LINK) -> None:
     """Compare the dense network with the CNN as they really are, counts computed here."""
     cnn_rows = layer_table(model_spec("mnist_cnn", data.num_classes), shape)
     cnn_total = sum(r.parameters for r in cnn_rows)
@@ -190,14 +252,16 @@ def _dense_comparison_ui(hparams: dict, data: Dataset, shape: tuple[int, ...],
         parts = [f"dense with {u} units {e.accuracy:.1%}" for u, e in found.items()]
         st.caption(f"Test accuracy measured on this app ({SUBSET_DEFAULT:,} images, 2 epochs): "
                    f"{', '.join(parts)}, MNIST CNN {cnn.accuracy:.1%}.")
+    fixed = link.locked("dense") or link.hidden("dense")
     if units < 128:
         st.button(f"Try the 128-unit version ({wide:,} parameters)", key="model_dense_128",
                   on_click=_set_dense_units, args=(128,), icon=":material/expand:",
-                  help="As wide as the CNN's own dense layer.")
+                  disabled=fixed, help="Your teacher's link fixes the dense units." if fixed
+                  else "As wide as the CNN's own dense layer.")
 
 
 def expectation_ui(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
-                   n_train: int) -> None:
+                   n_train: int, link: PageLink = NO_LINK) -> None:
     """What test accuracy these settings reach, before Train is pressed, and the classic
     recipe in one click."""
     expectation = expected_accuracy(data.name, preset, hparams, n_train, config.epochs)
@@ -214,11 +278,14 @@ def expectation_ui(data: Dataset, preset: str, hparams: dict, config: TrainConfi
     if classic:
         st.caption(text("classic_set"))
         return
+    # The recipe resets every other setting, which would undo what a teacher's link fixed.
+    fixed = bool(link.teacher.locked or link.teacher.hidden)
     st.button(f"Use the classic recipe: all {app_config.CLASSIC_IMAGES:,} images, "
               f"{app_config.CLASSIC_EPOCHS} epochs, "
               f"{MODEL_PRESETS[app_config.CLASSIC_PRESET].title}", key="train_classic",
               on_click=_use_classic_recipe, args=(len(data.y_train),),
-              icon=":material/auto_awesome:")
+              icon=":material/auto_awesome:", disabled=fixed,
+              help="Your teacher's link fixes some settings." if fixed else None)
     if st.session_state.get(CLASSIC_NOTE_KEY):
         st.info(text("classic_missing").format(
             have=len(data.y_train), full=app_config.CLASSIC_IMAGES,
@@ -234,30 +301,69 @@ def _use_classic_recipe(available: int) -> None:
     if available < app_config.CLASSIC_IMAGES:
         st.session_state[CLASSIC_NOTE_KEY] = True
         return
+    forget_train_settings(train_settings("mnist", app_config.CLASSIC_PRESET))
     state = st.session_state
-    for name in [k for k in state if isinstance(k, str) and k.startswith("model_")]:
-        del state[name]  # every other setting back to the preset's default
-    state["model_subset"] = app_config.CLASSIC_IMAGES
-    state["model_epochs"] = app_config.CLASSIC_EPOCHS
-    state["model_preset_mnist"] = app_config.CLASSIC_PRESET
+    state[widget_key("subset")] = app_config.CLASSIC_IMAGES
+    state[widget_key("epochs")] = app_config.CLASSIC_EPOCHS
+    state[widget_key("model", "mnist")] = app_config.CLASSIC_PRESET
     state.pop(CLASSIC_NOTE_KEY, None)
 
 
-def start_training(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
-                   n_train: int, validation_fraction: float) -> None:
+def train_request(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
+                  n_train: int, validation_fraction: float) -> TrainRequest:
+    """The job the Train button would start with these settings."""
+    return TrainRequest(data.name, preset, dict(hparams), config,
+                        n_train=n_train if n_train < len(data.y_train) else None,
+                        validation_fraction=validation_fraction)
+
+
+def start_training(request: TrainRequest) -> None:
     """Start a new job for this session (an old finished report stays until this one ends)."""
     old = st.session_state.get(JOB_KEY)
     if old is not None and old.running:
         return
+    n_train = request.n_train or len(shared_dataset(request.dataset).y_train)
     try:
-        validation_size(n_train, validation_fraction)
+        validation_size(n_train, request.validation_fraction)
     except ValueError as error:
         st.error(str(error))
         return
-    request = TrainRequest(data.name, preset, dict(hparams), config,
-                           n_train=n_train if n_train < len(data.y_train) else None,
-                           validation_fraction=validation_fraction)
     queue_job(JOB_KEY, request)
+
+
+def request_summary(request: TrainRequest) -> str:
+    """One line: the settings a job was started with, whatever the widgets say now."""
+    h = resolved_hparams(request.preset, request.hparams)
+    model = []
+    if h.get("filters"):
+        model.append(f"{h['filters']} filters of {h['kernel_size']}x{h['kernel_size']}")
+    model.append(f"{h['dense_units']} dense units")
+    if "dropout" in h:
+        model.append(f"dropout {h['dropout']:g}")
+    config = request.config
+    images = "all training images" if request.n_train is None else \
+        f"{request.n_train:,} images"
+    if request.validation_fraction:
+        images += f", {request.validation_fraction:.0%} of them held out to validate"
+    extras = [name for name, on in (
+        ("inverted copies", config.invert_copies), ("random shifts", config.shift),
+        ("small rotations", config.rotation), ("zoom", config.zoom)) if on]
+    extras = [f"augmentation: {', '.join(extras)}"] if extras else ["no augmentation"]
+    if config.mixed_precision:
+        extras.append("mixed precision")
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    return (f"Started with: {DATASETS[request.dataset].title} · "
+            f"{MODEL_PRESETS[request.preset].title} ({', '.join(model)}) · {images} · "
+            f"{epochs}, batches of {config.batch_size} · "
+            f"{OPTIMIZER_TITLES[h['optimizer']]}, learning rate {h['learning_rate']:g} · "
+            f"{', '.join(extras)}.")
+
+
+def started_with(started: TrainRequest, now: TrainRequest) -> str:
+    """What a run was started with; after a visit elsewhere or a change above, that is what
+    really trains (or trained), so it is said whenever the widgets now say otherwise."""
+    return request_summary(started) + ("" if started == now else
+                                       " The settings above differ: Train uses them next time.")
 
 
 def collect_finished_job() -> None:
@@ -268,6 +374,7 @@ def collect_finished_job() -> None:
     st.session_state[FILED_KEY] = job
     if job.result is not None:
         st.session_state[REPORT_KEY] = report_from(job, shared_dataset(job.request.dataset))
+        st.session_state[REPORT_REQUEST_KEY] = job.request
 
 
 def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:

@@ -19,6 +19,10 @@ def text_of(app) -> str:
     return "\n".join(str(m.value) for m in [*app.markdown, *app.caption])
 
 
+def started_with(app) -> list[str]:
+    return [c.value for c in app.caption if c.value.startswith("Started with:")]
+
+
 def test_page_loads_with_mnist_and_the_layer_table(run_page):
     app = run_page(PAGE)
     assert not app.exception
@@ -61,6 +65,15 @@ def test_train_a_tiny_job_to_completion(run_page):
     app.number_input(key="model_epochs").set_value(2).run()
     app.button(key="train_start").click().run()
     assert not app.exception
+    # The job's own settings, beside its progress, whatever the widgets say later.
+    settings = ("Started with: MNIST · Dense baseline (128 dense units) · 2,000 images, 10% of "
+                "them held out to validate · 2 epochs, batches of 64 · Adam, learning rate "
+                "0.001 · no augmentation.")
+    assert started_with(app) == [settings]
+    app.number_input(key="model_epochs").set_value(3).run()
+    assert started_with(app) == [settings + " The settings above differ: Train uses them next "
+                                 "time."]
+    app.number_input(key="model_epochs").set_value(2).run()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         time.sleep(1)
@@ -82,6 +95,7 @@ def test_train_a_tiny_job_to_completion(run_page):
     assert history["test accuracy"].iloc[-1] == accuracy
     assert validation != accuracy
     assert "200 images held out of the training set" in text_of(app)
+    assert started_with(app) == [settings]  # under the results, once
     job = app.session_state["train_job"]
     assert job.result.history["val_accuracy"][-1] != job.result.test_accuracy
     # The finished model survives reruns and other widget changes.
