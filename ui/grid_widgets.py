@@ -62,7 +62,7 @@ from cnn_core.maths.kernels import (
 from cnn_core.maths.pooling import ShiftSummary, shift_study
 from cnn_core.maths.windows import uncovered
 from cnn_core.views.grid_figures import conv_step_figure, pool_step_figure
-from ui.links import NO_LINK, PageLink
+from ui.links import NO_LINK, PageLink, keep_settings_across_pages
 
 PIXEL_UNIT = "pixel value (0-255)"
 SOURCES = ["Classic 5x5", "Edge 6x6", "Random", "MNIST digit", "Photo crop", "Edit the numbers"]
@@ -329,6 +329,7 @@ def player_ui(count: int, key: str, figure: Callable[[int], go.Figure] | None,
 
     @st.fragment(run_every=ANIMATION_FRAME_MS / 1000 if playing else None)
     def player() -> None:
+        keep_settings_across_pages()
         if bool(st.session_state[playing_key]) != playing:
             st.rerun()  # starting or stopping the timer takes a run of the whole page
         if playing and not st.session_state.pop(hold_key, False):

@@ -13,6 +13,7 @@ from cnn_core.jobs.job_queue import QueueError
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.models.reports import epochs_summary
 from cnn_core.views.figures import training_curves_figure
+from ui.links import keep_settings_across_pages
 from ui.services import session_files, session_owner, training_pool
 
 
@@ -85,6 +86,7 @@ def live_job_panel(job_key: str, stop_key: str, caption: str = "") -> None:
     Call it only while the job runs. When the job ends, the whole page reruns once so that
     it can file the results; that run no longer calls this panel, which ends the polling.
     """
+    keep_settings_across_pages()
     job: TrainingProcess | None = st.session_state.get(job_key)
     if job is None:
         return

@@ -36,7 +36,11 @@ NOTES = "_link_notes"                # page -> the note about the link it was op
 
 
 def keep_settings_across_pages() -> None:
-    """Re-save every setting so Streamlit keeps it while its page is not shown."""
+    """Re-save every setting so Streamlit keeps it while its page is not shown.
+
+    Call it at the start of every run: app.py does for full runs, and every fragment must
+    too, since a fragment's rerun skips app.py and Streamlit's clean-up after it would drop
+    the settings of the pages not shown (a live training panel reruns every second)."""
     for key in st.session_state.get(KEPT_KEYS, ()):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnn_core.data import datasets
 from cnn_core.jobs.device import DeviceInfo, probe_device
+from ui.links import keep_settings_across_pages
 from ui.services import training_pool
 
 
@@ -34,6 +35,7 @@ def device_label(wait: float = 0.0) -> str | None:
 
 @st.fragment(run_every=1.0)
 def _device_line() -> None:
+    keep_settings_across_pages()
     if device_label() is None:
         st.markdown(":material/hourglass_top: **Compute device:** checking what TensorFlow "
                     "can use...")
