@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.config import TEXT_DIR
+from ui.lessons import LESSONS
 from ui.navigation import available_pages
 from ui.status import status_box
 
@@ -18,6 +19,18 @@ def home_page() -> None:
         with st.container(border=True):
             st.page_link(info.path, label=f"{step}. {info.title}", icon=info.icon)
             st.caption(info.lesson)
+
+    st.subheader("Lessons")
+    st.caption("Each lesson opens a page set up for one idea, with a task at the top. Teachers "
+               "make their own the same way: 'Share this page' in the sidebar of any page.")
+    pages = {info.path for info in available_pages()}
+    for lesson in LESSONS:
+        if lesson.page not in pages:
+            continue
+        with st.container(border=True):
+            st.page_link(lesson.page, label=lesson.title, icon=":material/school:",
+                         query_params=lesson.params)
+            st.caption(lesson.shows)
 
     st.subheader("This machine")
     status_box()

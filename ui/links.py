@@ -13,11 +13,13 @@ Three jobs, one per Streamlit quirk:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from cnn_core.links import (
     TEACHER_PARAMS,
@@ -43,7 +45,10 @@ def keep_settings_across_pages() -> None:
     the settings of the pages not shown (a live training panel reruns every second)."""
     for key in st.session_state.get(KEPT_KEYS, ()):
         if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+            # A fragment drawn within a full run comes after its page's widgets, which this
+            # run has drawn (and so keeps) already, and which may no longer be set.
+            with contextlib.suppress(StreamlitAPIException):
+                st.session_state[key] = st.session_state[key]
 
 
 def _store(name: str) -> dict:

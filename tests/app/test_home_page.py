@@ -9,7 +9,7 @@ def test_home_page_lists_existing_pages_in_order(run_page):
     app = run_page("app.py")
     assert not app.exception
     assert app.title[0].value == "CNN Classroom"
-    links = [el.proto.label for el in app.get("page_link")]
+    links = [el.proto.label for el in app.get("page_link") if not el.proto.query_string]
     expected = [f"{i}. {page.title}" for i, page in enumerate(available_pages(), start=1)]
     assert links == expected
     assert [p.title for p in available_pages()] == [
