@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnn_core.jobs.inference import InferenceError
 from ui.digit_lessons_ui import shift_lesson_ui, silly_question_ui
+from ui.draw_link import draw_link
 from ui.draw_shared import SECTIONS, Sections, text
 from ui.draw_ui import (
     analyse,
@@ -23,15 +24,16 @@ from ui.draw_ui import (
 def page() -> None:
     st.title("Draw and predict")
     st.caption(text("intro"))
+    link = draw_link()
     section = Sections(SECTIONS)
 
     left, right = st.columns(2, gap="medium")
     with left:
         section("Your digit")
-        digit_input = digit_input_ui(key="draw")
+        digit_input = digit_input_ui(key="draw", link=link)
     with right:
         section("What the network says")
-        model = model_choice_ui(key="draw")
+        model = model_choice_ui(key="draw", link=link)
         steps = analysis = None
         if digit_input is None:
             st.info(input_hint(key="draw"))
@@ -51,7 +53,7 @@ def page() -> None:
         steps_ui(steps)
 
         section("What the network sees")
-        insides_ui(model, steps.result, analysis, key="draw")
+        insides_ui(model, steps.result, analysis, key="draw", link=link)
 
         section("Lesson: shift it")
         known = digit_input.label is not None
@@ -59,11 +61,11 @@ def page() -> None:
         st.caption(f"The right answer here is {reference}: "
                    + ("the test image's label." if known else
                       "what the network says for your centred digit."))
-        shift_lesson_ui(model, steps.result, reference, key="shift")
+        shift_lesson_ui(model, steps.result, reference, key="shift", link=link)
 
     if model is not None:
         section("Lesson: ask a silly question")
-        silly_question_ui(model, key="silly")
+        silly_question_ui(model, key="silly", link=link)
 
 
 page()

@@ -15,14 +15,16 @@ from ui.imbalance_train_ui import (
     train_settings_ui,
 )
 from ui.imbalance_ui import baselines_ui, calculator_ui, formulas_ui, task_ui, text
+from ui.precision_recall_link import FIX_KEY, FIXES, precision_recall_link
 
 st.title("Accuracy vs precision and recall")
 st.markdown(text("Intro"))
+link = precision_recall_link()
 collect_finished_job()
 
 st.subheader("1. Build a lopsided task")
 st.markdown(text("Task"))
-setup = task_ui(key="pr_task")
+setup = task_ui(key="pr_task", link=link)
 
 if setup is not None:
     st.subheader("2. Baselines first")
@@ -30,7 +32,7 @@ if setup is not None:
 
     st.subheader("3. Train a real model")
     st.markdown(text("Train"))
-    settings = train_settings_ui(setup, key="pr_train", task_key="pr_task")
+    settings = train_settings_ui(setup, key="pr_train", task_key="pr_task", link=link)
     train_button_ui(setup, "none", settings, "Train the CNN", key="pr_train_start")
 
     runs = runs_for(setup)
@@ -42,7 +44,7 @@ if setup is not None:
         st.subheader("4. The confusion matrix, made concrete")
         st.markdown(text("Matrix"))
         run = pick_run_ui(runs)
-        threshold = threshold_ui()
+        threshold = threshold_ui(link=link)
         counts = confusion_ui(setup, run, threshold)
         st.markdown("#### The metrics, with their formulas")
         st.markdown(text("Metrics"))
@@ -54,16 +56,16 @@ if setup is not None:
         curves_ui(setup, run, counts, threshold)
         st.markdown("#### Pick the threshold for the recall you need")
         st.markdown(text("Target"))
-        target_recall_ui(setup, run, key="pr_target")
+        target_recall_ui(setup, run, key="pr_target", link=link)
 
     st.subheader("6. Fixes for a rare class")
     st.markdown(text("Fixes"))
-    st.radio("Fix", ["class_weight", "oversample"], horizontal=True, key="pr_fix",
-             format_func=REBALANCE.get)
-    train_button_ui(setup, "pr_fix", settings, "Retrain with this fix", key="pr_fix_start")
+    link.control("fix", st.radio, "Fix", FIXES, horizontal=True, key=FIX_KEY,
+                 format_func=REBALANCE.get)
+    train_button_ui(setup, FIX_KEY, settings, "Retrain with this fix", key="pr_fix_start")
     if runs:
         comparison_ui(setup, runs)
 
 st.subheader("7. Calculator")
 st.markdown(text("Calculator"))
-calculator_ui(key="pr_calc")
+calculator_ui(key="pr_calc", link=link)

@@ -30,6 +30,7 @@ from ui.draw_shared import (
     worker,
 )
 from ui.job_ui import live_job_panel, queue_job
+from ui.links import NO_LINK, PageLink
 from ui.services import inference_client, shared_dataset
 
 SHIFT_JOB_KEY = "draw_shift_job"           # TrainingProcess of "train with shifted copies"
@@ -51,7 +52,7 @@ def shift_models(model: ModelChoice) -> list[ModelChoice]:
 
 
 def shift_lesson_ui(model: ModelChoice, digit: np.ndarray, reference: int,
-                    key: str = "shift") -> None:
+                    key: str = "shift", link: PageLink = NO_LINK) -> None:
     st.caption(text("shift"))
     adopt_shift_job(key)
     models = shift_models(model)
@@ -65,8 +66,8 @@ def shift_lesson_ui(model: ModelChoice, digit: np.ndarray, reference: int,
         return
     left, right = st.columns([1, 2.4], gap="medium")
     with left:
-        dx = st.slider("Move right (pixels)", -m, m, 0, key=f"{key}_dx")
-        dy = st.slider("Move down (pixels)", -m, m, 0, key=f"{key}_dy")
+        dx = int(link.control("dx", st.slider, "Move right (pixels)", -m, m, 0, key=f"{key}_dx"))
+        dy = int(link.control("dy", st.slider, "Move down (pixels)", -m, m, 0, key=f"{key}_dy"))
         st.image(upscale(to_rgb_uint8(shift_image(digit, down=dy, right=dx)), 140), width=140,
                  caption=f"Moved {dx:+d} right, {dy:+d} down")
     with right:
@@ -175,7 +176,7 @@ def sample_digits(filenames: tuple[str, ...]) -> np.ndarray:
     return np.stack([preprocess_steps(_sample(f)).result for f in filenames])
 
 
-def silly_question_ui(model: ModelChoice, key: str = "silly") -> None:
+def silly_question_ui(model: ModelChoice, key: str = "silly", link: PageLink = NO_LINK) -> None:
     """Every sample photo goes to the digit model in one call; one is looked at closely."""
     samples = {label: f for label, f in config.SAMPLE_PHOTOS.items()
                if (config.SAMPLES_DIR / f).is_file()}
@@ -197,7 +198,10 @@ def silly_question_ui(model: ModelChoice, key: str = "silly") -> None:
         column.markdown(f"**{label}**: says **{CLASSES[top]}**, {probabilities[top]:.0%} sure")
     st.caption("Top: the photo. Below it: what the network gets, after the same recipe as your "
                "digit.")
-    label = st.selectbox("Look closer at", list(samples), key=f"{key}_photo")
+    label = link.control("photo", st.selectbox, "Look closer at", list(samples),
+                         key=f"{key}_photo")
+    if label not in samples:  # hidden by a link whose photo is missing here
+        label = next(iter(samples))
     probabilities = answers[list(samples).index(label)]
     top = int(np.argmax(probabilities))
     cols = st.columns([0.7, 2], gap="medium")

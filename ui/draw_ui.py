@@ -33,15 +33,18 @@ from ui.draw_shared import (
     text,
     worker,
 )
+from ui.links import NO_LINK, PageLink
 from ui.services import shared_dataset
 from ui.train_ui import REPORT_KEY
 
-SOURCES = ("Draw", "Upload a photo", "MNIST test image")
+# Choices by short name (what a link holds) -> what the learner reads.
+SOURCES = {"draw": "Draw", "upload": "Upload a photo", "mnist": "MNIST test image"}
+MODELS = {"yours": "Your model from Train a CNN", "shipped": "Shipped MNIST CNN"}
+CAM_PREDICTED = "predicted"  # Grad-CAM for whatever the network says, the digit changing
 # What to do while there is no input yet, per source.
-HINTS = {"Draw": "Draw a digit in the box to see what the network makes of it.",
-         "Upload a photo": "Choose a photo of one handwritten digit to see what the network "
-                           "makes of it.",
-         "MNIST test image": "Pick a test image to see what the network makes of it."}
+HINTS = {"draw": "Draw a digit in the box to see what the network makes of it.",
+         "upload": "Choose a photo of one handwritten digit to see what the network makes of it.",
+         "mnist": "Pick a test image to see what the network makes of it."}
 
 
 @dataclass(frozen=True)
@@ -55,19 +58,20 @@ class DigitInput:
 
 # ---- input and model ----------------------------------------------------------------------
 
-def digit_input_ui(key: str = "draw") -> DigitInput | None:
+def digit_input_ui(key: str = "draw", link: PageLink = NO_LINK) -> DigitInput | None:
     """Draw, upload or pick an MNIST test digit. None (after saying why) if there is none.
 
     The canvas is drawn on every run, hidden while another source is chosen, so the drawing
     (and its undo history) is still there when the learner comes back to "Draw".
     """
-    source = st.radio("Input", SOURCES, horizontal=True, key=f"{key}_source")
+    source = link.control("source", st.radio, "Input", list(SOURCES), horizontal=True,
+                          format_func=SOURCES.get, key=f"{key}_source") or "draw"
     # Fixed places, whatever the source, so the canvas keeps its place and is never rebuilt.
     head, canvas_box, rest = (st.container(), st.container(key=f"{key}_canvas_box"),
                               st.container())
     brush_key = f"{key}_brush_kept"  # the slider's value outlives the slider being hidden
     brush = st.session_state.get(brush_key, config.BRUSH_DEFAULT)
-    if source == "Draw":
+    if source == "draw":
         head.caption(text("draw"))
         brush = head.slider("Brush size (pixels)", *config.BRUSH_RANGE, brush, key=f"{key}_brush")
         st.session_state[brush_key] = brush
@@ -77,17 +81,17 @@ def digit_input_ui(key: str = "draw") -> DigitInput | None:
         drawn = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#FFFFFF",
                           height=config.CANVAS_SIDE, width=config.CANVAS_SIDE,
                           drawing_mode="freedraw", key=f"{key}_canvas")
-    if source == "Draw":
+    if source == "draw":
         if drawn.image_data is None:
             return None
         return DigitInput("your drawing", np.asarray(drawn.image_data, dtype=np.uint8))
     with rest:
-        return other_input_ui(source, key)
+        return other_input_ui(source, key, link)
 
 
-def other_input_ui(source: str, key: str) -> DigitInput | None:
+def other_input_ui(source: str, key: str, link: PageLink = NO_LINK) -> DigitInput | None:
     """An uploaded photo or an MNIST test digit."""
-    if source == "Upload a photo":
+    if source == "upload":
         st.caption(text("upload"))
         upload = st.file_uploader("Photo of one handwritten digit", type=config.UPLOAD_TYPES,
                                   key=f"{key}_upload")
@@ -104,19 +108,27 @@ def other_input_ui(source: str, key: str) -> DigitInput | None:
     except DatasetUnavailable as error:
         st.error(str(error))
         return None
-    index_key = f"{key}_mnist_index"
-    st.number_input(f"Test image number (0 to {len(data.y_test) - 1:,})", 0,
-                    len(data.y_test) - 1, 0, key=index_key)
-    st.button("Random test digit", key=f"{key}_mnist_random", icon=":material/casino:",
-              on_click=lambda: st.session_state.update(
-                  {index_key: int(np.random.default_rng().integers(len(data.y_test)))}))
+    index_key, last = f"{key}_mnist_index", len(data.y_test) - 1
+    index = st.session_state.get(index_key, 0)
+    if not 0 <= index <= last:
+        # A link made where all 10,000 test digits are at hand, opened where fewer are.
+        st.warning(f"Test image {index:,} is not among the {last + 1:,} test images here, so "
+                   "image 0 is shown.", icon=":material/link_off:")
+        index = 0
+    st.session_state[index_key] = index  # also kept when a link hides the number
+    link.control("index", st.number_input, f"Test image number (0 to {last:,})", 0, last,
+                 key=index_key)
+    if not link.hidden("index"):
+        st.button("Random test digit", key=f"{key}_mnist_random", icon=":material/casino:",
+                  disabled=link.locked("index"), on_click=lambda: st.session_state.update(
+                      {index_key: int(np.random.default_rng().integers(last + 1))}))
     index = int(st.session_state[index_key])
     return DigitInput(f"MNIST test image {index}", data.x_test[index], int(data.y_test[index]))
 
 
 def input_hint(key: str = "draw") -> str:
     """What the learner should do next when `digit_input_ui` returned no picture."""
-    return HINTS[st.session_state.get(f"{key}_source", SOURCES[0])]
+    return HINTS.get(st.session_state.get(f"{key}_source"), HINTS["draw"])
 
 
 def read_digit(digit_input: DigitInput) -> DigitSteps | None:
@@ -125,20 +137,20 @@ def read_digit(digit_input: DigitInput) -> DigitSteps | None:
         return preprocess_steps(digit_input.image)
     except DigitError as error:
         if digit_input.name == "your drawing":
-            st.info(HINTS["Draw"])
+            st.info(HINTS["draw"])
         else:
             st.error(str(error))
         return None
 
 
-def model_choice_ui(key: str = "draw") -> ModelChoice | None:
+def model_choice_ui(key: str = "draw", link: PageLink = NO_LINK) -> ModelChoice | None:
     """The learner's MNIST model from "Train a CNN" if there is one, else the shipped CNN."""
-    cnn = shipped(config.PRETRAINED_CNN, "Shipped MNIST CNN")
-    choices = [cnn] if cnn else []
+    cnn = shipped(config.PRETRAINED_CNN, MODELS["shipped"])
+    choices = {"shipped": cnn} if cnn else {}
     report = st.session_state.get(REPORT_KEY)
     if report is not None and report.dataset == "mnist" and len(report.class_names) == 10:
-        choices.insert(0, ModelChoice(report.model_path, "Your model from Train a CNN",
-                                      report.test_accuracy))
+        choices = {"yours": ModelChoice(report.model_path, MODELS["yours"],
+                                        report.test_accuracy), **choices}
     elif report is not None:
         info = DATASETS.get(report.dataset)
         st.caption(f"Your model from Train a CNN learned "
@@ -147,9 +159,22 @@ def model_choice_ui(key: str = "draw") -> ModelChoice | None:
     if not choices:
         st.error("The shipped model is missing: run scripts/train_pretrained.py to make it.")
         return None
-    titles = {choice.title: choice for choice in choices}
-    model = titles[st.radio("Model", list(titles), key=f"{key}_model", horizontal=True)] \
-        if len(choices) > 1 else choices[0]
+    model_key = f"{key}_model"
+    wanted = st.session_state.get(model_key)
+    if wanted is not None and wanted not in choices:
+        # A link names a model, never its file: a model trained in another session is not
+        # here. Say which one is used instead.
+        wanted_name = {"yours": "Your own model from Train a CNN",
+                       "shipped": "The shipped MNIST CNN"}.get(wanted, "The model in the link")
+        st.warning(f"{wanted_name} is not available here, so the page uses "
+                   f"**{next(iter(choices.values())).title}**.", icon=":material/link_off:")
+        del st.session_state[model_key]
+    if len(choices) > 1:
+        name = link.control("model", st.radio, "Model", list(choices), format_func=MODELS.get,
+                            key=model_key, horizontal=True)
+        model = choices.get(name, next(iter(choices.values())))
+    else:
+        model = next(iter(choices.values()))
     if model.accuracy is not None:
         st.caption(f"**{model.title}**: {model.accuracy:.2%} right on the 10,000 MNIST test "
                    "digits." + ("" if len(choices) > 1 else " Train your own on the Train a CNN "
@@ -216,27 +241,28 @@ def filters_ui(model: ModelChoice) -> None:
 
 
 def insides_ui(model: ModelChoice, digit: np.ndarray, analysis: ImageAnalysis,
-               key: str = "draw") -> None:
+               key: str = "draw", link: PageLink = NO_LINK) -> None:
     """Feature maps of every conv/pool layer, first-layer filters and Grad-CAM, in tabs."""
     maps_tab, filters_tab, cam_tab = st.tabs(["Feature maps", "First-layer filters",
                                               "Grad-CAM: where it looked"])
     with maps_tab:
-        feature_maps_ui(analysis, key)
+        feature_maps_ui(analysis, key, link)
     with filters_tab:
         filters_ui(model)
     with cam_tab:
-        grad_cam_ui(model, digit, analysis, key)
+        grad_cam_ui(model, digit, analysis, key, link)
 
 
-def feature_maps_ui(analysis: ImageAnalysis, key: str = "draw") -> None:
+def feature_maps_ui(analysis: ImageAnalysis, key: str = "draw",
+                    link: PageLink = NO_LINK) -> None:
     """Every conv/pool layer's maps as a numbered grid with a colour bar."""
     if not analysis.feature_maps:
         st.info("This model has no convolution or pooling layers, so there are no feature "
                 "maps to show.")
         return
     st.caption(text("feature_maps"))
-    shared = st.toggle("One scale for all maps of a layer", key=f"{key}_maps_shared",
-                       help=text("maps_shared"))
+    shared = link.control("shared", st.toggle, "One scale for all maps of a layer",
+                          key=f"{key}_maps_shared", help=text("maps_shared"))
     for name, activation in analysis.feature_maps.items():
         h, w, c = activation.shape
         st.markdown(f"**{name}**: {c} feature maps of {h} x {w} pixels (output shape "
@@ -246,7 +272,7 @@ def feature_maps_ui(analysis: ImageAnalysis, key: str = "draw") -> None:
 
 
 def grad_cam_ui(model: ModelChoice, digit: np.ndarray, analysis: ImageAnalysis,
-                key: str = "draw") -> None:
+                key: str = "draw", link: PageLink = NO_LINK) -> None:
     """Evidence for the predicted or a chosen class, on one scale for all classes, beside the
     same map of an untrained copy of the network (the saliency sanity check)."""
     if analysis.evidence is None:
@@ -254,10 +280,14 @@ def grad_cam_ui(model: ModelChoice, digit: np.ndarray, analysis: ImageAnalysis,
         return
     predicted = int(np.argmax(analysis.probabilities))
     controls = st.columns([1, 2])
-    choice = controls[0].selectbox("Evidence for", [f"the predicted class ({predicted})",
-                                                    *CLASSES], key=f"{key}_cam_class")
-    classic = controls[1].toggle("Classic Grad-CAM",
-                                 key=f"{key}_cam_classic", help=text("classic_cam"))
+    with controls[0]:
+        choice = link.control(
+            "cam", st.selectbox, "Evidence for", [CAM_PREDICTED, *CLASSES],
+            format_func=lambda c: f"the predicted class ({predicted})" if c == CAM_PREDICTED
+            else c, key=f"{key}_cam_class")
+    with controls[1]:
+        classic = link.control("classic", st.toggle, "Classic Grad-CAM",
+                               key=f"{key}_cam_classic", help=text("classic_cam"))
     chosen = CLASSES.index(choice) if choice in CLASSES else predicted
     method = "gradcam" if classic else "hirescam"
     try:

@@ -11,15 +11,17 @@ from cnn_core.maths.metrics import BinaryCounts, average_precision, roc_auc, thr
 from cnn_core.views.figures import binary_confusion_figure, precision_recall_figure, roc_figure
 from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.imbalance_ui import CHART, TaskSetup
+from ui.links import NO_LINK, PageLink
 
 THRESHOLD_KEY = "pr_threshold"
 
 
-def threshold_ui(key: str = THRESHOLD_KEY) -> float:
+def threshold_ui(key: str = THRESHOLD_KEY, link: PageLink = NO_LINK) -> float:
     """The decision-threshold slider: a score at or above it means "positive"."""
     if st.session_state.get(key) not in config.PR_THRESHOLD_GRID:
         st.session_state[key] = config.PR_DEFAULT_THRESHOLD
-    return float(st.select_slider(
+    return float(link.control(
+        "threshold", st.select_slider,
         "Decision threshold (the score needed to answer 'positive')", config.PR_THRESHOLD_GRID,
         key=key, format_func=lambda t: f"{t:g}",
         help="Use the arrow keys for fine steps. 0.5 is the model's own choice: the more "
@@ -89,10 +91,12 @@ def _use_threshold(value: float) -> None:
     st.session_state[THRESHOLD_KEY] = value
 
 
-def target_recall_ui(setup: TaskSetup, run: ScoredRun, key: str = "pr_target") -> float | None:
+def target_recall_ui(setup: TaskSetup, run: ScoredRun, key: str = "pr_target",
+                     link: PageLink = NO_LINK) -> float | None:
     """"Pick the threshold that gives recall of at least X": shows it and offers to use it."""
-    target = st.slider(f"Recall you need (% of {setup.task.plural} found)", 50, 100,
-                       config.PR_DEFAULT_TARGET_RECALL, key=f"{key}_recall")
+    target = int(link.control("recall", st.slider,
+                              f"Recall you need (% of {setup.task.plural} found)", 50, 100,
+                              config.PR_DEFAULT_TARGET_RECALL, key=f"{key}_recall"))
     threshold = threshold_for_recall(run.y_true, run.scores, target / 100,
                                      grid=config.PR_THRESHOLD_GRID)
     if threshold is None:
@@ -103,6 +107,8 @@ def target_recall_ui(setup: TaskSetup, run: ScoredRun, key: str = "pr_target") -
                 f"it finds {counts.tp:,} of {counts.tp + counts.fn:,} {setup.task.plural} "
                 f"(recall {counts.recall:.1%}) with {counts.fp:,} false alarms "
                 f"(precision {counts.precision:.1%}).")
+    # A threshold the teacher's link fixed is not moved by a button either.
+    fixed = link.locked("threshold") or link.hidden("threshold")
     st.button("Use this threshold", key=f"{key}_use", on_click=_use_threshold, args=(threshold,),
-              icon=":material/tune:")
+              icon=":material/tune:", disabled=fixed)
     return threshold

@@ -27,6 +27,7 @@ from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest
 from cnn_core.maths.metrics import binary_counts, roc_auc
 from ui.imbalance_ui import TaskSetup
 from ui.job_ui import live_job_panel, progress_panel, queue_job
+from ui.links import NO_LINK, PageLink
 
 JOB_KEY = "pr_job"
 REPORTED_KEY = "pr_reported_job"
@@ -45,29 +46,40 @@ class SettingKeys:
     epochs: str  # number_input
 
 
-def train_settings_ui(setup: TaskSetup, key: str = "pr_train",
-                      task_key: str = "pr_task") -> SettingKeys:
+def train_settings_ui(setup: TaskSetup, key: str = "pr_train", task_key: str = "pr_task",
+                      link: PageLink = NO_LINK) -> SettingKeys:
     """Training subset and epochs (defaults per data set); the keys a start button reads."""
     dataset = setup.task.dataset
     size, epochs = config.PR_TRAIN_DEFAULTS.get(dataset, (5_000, 2))
     available = sum(training_counts(setup.data.y_train, setup.task.positive_class,
                                     setup.fraction))
     options = [n for n in config.PR_TRAIN_SIZES if n < available] + ["all"]
+    default = size if size in options else "all"
+    size_key, epochs_key = f"{key}_size_{dataset}", f"{key}_epochs_{dataset}"
+    kept = st.session_state.get(size_key, default)
+    if kept not in options:
+        # A smaller share (or a link made where more data was at hand) leaves fewer images.
+        st.caption(f"{kept:,} training images are more than this task has here at "
+                   f"{setup.share}% positives, so the subset is back at its default.")
+        kept = default
+    # Also set when the control is hidden: the start button reads the key when clicked.
+    st.session_state[size_key] = kept
     cols = st.columns(2)
-    chosen = cols[0].select_slider(
-        "Training images", options, size if size in options else "all",
-        format_func=lambda n: f"all {available:,}" if n == "all" else f"{n:,}",
-        key=f"{key}_size_{dataset}", help="A random subset with the same share of positives.")
-    epochs = cols[1].number_input("Epochs", 1, config.PR_MAX_EPOCHS, epochs,
-                                  key=f"{key}_epochs_{dataset}",
-                                  help="Passes over the training images.")
+    with cols[0]:
+        chosen = link.control(
+            "size", st.select_slider, "Training images", options,
+            format_func=lambda n: f"all {available:,}" if n == "all" else f"{n:,}",
+            key=size_key, help="A random subset with the same share of positives.")
+    with cols[1]:
+        epochs = link.control("epochs", st.number_input, "Epochs", 1, config.PR_MAX_EPOCHS,
+                              epochs, key=epochs_key, help="Passes over the training images.")
+    st.session_state.setdefault(epochs_key, epochs)
     n_train = None if chosen == "all" else int(chosen)
     positives, negatives = training_counts(setup.data.y_train, setup.task.positive_class,
                                            setup.fraction, n_train)
     st.caption(f"The model learns from {positives + negatives:,} images: {positives:,} "
                f"{setup.task.plural} and {negatives:,} others.")
-    return SettingKeys(f"{task_key}_name", f"{task_key}_share", f"{key}_size_{dataset}",
-                       f"{key}_epochs_{dataset}")
+    return SettingKeys(f"{task_key}_name", f"{task_key}_share", size_key, epochs_key)
 
 
 def start_job(keys: SettingKeys, rebalance: str) -> None:

@@ -27,6 +27,7 @@ from cnn_core.data.imbalance import (
 from cnn_core.maths.metrics import BinaryCounts, binary_counts
 from cnn_core.views.figures import binary_confusion_figure
 from cnn_core.views.pictures import to_rgb_uint8, upscale
+from ui.links import NO_LINK, PageLink
 from ui.services import shared_dataset
 
 TEXT = config.TEXT_DIR / "precision_recall.md"
@@ -80,26 +81,29 @@ def _kept_sentence(split: str, kept: KeptCounts, task: ImbalanceTask) -> str:
             f"{phrase(kept.negatives_kept, kept.negatives_total, 'other images')}")
 
 
-def task_ui(key: str = "pr_task") -> TaskSetup | None:
+def task_ui(key: str = "pr_task", link: PageLink = NO_LINK) -> TaskSetup | None:
     """Pick the task and the share of positives; show the counts. None if data is missing."""
     name_key = f"{key}_name"
     if st.session_state.get(name_key) not in TASKS:
         st.session_state[name_key] = DEFAULT_TASK
     left, right = st.columns([1, 1.3], gap="large")
     with left:
-        name = st.radio("Task", list(TASKS), format_func=lambda n: TASKS[n].title,
-                        key=name_key)
+        name = link.control("problem", st.radio, "Task", list(TASKS),
+                            format_func=lambda n: TASKS[n].title, key=name_key)
         task = TASKS[name]
         low, high = config.PR_SHARE_RANGE
-        share = st.slider(f"Share of {task.plural} in the data (%)", low, high,
-                          config.PR_DEFAULT_SHARE, key=f"{key}_share",
-                          help="Made by randomly leaving out images of the larger side.")
+        share = int(link.control(
+            "share", st.slider, f"Share of {task.plural} in the data (%)", low, high,
+            config.PR_DEFAULT_SHARE, key=f"{key}_share",
+            help="Made by randomly leaving out images of the larger side."))
     try:
         data = shared_dataset(task.dataset)
     except DatasetUnavailable as error:
         with left:
             st.warning(str(error), icon=":material/cloud_off:")
-            if name != FALLBACK_TASK:
+            # A teacher's link that fixes the task is not overridden by a button.
+            fixed = link.locked("problem") or link.hidden("problem")
+            if name != FALLBACK_TASK and not fixed:
                 fallback = TASKS[FALLBACK_TASK]
                 st.button(f"Use {fallback.title} instead", key=f"{key}_fallback",
                           on_click=_use_task, args=(name_key, FALLBACK_TASK),
@@ -175,13 +179,13 @@ def formulas_ui(counts: BinaryCounts, task: ImbalanceTask) -> None:
         st.caption(formula.meaning)
 
 
-def calculator_ui(key: str = "pr_calc") -> BinaryCounts | None:
+def calculator_ui(key: str = "pr_calc", link: PageLink = NO_LINK) -> BinaryCounts | None:
     """Four number inputs (TP, FP, FN, TN) -> every metric with its formula."""
     cols = st.columns(4)
     labels = ("TP: positives found", "FP: false alarms", "FN: positives missed",
               "TN: negatives left alone")
-    values = [cols[i].number_input(label, min_value=0, value=default, step=1,
-                                   key=f"{key}_{cell}")
+    values = [int(link.control(cell, cols[i].number_input, label, min_value=0, value=default,
+                               step=1, key=f"{key}_{cell}"))
               for i, (label, cell, default) in enumerate(zip(
                   labels, ("tp", "fp", "fn", "tn"), config.PR_CALCULATOR_EXAMPLE, strict=True))]
     try:
