@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnn_core import config
-from cnn_core.links import Setting, choice, flag, whole
+from cnn_core.views.links import Setting, choice, flag, whole
 from ui.draw_ui import CAM_PREDICTED, MODELS, SOURCES
 from ui.links import PageLink, page_link
 

@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.config import MAX_KERNEL_SIZE
-from cnn_core.links import format_matrix
 from cnn_core.maths.kernels import (
     PRESET_KERNELS,
     Kernel,
@@ -19,6 +18,7 @@ from cnn_core.maths.kernels import (
     normalise_kernel,
     parse_kernel,
 )
+from cnn_core.views.links import format_matrix
 from ui.links import NO_LINK, PageLink
 
 NORMALISE_LABEL = "Divide by the sum of the weights (keeps brightness)"

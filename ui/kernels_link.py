@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cnn_core.config import SAMPLE_PHOTOS
-from cnn_core.links import Setting, choice, format_matrix, kernel_matrix, whole
 from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.views.links import Setting, choice, format_matrix, kernel_matrix, whole
 from ui.filter_ui import BORDER_LABELS, COLOUR_MODES, DISPLAY_LABELS
 
 PAGE = "kernels"

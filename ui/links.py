@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from cnn_core.links import (
+from cnn_core.views.links import (
     TEACHER_PARAMS,
     LinkReading,
     Setting,

@@ -11,8 +11,8 @@ from cnn_core.config import (
     SAMPLE_PHOTOS,
     SEED,
 )
-from cnn_core.links import Setting, choice, whole
 from cnn_core.maths.pooling import SHIFT_DIRECTIONS
+from cnn_core.views.links import Setting, choice, whole
 from ui.grid_widgets import (
     DIGIT_COUNT,
     EDGE_KERNELS,

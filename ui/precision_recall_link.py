@@ -14,7 +14,7 @@ import streamlit as st
 
 from cnn_core import config
 from cnn_core.data.imbalance import TASKS
-from cnn_core.links import TEACHER_PARAMS, LinkValueError, Setting, choice, whole
+from cnn_core.views.links import TEACHER_PARAMS, LinkValueError, Setting, choice, whole
 from ui.imbalance_threshold_ui import THRESHOLD_KEY
 from ui.imbalance_train_ui import INSPECT_KEY
 from ui.imbalance_ui import DEFAULT_TASK

@@ -14,7 +14,8 @@ from cnn_core.config import (
     SAMPLE_PHOTOS,
     SEED,
 )
-from cnn_core.links import (
+from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.views.links import (
     LinkValueError,
     Setting,
     choice,
@@ -23,7 +24,6 @@ from cnn_core.links import (
     kernel_matrix,
     whole,
 )
-from cnn_core.maths.kernels import PRESET_KERNELS
 from ui.grid_widgets import DIGIT_COUNT, EDITED, PADDING_LABELS, SOURCES
 
 PAGE = "sliding_window"

@@ -19,8 +19,8 @@ import streamlit as st
 
 from cnn_core import config as app_config
 from cnn_core.data.datasets import DATASETS
-from cnn_core.links import TEACHER_PARAMS, LinkValueError, Setting, choice, flag, whole
 from cnn_core.models.specs import MODEL_PRESETS, OPTIMIZERS
+from cnn_core.views.links import TEACHER_PARAMS, LinkValueError, Setting, choice, flag, whole
 from ui.links import WRITTEN
 
 PAGE = "train"

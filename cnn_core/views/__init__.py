@@ -1,1 +1,2 @@
-"""Plotly figures and pictures made from arrays; they never call Streamlit."""
+"""Plotly figures and pictures made from arrays, and a page's settings as a link; they never call
+Streamlit."""

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cnn_core.config import MAX_KERNEL_SIZE
-from cnn_core.links import (
+from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.views.links import (
     HIDE,
     LOCK,
     MAX_TASK_CHARS,
@@ -30,7 +31,6 @@ from cnn_core.links import (
     read_link,
     whole,
 )
-from cnn_core.maths.kernels import PRESET_KERNELS
 
 PRESETS = list(PRESET_KERNELS)
 SETTINGS = [
