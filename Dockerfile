@@ -19,7 +19,7 @@ COPY --chown=classroom:classroom app.py ./
 COPY --chown=classroom:classroom .streamlit ./.streamlit
 COPY --chown=classroom:classroom cnn_core ./cnn_core
 COPY --chown=classroom:classroom ui ./ui
-COPY --chown=classroom:classroom pages ./pages
+COPY --chown=classroom:classroom app_pages ./app_pages
 COPY --chown=classroom:classroom assets ./assets
 
 USER classroom

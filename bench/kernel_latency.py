@@ -58,7 +58,7 @@ def page_rerun_seconds(photo_bytes: bytes, name: str, repeats: int) -> float:
     original = photo_ui.photo_ui
     photo_ui.photo_ui = lambda key="photo": decoded  # an upload decoded once, as on the page
     try:
-        app = AppTest.from_file(str(REPO_ROOT / "pages/1_Image_kernels.py"), default_timeout=60)
+        app = AppTest.from_file(str(REPO_ROOT / "app_pages/1_Image_kernels.py"), default_timeout=60)
         app.run()
         presets = ["Sobel y", "Box blur 3x3", "Sharpen", "Emboss", "Sobel x", "Mean blur 8x8"]
         times = []

@@ -62,6 +62,7 @@ from cnn_core.maths.kernels import (
 from cnn_core.maths.pooling import ShiftSummary, shift_study
 from cnn_core.maths.windows import uncovered
 from cnn_core.views.grid_figures import conv_step_figure, pool_step_figure
+from ui.formulas import formula
 from ui.links import NO_LINK, PageLink, keep_settings_across_pages
 
 PIXEL_UNIT = "pixel value (0-255)"
@@ -276,7 +277,7 @@ def window_kernel_ui(key: str = "kernel", link: PageLink = NO_LINK) -> Kernel | 
         link.record("matrix", None)
     if hidden:
         st.markdown(f"**Kernel:** {kernel.name if mode == 'Preset' else 'set by the link'}")
-    st.latex(kernel_latex(kernel.matrix))
+    formula(kernel_latex(kernel.matrix))
     return kernel
 
 

@@ -27,6 +27,7 @@ from cnn_core.data.imbalance import (
 from cnn_core.maths.metrics import BinaryCounts, binary_counts
 from cnn_core.views.figures import binary_confusion_figure
 from cnn_core.views.pictures import to_rgb_uint8, upscale
+from ui.formulas import formula as show_formula
 from ui.links import NO_LINK, PageLink
 from ui.services import shared_dataset
 
@@ -175,7 +176,7 @@ def baselines_ui(setup: TaskSetup) -> dict[str, BinaryCounts]:
 def formulas_ui(counts: BinaryCounts, task: ImbalanceTask) -> None:
     """Every metric as name = formula = formula with the counts = value."""
     for formula in metric_formulas(counts, task.positive, task.plural):
-        st.latex(rf"\,{formula.latex}\,")  # thin spaces hold KaTeX's overhang in the box
+        show_formula(formula.latex)
         st.caption(formula.meaning)
 
 

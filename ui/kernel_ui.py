@@ -19,6 +19,7 @@ from cnn_core.maths.kernels import (
     parse_kernel,
 )
 from cnn_core.views.links import format_matrix
+from ui.formulas import formula as show_formula
 from ui.links import NO_LINK, PageLink
 
 NORMALISE_LABEL = "Divide by the sum of the weights (keeps brightness)"
@@ -62,7 +63,7 @@ def _show_matrix(matrix: np.ndarray) -> None:
         return
     # Thin spaces keep the brackets' overhang inside the box; 8 columns need a smaller size.
     size = r"\small " if columns > 5 else ""
-    st.latex(rf"{size}\,{kernel_latex(matrix)}\,")
+    show_formula(size + kernel_latex(matrix))
 
 
 def kernel_ui(key: str = "kernel", link: PageLink = NO_LINK) -> Kernel | None:

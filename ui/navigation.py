@@ -17,17 +17,17 @@ class PageInfo:
 
 
 LEARNING_PATH = [
-    PageInfo("pages/1_Image_kernels.py", "Image kernels", ":material/filter:",
+    PageInfo("app_pages/1_Image_kernels.py", "Image kernels", ":material/filter:",
              "Slide small grids of numbers over a photo: blur, sharpen and find edges."),
-    PageInfo("pages/2_Sliding_window.py", "Sliding window", ":material/grid_on:",
+    PageInfo("app_pages/2_Sliding_window.py", "Sliding window", ":material/grid_on:",
              "Watch a kernel move over a grid of numbers and fill the output cell by cell."),
-    PageInfo("pages/3_Pooling.py", "Pooling", ":material/compress:",
+    PageInfo("app_pages/3_Pooling.py", "Pooling", ":material/compress:",
              "See max and average pooling shrink a feature map while keeping what matters."),
-    PageInfo("pages/4_Train_a_CNN.py", "Train a CNN", ":material/model_training:",
+    PageInfo("app_pages/4_Train_a_CNN.py", "Train a CNN", ":material/model_training:",
              "Train a small Keras CNN on MNIST (or Fashion-MNIST, CIFAR-10) live."),
-    PageInfo("pages/5_Draw_and_predict.py", "Draw and predict", ":material/draw:",
+    PageInfo("app_pages/5_Draw_and_predict.py", "Draw and predict", ":material/draw:",
              "Draw a digit, see the prediction and what each layer sees."),
-    PageInfo("pages/6_Precision_and_recall.py", "Precision and recall", ":material/balance:",
+    PageInfo("app_pages/6_Precision_and_recall.py", "Precision and recall", ":material/balance:",
              "Learn why 95% accuracy can be useless when one class is rare."),
 ]
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import REPO_ROOT
 
-PAGE = "pages/1_Image_kernels.py"
+PAGE = "app_pages/1_Image_kernels.py"
 WIDGETS = {  # key -> AppTest accessor
     "photo_source": "radio", "photo_sample": "selectbox", "kernel_mode": "radio",
     "kernel_preset": "selectbox", "filter_colour": "radio", "filter_border": "selectbox",

@@ -11,7 +11,7 @@ from cnn_core.data.images import fit_within
 from cnn_core.maths.frames import filtered_shape
 from cnn_core.maths.kernels import PRESET_KERNELS
 
-PAGE = "pages/1_Image_kernels.py"
+PAGE = "app_pages/1_Image_kernels.py"
 
 
 def markdown_text(app) -> str:

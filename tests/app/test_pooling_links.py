@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app.conftest import REPO_ROOT
 from ui.pooling_link import pooling_settings
 
-PAGE = "pages/3_Pooling.py"
+PAGE = "app_pages/3_Pooling.py"
 KEYS = [s.key for s in pooling_settings() if s.key]
 
 

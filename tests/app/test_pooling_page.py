@@ -15,7 +15,7 @@ from cnn_core.maths.windows import output_size, padding_amounts, uncovered
 from tests.app.animation_spec import animation_spec, window_box
 from tests.app.conftest import REPO_ROOT
 
-PAGE = "pages/3_Pooling.py"
+PAGE = "app_pages/3_Pooling.py"
 
 
 def size_line(app) -> str:
@@ -213,12 +213,12 @@ def test_shift_demo_and_the_study_over_many_inputs(app):
 
 def test_output_of_the_sliding_window_page_reaches_the_pooling_page():
     app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    app.switch_page("pages/2_Sliding_window.py").run()
+    app.switch_page("app_pages/2_Sliding_window.py").run()
     app.radio(key="sw_padding").set_value("same").run()
     # A page switch in the browser leaves the last page's settings out of the address bar;
     # AppTest keeps them, and the Pooling page would read "padding=same" as its own link.
     app.query_params.clear()
-    app.switch_page("pages/3_Pooling.py").run()
+    app.switch_page("app_pages/3_Pooling.py").run()
     app.radio(key="pool_source").set_value("Sliding-window output").run()
     assert not app.exception and not app.info
     assert any("Classic 5x5 through Vertical edge (same, stride 1), 5x5" in c.value

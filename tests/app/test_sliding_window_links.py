@@ -16,7 +16,7 @@ from cnn_core.maths.kernels import PRESET_KERNELS
 from tests.app.conftest import REPO_ROOT
 from ui.sliding_window_link import sliding_window_settings
 
-PAGE = "pages/2_Sliding_window.py"
+PAGE = "app_pages/2_Sliding_window.py"
 
 # The built-in lessons' links (the home page links to them): the settings are all written
 # out, so a learner who changed the page earlier in the session still gets the lesson.

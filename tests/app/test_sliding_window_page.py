@@ -13,7 +13,7 @@ from cnn_core.maths.kernels import PRESET_KERNELS
 from cnn_core.maths.windows import output_size, padding_amounts
 from tests.app.animation_spec import animation_spec, window_box
 
-PAGE = "pages/2_Sliding_window.py"
+PAGE = "app_pages/2_Sliding_window.py"
 SEED_SUM = "3x1 + 1x1 + 2x1 + 2x0 + 9x0 + 3x0 + 3x(-1) + 1x(-1) + 5x(-1) = -3"
 
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core import config
 from tests.app.conftest import REPO_ROOT
 
-PAGE = "pages/4_Train_a_CNN.py"
+PAGE = "app_pages/4_Train_a_CNN.py"
 
 # widget kind and key -> a value other than the default, for each model the page offers.
 MNIST_CNN = {

@@ -12,7 +12,7 @@ from cnn_core.data.datasets import locate_dataset
 from cnn_core.models.expectations import expected_accuracy
 from cnn_core.models.reports import epochs_summary
 
-PAGE = "pages/4_Train_a_CNN.py"
+PAGE = "app_pages/4_Train_a_CNN.py"
 
 
 def text_of(app) -> str:

@@ -113,20 +113,12 @@ def page(browser, request, artifacts_dir: Path):
     context.close()
 
 
-_warmed_servers: set[str] = set()
-
-
 def open_page(page, app_url: str, url_path: str) -> None:
     """Open a page of the app by its URL path and wait until Streamlit has finished running it.
 
-    Streamlit quirk: on a fresh server, a deep link opened before app.py has ever run is served
-    as an old-style page from pages/ (no st.navigation, no wide layout). Visiting the home page
-    once per server first makes every later deep link go through app.py.
+    A deep link works on a fresh server too (test_deep_link_e2e.py): the pages live in
+    app_pages/, so Streamlit never serves them as old-style pages that skip app.py.
     """
-    if app_url not in _warmed_servers:
-        page.goto(app_url)
-        page.get_by_text("Learning path").wait_for(timeout=60_000)
-        _warmed_servers.add(app_url)
     page.goto(f"{app_url}/{url_path}")
     wait_for_idle(page)
 

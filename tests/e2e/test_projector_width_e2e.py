@@ -25,18 +25,12 @@ PAGES = [
     ("Draw_and_predict", "Draw and predict"),
     ("Precision_and_recall", "Accuracy vs precision and recall"),
 ]
-# Found by this test and not fixed yet (issue 11); not strict, so a fix shows as XPASS.
-KNOWN_CUT_OFF = {
-    "Sliding_window": "the kernel matrix (KaTeX brackets, 2 px) and the size formula",
-    "Pooling": "the size formula 'output rows = ...'",
-}
 
 
 def _page_params():
     for url_path, title in PAGES:
-        marks = [pytest.mark.xfail(reason=f"cut off at 1024 px: {KNOWN_CUT_OFF[url_path]}",
-                                   strict=False)] if url_path in KNOWN_CUT_OFF else []
-        yield pytest.param(url_path, title, id=url_path, marks=marks)
+        yield pytest.param(url_path, title, id=url_path)
+
 
 # Every element a learner reads in one line whose text can be cut off or scrolled out of sight.
 CHECKED = ", ".join([

@@ -12,6 +12,7 @@ from cnn_core.maths.frames import conv_frames, size_formula_latex
 from cnn_core.maths.kernels import PRESET_KERNELS
 from cnn_core.maths.windows import pad
 from cnn_core.views.grid_figures import channels_figure, side_by_side_figure
+from ui.formulas import formula
 from ui.grid_widgets import (
     conv_figure,
     input_grid_ui,
@@ -62,9 +63,9 @@ padded = pad(x, kernel.shape, padding, stride).shape
 with st.container(border=True):
     st.markdown(f"**Shapes:** input {x.shape[0]}x{x.shape[1]} → padded "
                 f"{padded[0]}x{padded[1]} → output {out_h}x{out_w}")
-    st.latex(size_formula_latex(x.shape[0], kernel.shape[0], padding, stride, "rows"))
+    formula(size_formula_latex(x.shape[0], kernel.shape[0], padding, stride, "rows"))
     if x.shape[1] != x.shape[0] or kernel.shape[1] != kernel.shape[0]:
-        st.latex(size_formula_latex(x.shape[1], kernel.shape[1], padding, stride, "columns"))
+        formula(size_formula_latex(x.shape[1], kernel.shape[1], padding, stride, "columns"))
     with st.expander("How the size is worked out"):
         st.markdown(text_section(TEXT, "Sizes"))
 

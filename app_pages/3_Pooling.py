@@ -9,6 +9,7 @@ from cnn_core.data.images import shift_image
 from cnn_core.maths.frames import pool_frames, size_formula_latex
 from cnn_core.maths.pooling import SHIFT_DIRECTIONS, pool2d, shift_effect
 from cnn_core.views.grid_figures import side_by_side_figure
+from ui.formulas import formula
 from ui.grid_widgets import (
     dropped_cells_note,
     player_ui,
@@ -54,9 +55,9 @@ with st.container(border=True):
     sizes[1].metric("Numbers kept", f"{after} of {before}", f"{after / before - 1:.0%}",
                     delta_color="off", help="How much smaller the map is after pooling.")
     sizes[2].metric("Parameters to learn", "0")
-    st.latex(size_formula_latex(x.shape[0], size, padding, stride, "rows"))
+    formula(size_formula_latex(x.shape[0], size, padding, stride, "rows"))
     if x.shape[1] != x.shape[0]:
-        st.latex(size_formula_latex(x.shape[1], size, padding, stride, "columns"))
+        formula(size_formula_latex(x.shape[1], size, padding, stride, "columns"))
     dropped = dropped_cells_note(x.shape, size, padding, stride)
     if dropped:
         st.warning(dropped)
