@@ -105,10 +105,10 @@ def task_ui(key: str = "pr_task", link: PageLink = NO_LINK) -> TaskSetup | None:
             # A teacher's link that fixes the task is not overridden by a button.
             fixed = link.locked("problem") or link.hidden("problem")
             if name != FALLBACK_TASK and not fixed:
-                fallback = TASKS[FALLBACK_TASK]
-                st.button(f"Use {fallback.title} instead", key=f"{key}_fallback",
+                # Full width and short, so the label fits a projector-width column.
+                st.button("Use the digits task instead", key=f"{key}_fallback",
                           on_click=_use_task, args=(name_key, FALLBACK_TASK),
-                          icon=":material/swap_horiz:")
+                          icon=":material/swap_horiz:", width="stretch")
         return None
     test_indices, y_test = imbalanced_split(data.y_test, task.positive_class, share / 100)
     setup = TaskSetup(task, share, data, test_indices, y_test)

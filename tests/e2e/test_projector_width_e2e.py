@@ -27,9 +27,18 @@ PAGES = [
 ]
 
 
-def _page_params():
+# Found by this test and not fixed yet (issue 11 stays open for it); not strict, so a fix
+# shows as XPASS.
+KNOWN_CUT_OFF = {
+    "Train_a_CNN": "the layer table is 5-25 px wider than the model column at 1024 px",
+}
+
+
+def _page_params(known: dict[str, str] | None = None):
     for url_path, title in PAGES:
-        yield pytest.param(url_path, title, id=url_path)
+        marks = [pytest.mark.xfail(reason=f"cut off: {known[url_path]}", strict=False)] \
+            if known and url_path in known else []
+        yield pytest.param(url_path, title, id=url_path, marks=marks)
 
 
 # Every element a learner reads in one line whose text can be cut off or scrolled out of sight.
@@ -46,8 +55,11 @@ CHECKED = ", ".join([
     "[data-testid=stMetricValue], [data-testid=stMetricValue] *",
 ])
 
+# checkVisibility: a collapsed expander keeps its widgets laid out but hidden, squeezed to
+# any width; what no one can see cannot be cut off.
 OVERFLOWING = """selector => [...document.querySelectorAll(selector)]
-  .filter(e => e.offsetParent !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+  .filter(e => e.offsetParent !== null && e.checkVisibility() && e.clientWidth > 0
+               && e.scrollWidth > e.clientWidth + 1)
   .map(e => {
     const owner = e.closest('[class*="st-key-"]');
     const key = owner ? [...owner.classList].find(c => c.startsWith('st-key-')) : '';
@@ -80,7 +92,7 @@ def projector(browser):
     context.close()
 
 
-@pytest.mark.parametrize("url_path, title", list(_page_params()))
+@pytest.mark.parametrize("url_path, title", list(_page_params(KNOWN_CUT_OFF)))
 def test_nothing_is_cut_off_at_1024_by_768(projector, app_url, url_path, title, artifacts_dir):
     open_page(projector, app_url, url_path)
     wait_until_drawn(projector, title)
