@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -78,7 +79,7 @@ class PoolStatus:
 
 
 
-class JobQueue:
+class JobQueue(ABC):
     """FIFO admission in front of `slots` places to run; subclasses launch and watch jobs."""
 
     executor_name = "Job queue"
@@ -93,17 +94,17 @@ class JobQueue:
         self._closed = False
 
     # -- what an executor provides -------------------------------------------------------
+    @abstractmethod
     def _free_slot(self) -> Any | None:
         """A place where a job can start now, or None."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _launch(self, slot: Any, job: PooledJob) -> None:
         """Start `job` on `slot` (called with the lock held)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _running_started(self) -> list[float]:
         """time.monotonic() at which each running job started."""
-        raise NotImplementedError
 
     def _alive(self) -> int:
         return self.slots
