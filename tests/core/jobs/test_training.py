@@ -45,6 +45,28 @@ def test_job_completes_and_fills_history(digits):
     assert snapshot.curve[-1][0] == pytest.approx(3.0)
 
 
+def test_the_validation_pass_after_each_epoch_reports_its_progress(digits):
+    """Each epoch's validation pass says "validating" with the number of validation images
+    and counts them all, so the bar moves instead of sitting at "time left: 0 s"."""
+    x, y, xt, yt = digits
+    model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=16)
+    job = TrainingJob(model, (x, y), (xt[:250], yt[:250]), TrainConfig(epochs=2, batch_size=64))
+    seen = []
+    record_batch = job.recorder.validation_batch_done
+
+    def spy(batch):
+        record_batch(batch)
+        snapshot = job.recorder.snapshot()
+        seen.append((snapshot.status, snapshot.checked, snapshot.check_total))
+
+    job.recorder.validation_batch_done = spy
+    assert job.start().join(timeout=120) and job.error is None
+    assert seen and {status for status, _, _ in seen} == {"validating"}
+    assert {total for _, _, total in seen} == {250}
+    finished = [checked for _, checked, _ in seen if checked == 250]
+    assert len(finished) == 2, "each of the two epochs validates all 250 images"
+
+
 def test_stop_ends_a_long_job_quickly_and_keeps_a_usable_model(digits):
     x, y, xt, yt = digits
     model = build_model("mnist_cnn", (28, 28, 1), 10, filters=4)

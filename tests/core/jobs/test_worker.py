@@ -146,8 +146,10 @@ def test_validation_is_held_out_of_the_chosen_training_images():
 
 def test_history_validates_on_held_out_images_and_tests_once_with_progress(tmp_path):
     """In this process: the history's val_accuracy is the accuracy on the validation
-    images, the result's test accuracy that on the test images, and both passes report
-    progress (the bar no longer sits at "time left: 0 s")."""
+    images, the result's test accuracy that on the test images, and the test pass reports
+    progress (the bar no longer sits at "time left: 0 s"). The validation pass's progress is
+    checked on the recorder in test_training.py: snapshots here are sampled every
+    SEND_EVERY_S, and a fast machine validates 200 images between two samples."""
     import threading
 
     import keras
@@ -170,9 +172,7 @@ def test_history_validates_on_held_out_images_and_tests_once_with_progress(tmp_p
     _, test_accuracy = evaluate_probabilities(result.probabilities, data.y_test)
     assert result.test_accuracy == test_accuracy and len(result.y_test) == len(data.y_test)
     statuses = [p for k, p in messages if k == "progress"]
-    validating = [p for p in statuses if p.status == "validating"]
     evaluating = [p for p in statuses if p.status == "evaluating"]
-    assert validating and {p.check_total for p in validating} == {len(data.y_val)}
     assert evaluating and {p.check_total for p in evaluating} == {len(data.y_test)}
     assert all(p.epoch == 2 and p.images_seen == p.images_total for p in evaluating)
 
