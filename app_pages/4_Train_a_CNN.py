@@ -39,7 +39,8 @@ if data is None:
 with model_col:
     st.subheader("2. Model")
     preset, hparams, config, n_train, validation = model_ui(data, link)
-    layer_table_ui(preset, hparams, data, link)
+# Below both columns: the table's four columns do not fit the model column on a projector.
+layer_table_ui(preset, hparams, data, link)
 
 st.subheader("3. Train")
 expectation_ui(data, preset, hparams, config, n_train, link)

@@ -213,7 +213,10 @@ def layer_table_ui(preset: str, hparams: dict, data: Dataset,
     frame = pd.DataFrame({"layer": [r.name for r in rows], "type": [r.kind for r in rows],
                           "output shape": [" x ".join(map(str, r.output_shape)) for r in rows],
                           "parameters": [r.parameters for r in rows]})
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.markdown("**The model's layers:** what comes out of each one (height x width x "
+                "channels, or a flat row of numbers) and how many numbers it learns.")
+    st.dataframe(frame, hide_index=True, width="content", column_config={
+        "parameters": st.column_config.NumberColumn(format="localized")})
     total = count_parameters(layers, shape)
     st.markdown(f"**{total:,} parameters** to learn.")
     first_conv = next((r for r in rows if r.kind == "conv"), None)
