@@ -14,6 +14,7 @@ is dropped is stopped so its slot frees.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -36,6 +37,8 @@ DEFAULT_WORKER_CEILING_MB = 2_500
 # After a stop request, how long a job may take to finish its batch and save before its
 # worker is killed (and replaced).
 STOP_GRACE_S = 30.0
+# How much lower than the server's the workers' CPU priority is (Unix `nice`, 0 to 19).
+WORKER_NICENESS = 10
 MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
 CEILING_ENV = "CNN_CLASSROOM_WORKER_MAX_MB"
 
@@ -254,6 +257,10 @@ def _resident_mb() -> float:
 def _worker_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:
     """A warm worker: import TensorFlow once, then run one job after another."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Training yields the CPU to the Streamlit server: a class's jobs then slow each other a
+    # little instead of making every learner's clicks on the other pages wait for a core.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     from cnn_core.jobs.worker import configure_tensorflow, run_job
 
     configure_tensorflow(False)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from cnn_core.jobs.job_queue import QueueError, estimated_wait, ordinal, waiting_message
-from cnn_core.jobs.pool import WorkerPool, default_slots
+from cnn_core.jobs.pool import WORKER_NICENESS, WorkerPool, default_slots
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 
@@ -104,6 +104,9 @@ def test_a_killed_worker_fails_its_job_and_the_queue_goes_on(pool, tmp_path):
     deadline = time.monotonic() + 60
     while victim.snapshot().status != "training" and time.monotonic() < deadline:
         time.sleep(0.1)
+    # Training runs at a lower CPU priority than the server, which answers every learner.
+    assert os.getpriority(os.PRIO_PROCESS, victim.worker_pid) == min(
+        os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)
     os.kill(victim.worker_pid, signal.SIGKILL)
     assert victim.join(30)
     assert victim.result is None and "crashed" in victim.error
