@@ -14,7 +14,7 @@ Three jobs, one per Streamlit quirk:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -154,6 +154,23 @@ def _apply(page: str, settings: Sequence[Setting], reading: LinkReading) -> None
         if setting.key is None:
             recorded[setting.name] = value
     _store(TEACHER)[page] = reading.teacher
+
+
+def unapplied_link(page: str, names: Iterable[str]) -> dict[str, str] | None:
+    """The address bar's parameters when they are a link for `page` that this session has not
+    applied yet: not what the page itself last wrote there, and naming one of `names` or a
+    teacher option (a link meant for another page changes nothing here). For a page whose
+    settings depend on the link itself (which data set, which task), read before page_link."""
+    given = _address_bar()
+    if not given or given == _store(WRITTEN).get(page):
+        return None
+    return given if (set(names) | set(TEACHER_PARAMS)) & set(given) else None
+
+
+def keep_across_pages(key: str) -> None:
+    """Keep a control that is not a link setting (which trained model is looked at) for the
+    session like the settings, although no link carries it."""
+    st.session_state.setdefault(KEPT_KEYS, set()).add(key)
 
 
 def _concerns(given: dict[str, str], settings: Sequence[Setting]) -> bool:

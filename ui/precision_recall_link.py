@@ -14,11 +14,11 @@ import streamlit as st
 
 from cnn_core import config
 from cnn_core.data.imbalance import TASKS
-from cnn_core.views.links import TEACHER_PARAMS, LinkValueError, Setting, choice, whole
+from cnn_core.views.links import LinkValueError, Setting, choice, whole
 from ui.imbalance_threshold_ui import THRESHOLD_KEY
 from ui.imbalance_train_ui import INSPECT_KEY
 from ui.imbalance_ui import DEFAULT_TASK
-from ui.links import KEPT_KEYS, WRITTEN, PageLink, page_link
+from ui.links import PageLink, keep_across_pages, page_link, unapplied_link
 
 PAGE = "precision_recall"
 NOT_IN_LINK = ("Trained models are not in the link: whoever opens it trains their own, and a "
@@ -82,9 +82,8 @@ def _task_this_run() -> str:
     """The task this run shows: a new link's (page_link applies it, and a link without a
     valid task opens the default one), else the session's. The training controls' keys
     depend on it, so it is needed before the link is applied."""
-    given = {name: st.query_params.get(name, "") for name in list(st.query_params)[:100]}
-    ours = {s.name for s in precision_recall_settings("mnist")} | set(TEACHER_PARAMS)
-    if given and given != st.session_state.get(WRITTEN, {}).get(PAGE) and ours & set(given):
+    given = unapplied_link(PAGE, (s.name for s in precision_recall_settings("mnist")))
+    if given is not None:
         linked = given.get("problem")
         return linked if linked in TASKS else DEFAULT_TASK
     current = st.session_state.get(TASK_KEY)
@@ -97,7 +96,7 @@ def precision_recall_link() -> PageLink:
     link = page_link(PAGE, settings, NOT_IN_LINK)
     # Which trained model is being looked at is not in a link (trained models are not), yet it
     # stays for the session like every other control.
-    st.session_state[KEPT_KEYS].add(INSPECT_KEY)
+    keep_across_pages(INSPECT_KEY)
     # A hidden control is never drawn, yet a start button reads its key when clicked.
     for setting in settings:
         if link.hidden(setting.name) and setting.key not in st.session_state:

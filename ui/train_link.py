@@ -21,7 +21,7 @@ from cnn_core import config as app_config
 from cnn_core.data.datasets import DATASETS
 from cnn_core.models.specs import MODEL_PRESETS, OPTIMIZERS
 from cnn_core.views.links import TEACHER_PARAMS, LinkValueError, Setting, choice, flag, whole
-from ui.links import WRITTEN
+from ui.links import unapplied_link
 
 PAGE = "train"
 NOT_IN_LINK = ("A link never starts training, and it holds no trained or uploaded model: "
@@ -162,10 +162,7 @@ def new_link(page: str) -> dict[str, str] | None:
     """The address bar's parameters when they are a link for this page that this session has
     not applied yet: not what the page itself last wrote there, and naming one of its settings
     or a teacher option (a link meant for another page changes nothing here)."""
-    given = {name: st.query_params.get(name, "") for name in list(st.query_params)[:100]}
-    if not given or given == st.session_state.get(WRITTEN, {}).get(page):
-        return None
-    return given if any(name in LINK_NAMES for name in given) else None
+    return unapplied_link(page, LINK_NAMES)
 
 
 def page_settings() -> list[Setting]:

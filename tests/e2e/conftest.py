@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -140,3 +141,19 @@ def choose(page, label: str, option: str) -> None:
     page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_idle(page)
+
+
+def query(page) -> dict[str, str]:
+    """The page's settings as the address bar holds them now (the last value of each)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def go_to(page, title: str) -> None:
+    """In-app navigation through the sidebar: the same browser session (a reload is not)."""
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    wait_for_idle(page)
+
+
+def checked(page, key: str) -> str:
+    """The label of the option the radio with widget key `key` shows as chosen."""
+    return page.locator(f".st-key-{key} label:has(input:checked)").inner_text().strip()

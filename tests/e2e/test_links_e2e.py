@@ -3,28 +3,18 @@ link opened in a new browser shows them again; a teacher's link locks, hides and
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.conftest import choose, open_page, wait_for_idle
+from tests.e2e.conftest import choose, go_to, open_page, query, wait_for_idle
 
 pytestmark = pytest.mark.e2e
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def selected(page, label: str) -> str:
     """The option a selectbox labelled `label` shows."""
     return page.locator(f"[data-testid='stSelectbox'] input[aria-label='{label}']").input_value()
-
-
-def go_to(page, title: str) -> None:
-    """In-app navigation through the sidebar: the same browser session (a reload is not)."""
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_for_idle(page)
 
 
 def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, app_url, browser):

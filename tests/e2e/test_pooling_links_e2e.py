@@ -3,22 +3,13 @@ in a new browser; a teacher's link locks and hides controls."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.conftest import open_page, wait_for_idle
+from tests.e2e.conftest import checked, go_to, open_page, query, wait_for_idle
 
 pytestmark = pytest.mark.e2e
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
-
-
-def checked(page, key: str) -> str:
-    """The label of the option a radio shows as chosen."""
-    return page.locator(f".st-key-{key} label:has(input:checked)").inner_text().strip()
 
 
 def pick(page, key: str, option: str) -> None:
@@ -28,12 +19,6 @@ def pick(page, key: str, option: str) -> None:
 
 def size_line(page) -> str:
     return page.get_by_test_id("stMain").locator("p").filter(has_text="Size:").first.inner_text()
-
-
-def go_to(page, title: str) -> None:
-    """In-app navigation through the sidebar: the same browser session (a reload is not)."""
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_for_idle(page)
 
 
 def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, app_url, browser):

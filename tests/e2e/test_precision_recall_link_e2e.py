@@ -5,23 +5,12 @@ digit task keeps it quick (no CIFAR-10 needed); nothing is trained."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import open_page, wait_for_idle
+from tests.e2e.conftest import go_to, open_page, query, wait_for_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
-
-
-def go_to(page, title: str) -> None:
-    """In-app navigation through the sidebar: the same browser session (a reload is not)."""
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_for_idle(page)
 
 
 def settings(page) -> dict[str, str]:

@@ -5,26 +5,16 @@ teacher's version of it locks and hides controls."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.conftest import open_page, wait_for_idle
+from tests.e2e.conftest import go_to, open_page, query, wait_for_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 STARTED = ("Started with: MNIST · MNIST CNN (16 filters of 5x5, 128 dense units, dropout 0.4) · "
            "2,000 images, 10% of them held out to validate · 1 epoch, batches of 64")
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
-
-
-def go_to(page, title: str) -> None:
-    """In-app navigation through the sidebar keeps the browser session (a reload would not)."""
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_for_idle(page)
 
 
 def subset_slider(page):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from cnn_core.models.specs import pretrained_path
-from tests.e2e.conftest import choose, open_page, wait_for_idle
+from tests.e2e.conftest import choose, go_to, open_page, wait_for_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,12 +28,6 @@ def start_job(page, url: str, model: str | None, smallest_subset: bool) -> None:
     # With fewer free workers than learners the job first waits its turn in the queue.
     page.get_by_text(re.compile(r"Epoch 1 of 1|Starting|Loading|Preparing|Waiting: ")).first \
         .wait_for(timeout=60_000)
-
-
-def go_to(page, title: str) -> None:
-    """In-app navigation through the sidebar keeps the browser session (a reload would not)."""
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_for_idle(page)
 
 
 def wait_for_results(page) -> str:
