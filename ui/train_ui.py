@@ -23,6 +23,7 @@ from cnn_core.models.specs import (
     dense_parameters,
     layer_table,
     model_spec,
+    network_hparams,
     resolved_hparams,
 )
 from cnn_core.views.pictures import to_rgb_uint8, upscale
@@ -336,13 +337,17 @@ def start_training(request: TrainRequest) -> None:
 
 def request_summary(request: TrainRequest) -> str:
     """One line: the settings a job was started with, whatever the widgets say now."""
-    h = resolved_hparams(request.preset, request.hparams)
-    model = []
-    if h.get("filters"):
-        model.append(f"{h['filters']} filters of {h['kernel_size']}x{h['kernel_size']}")
-    model.append(f"{h['dense_units']} dense units")
-    if "dropout" in h:
-        model.append(f"dropout {h['dropout']:g}")
+    if request.custom:  # a network given as layers: its sizes are in the layers
+        h = network_hparams(request.hparams)
+        model = [f"{len(request.preset)} layer{'s' if len(request.preset) != 1 else ''}"]
+    else:
+        h = resolved_hparams(request.preset, request.hparams)
+        model = []
+        if h.get("filters"):
+            model.append(f"{h['filters']} filters of {h['kernel_size']}x{h['kernel_size']}")
+        model.append(f"{h['dense_units']} dense units")
+        if "dropout" in h:
+            model.append(f"dropout {h['dropout']:g}")
     config = request.config
     images = "all training images" if request.n_train is None else \
         f"{request.n_train:,} images"
@@ -356,7 +361,7 @@ def request_summary(request: TrainRequest) -> str:
         extras.append("mixed precision")
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     return (f"Started with: {DATASETS[request.dataset].title} · "
-            f"{MODEL_PRESETS[request.preset].title} ({', '.join(model)}) · {images} · "
+            f"{request.model_title} ({', '.join(model)}) · {images} · "
             f"{epochs}, batches of {config.batch_size} · "
             f"{OPTIMIZER_TITLES[h['optimizer']]}, learning rate {h['learning_rate']:g} · "
             f"{', '.join(extras)}.")
@@ -385,7 +390,7 @@ def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:
     chosen = result.n_train + result.n_validation
     run = epochs_summary(result.epochs_run, result.epochs or job.request.config.epochs,
                          result.stopped)
-    title = (f"{MODEL_PRESETS[job.request.preset].title} on {data.info.title} "
+    title = (f"{job.request.model_title} on {data.info.title} "
              f"({chosen:,} images, {run})")
     return ModelReport(title, data.name, list(data.class_names), result.model_path,
                        result.y_test, result.probabilities, result.test_indices, result.history,

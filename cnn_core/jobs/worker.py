@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
+from cnn_core.models.specs import LayerSpec, model_title
 
 # How often the worker sends a progress snapshot; the page polls about once a second.
 SEND_EVERY_S = 0.4
@@ -43,8 +44,16 @@ class BinaryTask:
 
 @dataclass(frozen=True)
 class TrainRequest:
+    """One training job, as plain data that pickles across to a worker process.
+
+    preset: a name of cnn_core.models.specs.MODEL_PRESETS, whose settings are in hparams; or
+    the whole network as LayerSpecs, output layer included (kept as a tuple; hparams may then
+    hold only optimizer, learning_rate and momentum). The saved .keras file holds the
+    architecture. Compare requests with ==; they are not hashable (dicts inside).
+    """
+
     dataset: str
-    preset: str
+    preset: str | tuple[LayerSpec, ...]
     hparams: dict[str, Any] = field(default_factory=dict)
     config: TrainConfig = field(default_factory=TrainConfig)
     n_train: int | None = None  # a stratified subset of the training images; None = all
@@ -52,6 +61,26 @@ class TrainRequest:
     # Share of the (subset of) training images held out, stratified, to validate on after
     # every epoch. 0: no validation pass; the test split is only ever used once, at the end.
     validation_fraction: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.preset, str):
+            # A list would let the request change after it was queued.
+            object.__setattr__(self, "preset", tuple(self.preset))
+
+    @property
+    def custom(self) -> bool:
+        """True for a network given as layers, False for a preset."""
+        return not isinstance(self.preset, str)
+
+    @property
+    def model_title(self) -> str:
+        """The preset's title, or "Your network"."""
+        return model_title(self.preset)
+
+    @property
+    def model_slug(self) -> str:
+        """A short name for file names and logs: the preset's, or "custom"."""
+        return "custom" if self.custom else self.preset
 
 
 @dataclass(frozen=True)
@@ -308,7 +337,8 @@ class TrainingProcess:
         self.owner = owner
         out = Path(output_dir or tempfile.mkdtemp(prefix="cnn-classroom-"))
         out.mkdir(parents=True, exist_ok=True)
-        self.model_path = str(out / f"{request.dataset}-{request.preset}-{time.time_ns()}.keras")
+        self.model_path = str(out / f"{request.dataset}-{request.model_slug}-"
+                                    f"{time.time_ns()}.keras")
         self._lock = threading.Lock()
         self._snapshot = ProgressSnapshot(status="queued", epochs=request.config.epochs,
                                           message="Waiting for a free training worker...")
@@ -321,7 +351,7 @@ class TrainingProcess:
         self._ended = threading.Event()
 
     def __repr__(self) -> str:
-        return (f"TrainingProcess({self.request.dataset}/{self.request.preset}, "
+        return (f"TrainingProcess({self.request.dataset}/{self.request.model_slug}, "
                 f"{self.snapshot()!r})")
 
     def start(self) -> TrainingProcess:

@@ -18,7 +18,14 @@ import cv2
 import numpy as np
 
 from cnn_core.data.images import to_greyscale
-from cnn_core.maths.windows import Fill, Padding, check_stride, kernel_anchor, sliding_windows
+from cnn_core.maths.windows import (
+    Fill,
+    Padding,
+    check_stride,
+    kernel_anchor,
+    sliding_windows,
+    window_shape,
+)
 
 Border = Literal["same", "reflect", "valid"]
 DisplayMode = Literal["clip", "abs", "rescale"]
@@ -97,12 +104,15 @@ def feature_map_stack(x: np.ndarray, kernels: list[np.ndarray], padding: Padding
     return np.stack([convolve2d(x, k, padding, stride) for k in kernels], axis=-1)
 
 
-def conv_parameters(kernel_size: int, in_channels: int, filters: int, bias: bool = True) -> int:
-    """Learned numbers in a Conv2D layer of `filters` k x k filters on `in_channels` channels.
+def conv_parameters(kernel_size: int | tuple[int, int], in_channels: int, filters: int,
+                    bias: bool = True) -> int:
+    """Learned numbers in a Conv2D layer of `filters` kh x kw filters on `in_channels` channels.
 
-    Each filter has k*k*in_channels weights, plus one bias.
+    kernel_size: one side k (a k x k kernel) or the pair (kh, kw), as Keras takes it. Each
+    filter has kh*kw*in_channels weights, plus one bias.
     """
-    return kernel_size * kernel_size * in_channels * filters + (filters if bias else 0)
+    kh, kw = window_shape(kernel_size, "kernel")
+    return kh * kw * in_channels * filters + (filters if bias else 0)
 
 
 def border_padding(border: Border) -> tuple[Padding, Fill]:

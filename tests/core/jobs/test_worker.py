@@ -18,6 +18,7 @@ from cnn_core.jobs.worker import (
     prepare_data,
     run_job,
 )
+from cnn_core.models.specs import LayerSpec
 
 pytestmark = pytest.mark.slow
 
@@ -191,3 +192,65 @@ def test_without_a_validation_share_the_test_set_is_not_used_during_training(tmp
     assert result.n_validation == 0 and "val_accuracy" not in result.history
     assert result.n_train == 1_000 and 0 < result.test_accuracy <= 1
 
+
+CUSTOM = (
+    LayerSpec("conv", "conv_1", {"filters": 4, "kernel_size": 3, "strides": 2,
+                                 "activation": "relu"}),
+    LayerSpec("batchnorm", "norm_1"),
+    LayerSpec("pool", "pool_1", {"pool_size": 2, "operation": "average"}),
+    LayerSpec("flatten", "flatten"),
+    LayerSpec("dense", "digits", {"units": 10, "activation": "softmax"}),
+)
+
+
+def test_a_network_given_as_layers_trains_and_is_saved_whole(tmp_path):
+    import threading
+
+    import keras
+
+    from cnn_core.jobs.builder import build_model
+
+    request = TrainRequest("mnist", list(CUSTOM), {"learning_rate": 3e-3},
+                           TrainConfig(epochs=1, batch_size=32), n_train=600)
+    assert request.preset == CUSTOM and request.custom  # the list is frozen as a tuple
+    messages = []
+    path = str(tmp_path / "custom.keras")
+    assert run_job(request, path, lambda kind, payload: messages.append((kind, payload)),
+                   threading.Event()) is None
+    result = next(p for k, p in messages if k == "result")
+    assert result.n_train == 600 and result.probabilities.shape == (len(result.y_test), 10)
+    assert result.test_accuracy > 0.2  # chance is 0.1
+    saved = keras.models.load_model(path)
+    built = build_model(CUSTOM, (28, 28, 1), 10)
+    assert [layer.name for layer in saved.layers] == [layer.name for layer in CUSTOM]
+    assert saved.count_params() == built.count_params()
+    for mine, theirs in zip(saved.layers, built.layers, strict=True):
+        assert type(mine) is type(theirs) and mine.get_config() == theirs.get_config()
+
+
+def test_a_custom_request_crosses_to_worker_processes(tmp_path):
+    """The pool pickles requests to its workers; a custom one needs no preset name."""
+    import pickle
+
+    request = TrainRequest("mnist", CUSTOM, config=TrainConfig(epochs=1))
+    assert pickle.loads(pickle.dumps(request)) == request
+    assert request.model_title == "Your network"
+    job = TrainingProcess(request, tmp_path)
+    assert "mnist-custom-" in job.model_path and "custom" in repr(job)
+    preset = TrainRequest("mnist", "dense_baseline")
+    assert (preset.custom, preset.model_title, preset.model_slug) == (
+        False, "Dense baseline", "dense_baseline")
+
+
+def test_a_custom_network_for_the_wrong_classes_comes_back_as_a_sentence(tmp_path):
+    import threading
+
+    task = BinaryTask(positive_class=8, positive_fraction=0.1)
+    request = TrainRequest("mnist", CUSTOM, binary=task, config=TrainConfig(epochs=1),
+                           n_train=500)
+    messages = []
+    error = run_job(request, str(tmp_path / "m.keras"),
+                    lambda kind, payload: messages.append((kind, payload)), threading.Event())
+    assert error == ("digits: the last layer has 10 units but the data has 2 classes; give it "
+                     "2 units, one per class.")
+    assert ("error", error) in messages

@@ -220,7 +220,8 @@ def test_border_options_name_their_padding_and_fill():
         border_padding("wrap")
 
 
-@pytest.mark.parametrize("k, c_in, filters", [(3, 1, 3), (3, 3, 32), (5, 16, 2), (1, 1, 1)])
+@pytest.mark.parametrize("k, c_in, filters", [(3, 1, 3), (3, 3, 32), (5, 16, 2), (1, 1, 1),
+                                               ((3, 5), 2, 4)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_conv_parameters_match_keras(tf, k, c_in, filters, bias):
     layer = tf.keras.layers.Conv2D(filters, k, use_bias=bias)
