@@ -1,4 +1,4 @@
-"""cnn_core.maths.metrics against scikit-learn (a dev dependency only), random and degenerate cases.
+"""cnn_core.maths.metrics against scikit-learn, random and degenerate cases.
 
 Where a ratio is undefined (0/0) our contract says 0, as sklearn's zero_division=0 does.
 Two documented differences: with no positives at all, sklearn's precision_recall_curve sets
