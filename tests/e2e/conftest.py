@@ -71,10 +71,16 @@ def running_server(log_path: Path, **env: str) -> Iterator[str]:
         log.close()
 
 
+def _worker_suffix() -> str:
+    """Each pytest-xdist process starts its own servers; each keeps its own log."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"-{worker}" if worker else ""
+
+
 @pytest.fixture(scope="session")
 def app_url(artifacts_dir: Path) -> Iterator[str]:
     """The app with the local data folder (../shared/data in CI), shared by browser tests."""
-    with running_server(artifacts_dir / "streamlit-server.log") as url:
+    with running_server(artifacts_dir / f"streamlit-server{_worker_suffix()}.log") as url:
         yield url
 
 
@@ -82,7 +88,7 @@ def app_url(artifacts_dir: Path) -> Iterator[str]:
 def bundled_app_url(artifacts_dir: Path, tmp_path_factory) -> Iterator[str]:
     """The app as a learner without internet or data folder sees it: bundled MNIST only."""
     empty = tmp_path_factory.mktemp("no-data")
-    with running_server(artifacts_dir / "streamlit-server-bundled.log",
+    with running_server(artifacts_dir / f"streamlit-server-bundled{_worker_suffix()}.log",
                         CNN_CLASSROOM_DATA=str(empty), KERAS_HOME=str(empty / "keras"),
                         CNN_CLASSROOM_OFFLINE="1") as url:
         yield url
