@@ -62,3 +62,31 @@ def probe_device(timeout: float = 60.0) -> DeviceInfo:
     except (ValueError, IndexError):
         return DeviceInfo(error="TensorFlow gave no answer")
     return DeviceInfo(gpus=list(answer["gpus"]), tensorflow_version=answer["tensorflow"])
+
+
+NVIDIA_GPUS_DIR = "/proc/driver/nvidia/gpus"  # one folder per card the driver sees
+
+
+def visible_gpu_count(env: dict[str, str] | None = None,
+                      gpus_dir: str = NVIDIA_GPUS_DIR) -> int:
+    """NVIDIA GPUs a training worker may use, counted without TensorFlow or a subprocess, so
+    the training queue can size itself while the server starts.
+
+    CUDA_VISIBLE_DEVICES, when set, decides ("" or "-1" hides every card; TensorFlow stops
+    at the first invalid entry too); otherwise every card the driver lists. 0 without a
+    driver (a laptop, a CPU server, macOS)."""
+    env = os.environ if env is None else env
+    visible = env.get("CUDA_VISIBLE_DEVICES")
+    try:
+        installed = len(os.listdir(gpus_dir))
+    except OSError:
+        installed = 0
+    if visible is None:
+        return installed
+    count = 0
+    for entry in visible.split(","):
+        entry = entry.strip()
+        if not entry or entry.startswith("-"):
+            break
+        count += 1
+    return min(count, installed)

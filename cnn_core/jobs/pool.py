@@ -22,6 +22,7 @@ import threading
 import time
 import weakref
 
+from cnn_core.jobs.device import visible_gpu_count
 from cnn_core.jobs.job_queue import JobQueue, PooledJob
 from cnn_core.jobs.spawning import plain_main
 
@@ -65,12 +66,13 @@ def default_slots(cpu_count: int, memory_bytes: int, gpu_count: int = 0,
 
 
 def machine_slots() -> int:
-    """`default_slots` for this machine (GPUs are counted by the device probe, not here)."""
+    """`default_slots` for this machine: its cores, memory and visible NVIDIA GPUs."""
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         memory = 8_000_000_000
-    return default_slots(os.cpu_count() or 1, memory, 0, os.environ.get(MAX_JOBS_ENV))
+    return default_slots(os.cpu_count() or 1, memory, visible_gpu_count(),
+                         os.environ.get(MAX_JOBS_ENV))
 
 
 class _Worker:
