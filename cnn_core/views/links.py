@@ -96,7 +96,9 @@ def choice(name: str, label: str, options: Sequence, default: Any, key: str | No
     def parse(text: str) -> Any:
         if text in by_text:
             return by_text[text]
-        shown = ", ".join(list(by_text)[:8]) + (", ..." if len(by_text) > 8 else "")
+        # A few names are enough to show what is meant; all of a long list would fill three
+        # lines of a projector above the lesson.
+        shown = ", ".join(list(by_text)[:4]) + (", ..." if len(by_text) > 4 else "")
         raise LinkValueError(f"one of {shown}")
     return Setting(name, label, default, parse, str, key, assign)
 

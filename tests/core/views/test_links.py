@@ -21,6 +21,7 @@ from cnn_core.views.links import (
     MAX_TASK_CHARS,
     TASK,
     LinkReading,
+    LinkValueError,
     TeacherOptions,
     choice,
     decimal,
@@ -296,3 +297,11 @@ def test_arbitrary_text_never_raises_and_what_is_kept_comes_back(params):
                        max_size=6))
 def test_values_that_are_not_text_never_raise(params):
     assert isinstance(read_link(params, SETTINGS).note, str)
+
+
+def test_a_note_about_an_unknown_choice_names_only_a_few_options():
+    """Enough to show what is meant, short enough for one line above a lesson."""
+    setting = choice("kernel", "Preset", [f"Kernel {i}" for i in range(12)], "Kernel 0")
+    with pytest.raises(LinkValueError) as caught:
+        setting.parse("nope")
+    assert str(caught.value) == "one of Kernel 0, Kernel 1, Kernel 2, Kernel 3, ..."
