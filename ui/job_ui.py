@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.jobs.iris import IrisRequest
 from cnn_core.jobs.job_queue import QueueError
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.models.reports import epochs_summary
@@ -17,7 +18,7 @@ from ui.links import keep_settings_across_pages
 from ui.services import session_files, session_owner, training_pool
 
 
-def queue_job(job_key: str, request: TrainRequest) -> TrainingProcess | None:
+def queue_job(job_key: str, request: TrainRequest | IrisRequest) -> TrainingProcess | None:
     """Queue a job for this session and keep it in st.session_state[job_key].
 
     Its model goes to the session's own folder (deleted with the session). When the queue
@@ -42,8 +43,10 @@ def format_eta(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def progress_panel(job: TrainingProcess) -> None:
-    """Progress bar, speed, ETA and curves of a job, from its latest snapshot."""
+def progress_panel(job: TrainingProcess, examples: str = "images") -> None:
+    """Progress bar, speed, ETA and curves of a job, from its latest snapshot.
+
+    examples: what the job learns from, in the plural, for its speed ("flowers/s")."""
     snap = job.snapshot()
     if snap.status == "queued":
         st.progress(0.0, text=snap.message or "Waiting for a free training worker...")
@@ -67,7 +70,7 @@ def progress_panel(job: TrainingProcess) -> None:
     else:
         st.progress(snap.fraction, text=(
             f"Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
-            f"{snap.batches_per_epoch} · {snap.images_per_second:,.0f} images/s · "
+            f"{snap.batches_per_epoch} · {snap.images_per_second:,.0f} {examples}/s · "
             f"time left: {format_eta(snap.eta_seconds)}"))
     if snap.device:
         st.caption(f"Training on: {snap.device}")
@@ -80,7 +83,8 @@ def progress_panel(job: TrainingProcess) -> None:
 
 
 @st.fragment(run_every=1.0)
-def live_job_panel(job_key: str, stop_key: str, caption: str = "") -> None:
+def live_job_panel(job_key: str, stop_key: str, caption: str = "",
+                   examples: str = "images") -> None:
     """Redraw the job in st.session_state[job_key] about once a second, with a Stop button.
 
     Call it only while the job runs. When the job ends, the whole page reruns once so that
@@ -92,7 +96,7 @@ def live_job_panel(job_key: str, stop_key: str, caption: str = "") -> None:
         return
     if caption:
         st.caption(caption)
-    progress_panel(job)
+    progress_panel(job, examples)
     if job.running and job.snapshot().status == "queued":
         st.button("Leave the queue", key=stop_key, on_click=job.stop, icon=":material/stop:",
                   help="Takes this job out of the queue; nothing is trained.")

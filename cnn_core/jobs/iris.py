@@ -3,22 +3,32 @@
 `train_iris` takes an `IrisSplit` and returns an `IrisResult` of numbers and arrays only
 (picklable, no Keras objects), so a worker process can run it and a page can draw every
 picture from the result without importing Keras.
+
+`IrisRequest` is the same training as a job for the classroom's training queue: the worker's
+`run_job` hands it to `run_iris_job`, which streams the progress snapshots every job sends,
+so the page shows the same live panel (place in the queue, progress, time left, Stop).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from cnn_core.data.iris import (
     DEFAULT_RESOLUTION,
+    MAX_TEST_FRACTION,
+    MIN_TEST_FRACTION,
     PAIRS,
     IrisSplit,
     decision_grid,
     grid_classes,
+    load_iris_split,
 )
+from cnn_core.jobs.training import ProgressRecorder, ProgressSnapshot, TrainConfig
 
 MAX_HIDDEN_UNITS = 256
 MAX_EPOCHS = 1000
@@ -31,6 +41,9 @@ DEFAULT_LEARNING_RATE = 0.01
 # on_epoch(epoch, logs): epoch counts from 1, logs holds "loss" and "accuracy" (training
 # flowers); returning True stops training after that epoch.
 EpochCallback = Callable[[int, dict[str, float]], "bool | None"]
+# on_batch(epoch, batch, logs): both count from 1; logs holds the running means of "loss" and
+# "accuracy" over the epoch so far, as Keras reports them.
+BatchCallback = Callable[[int, int, dict[str, float]], None]
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,9 @@ class IrisResult:
     epochs_run: int
     parameters: int
     seed: int
+    # Cross-entropy on the test flowers, from the same single pass as test_accuracy.
+    test_loss: float = float("nan")
+    stopped: bool = False  # on_epoch asked to stop before the epochs asked for were done
 
 
 def _check_settings(split: IrisSplit, hidden_units: int, epochs: int, batch_size: int,
@@ -86,6 +102,7 @@ def _check_settings(split: IrisSplit, hidden_units: int, epochs: int, batch_size
 
 def train_iris(split: IrisSplit, hidden_units: int = 10, epochs: int = DEFAULT_EPOCHS,
                seed: int = 0, on_epoch: EpochCallback | None = None, *,
+               on_batch: BatchCallback | None = None,
                batch_size: int = DEFAULT_BATCH_SIZE,
                learning_rate: float = DEFAULT_LEARNING_RATE,
                resolution: int = DEFAULT_RESOLUTION) -> IrisResult:
@@ -107,14 +124,27 @@ def train_iris(split: IrisSplit, hidden_units: int = 10, epochs: int = DEFAULT_E
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     class EpochReport(keras.callbacks.Callback):
+        epoch = 0
+        stopped = False
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if on_batch is not None:
+                on_batch(self.epoch + 1, batch + 1, {k: float(v) for k, v in (logs or {}).items()})
+
         def on_epoch_end(self, epoch, logs=None):
             if on_epoch is not None:
                 logs = {k: float(v) for k, v in (logs or {}).items()}
                 if on_epoch(epoch + 1, logs):
                     self.model.stop_training = True
+                    self.stopped = epoch + 1 < epochs
+
+    report = EpochReport()
 
     fitted = model.fit(split.x_train, split.y_train, batch_size=batch_size, epochs=epochs,
-                       shuffle=True, verbose=0, callbacks=[EpochReport()])
+                       shuffle=True, verbose=0, callbacks=[report])
     history = {name: [float(v) for v in fitted.history[name]] for name in ("loss", "accuracy")}
 
     grids = [decision_grid(split.x_train, pair, resolution) for pair in PAIRS]
@@ -135,6 +165,9 @@ def train_iris(split: IrisSplit, hidden_units: int = 10, epochs: int = DEFAULT_E
         start = stop
 
     test_predictions = predicted[n_train:n_train + n_test]
+    from cnn_core.jobs.worker import evaluate_probabilities
+
+    test_loss, _ = evaluate_probabilities(probabilities[n_train:n_train + n_test], split.y_test)
     return IrisResult(
         test_accuracy=float(np.mean(test_predictions == split.y_test)),
         train_accuracy=float(np.mean(predicted[:n_train] == split.y_train)),
@@ -145,4 +178,101 @@ def train_iris(split: IrisSplit, hidden_units: int = 10, epochs: int = DEFAULT_E
         epochs_run=len(history["loss"]),
         parameters=int(model.count_params()),
         seed=seed,
+        test_loss=test_loss,
+        stopped=report.stopped,
     )
+
+
+# ---- The same training as a job for the training queue -------------------------------------
+
+# How often progress goes back to the page (as for every job: the page polls once a second).
+SEND_EVERY_S = 0.4
+DEFAULT_TEST_FRACTION = 0.2
+N_FLOWERS = 150
+
+
+@dataclass(frozen=True)
+class IrisRequest:
+    """The iris network as a training job: plain data that pickles across to a worker.
+
+    It answers what the queue and the live panel read of any request (`dataset`,
+    `model_slug`, `model_title`, `config`), so it waits, runs and stops like a CNN job.
+    Settings out of range raise ValueError with a sentence when the request is made.
+    """
+
+    hidden_units: int = 10
+    epochs: int = DEFAULT_EPOCHS
+    seed: int = 0
+    test_fraction: float = DEFAULT_TEST_FRACTION
+    batch_size: int = DEFAULT_BATCH_SIZE
+    learning_rate: float = DEFAULT_LEARNING_RATE
+
+    dataset = "iris"
+    model_slug = "iris_dense"
+    custom = False
+
+    def __post_init__(self) -> None:
+        if not MIN_TEST_FRACTION <= self.test_fraction <= MAX_TEST_FRACTION:
+            raise ValueError(f"The test share must be between {MIN_TEST_FRACTION:.0%} and "
+                             f"{MAX_TEST_FRACTION:.0%} of the flowers.")
+        # As scikit-learn splits: the test flowers are rounded up.
+        n_train = N_FLOWERS - math.ceil(self.test_fraction * N_FLOWERS)
+        for value, what, top in ((self.hidden_units, "number of hidden units", MAX_HIDDEN_UNITS),
+                                 (self.epochs, "number of epochs", MAX_EPOCHS),
+                                 (self.batch_size, "batch size", n_train)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not 1 <= value <= top:
+                raise ValueError(f"The {what} must be a whole number from 1 to {top}, "
+                                 f"not {value!r}.")
+        if not 0 < self.learning_rate <= 1:
+            raise ValueError("The learning rate must be above 0 and at most 1.")
+
+    @property
+    def model_title(self) -> str:
+        return f"Iris network (4 -> {self.hidden_units} -> 3)"
+
+    @property
+    def config(self) -> TrainConfig:
+        """The settings every job shows: epochs, batch size and seed."""
+        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, seed=self.seed)
+
+
+def run_iris_job(request: IrisRequest, send, stop_event) -> None:
+    """Runs in a worker process (called by `cnn_core.jobs.worker.run_job`): split, train,
+    report. `send(kind, payload)` carries ("progress", ProgressSnapshot) about every
+    SEND_EVERY_S and once per epoch, then ("result", IrisResult). A stop request ends
+    training after the epoch in progress (a few milliseconds here). Failures raise; run_job
+    turns them into one sentence."""
+    from cnn_core.jobs.worker import configure_tensorflow
+
+    send("progress", ProgressSnapshot(status="loading", message="Preparing TensorFlow..."))
+    # Also resets the precision policy a previous CNN job in this worker may have changed.
+    device = configure_tensorflow(False)
+    split = load_iris_split(request.test_fraction, request.seed)
+    n_train = len(split.y_train)
+    batches = -(-n_train // request.batch_size)
+    recorder = ProgressRecorder(request.epochs, batches, request.batch_size, n_train)
+    recorder.update(device=device)
+    send("progress", recorder.snapshot())
+    last_sent = time.monotonic()
+
+    def on_batch(epoch: int, batch: int, logs: dict[str, float]) -> None:
+        nonlocal last_sent
+        recorder.batch_done(epoch - 1, batch - 1, logs.get("loss", np.nan),
+                            logs.get("accuracy", np.nan))
+        if time.monotonic() - last_sent >= SEND_EVERY_S:
+            last_sent = time.monotonic()
+            send("progress", recorder.snapshot())
+
+    def on_epoch(epoch: int, logs: dict[str, float]) -> bool:
+        recorder.epoch_done(logs)
+        return stop_event.is_set()
+
+    # Started before Keras builds and compiles the network, as for a CNN job: timed from the
+    # first batch's end, the speed would read hundreds of thousands of flowers a second.
+    recorder.training_started()
+    result = train_iris(split, request.hidden_units, request.epochs, request.seed, on_epoch,
+                        on_batch=on_batch, batch_size=request.batch_size,
+                        learning_rate=request.learning_rate)
+    send("result", result)
+    send("progress", replace(recorder.snapshot(), status="stopped" if result.stopped else "done"))

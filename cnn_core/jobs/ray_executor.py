@@ -85,6 +85,23 @@ def init_arguments(address: str) -> dict[str, Any]:
                             "excludes": UPLOAD_EXCLUDES}}
 
 
+def deliverable_result(result: Any, model_bytes: bytes | None, model_path: str) -> Any | None:
+    """The result to hand to the learner's job once a run on the cluster has ended.
+
+    A result with a model (a TrainResult) needs the model's bytes, written to `model_path`
+    on this server, or it is not delivered (the job then ends without one). A result that
+    carries no model file (the iris network's, every picture in plain arrays) goes as it is.
+    """
+    if result is None:
+        return None
+    if not hasattr(result, "model_path"):
+        return result
+    if not model_bytes:
+        return None
+    Path(model_path).write_bytes(model_bytes)
+    return replace(result, model_path=model_path)
+
+
 class JobRunner:
     """The actor body: runs one job on a Ray node (made a Ray actor by `RayExecutor`)."""
 
@@ -234,9 +251,10 @@ class RayExecutor(JobQueue):
                               f"({type(exc).__name__}), perhaps out of memory or stopped; "
                               "please train again.")
         job = run.job_ref()
-        if job is not None and error is None and result is not None and model_bytes:
-            Path(run.model_path).write_bytes(model_bytes)
-            job.on_message("result", replace(result, model_path=run.model_path))
+        if job is not None and error is None:
+            delivered = deliverable_result(result, model_bytes, run.model_path)
+            if delivered is not None:
+                job.on_message("result", delivered)
         with self._lock:
             self._runs.pop(slot, None)
         self._record_duration(time.monotonic() - run.started)

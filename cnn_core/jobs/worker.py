@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_core.jobs.iris import IrisRequest, run_iris_job
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 from cnn_core.models.specs import LayerSpec, model_title
 
@@ -216,9 +217,13 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
     """Runs in a worker process: load data, build, train, evaluate, save, report.
 
     `send(kind, payload)` carries ("progress", ProgressSnapshot) and ("result", TrainResult)
-    back; the return value is None on success or the one-sentence failure.
+    back; the return value is None on success or the one-sentence failure. An IrisRequest
+    (the neurons page's dense network) trains its own way and sends an IrisResult.
     """
     try:
+        if isinstance(request, IrisRequest):
+            run_iris_job(request, send, stop_event)
+            return None
         send("progress", ProgressSnapshot(status="loading", message="Preparing TensorFlow..."))
         device = configure_tensorflow(request.config.mixed_precision)
         send("progress", ProgressSnapshot(status="loading", device=device,

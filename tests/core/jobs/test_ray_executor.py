@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pytest
 
+from cnn_core.jobs.iris import IrisRequest, IrisResult
 from cnn_core.jobs.ray_executor import (
     ADDRESS_ENV,
     configured_address,
+    deliverable_result,
     init_arguments,
     job_request,
     job_slots,
@@ -55,6 +58,25 @@ def test_the_address_setting_is_read_from_the_environment(monkeypatch):
     assert configured_address() == "auto"
 
 
+@dataclass(frozen=True)
+class WithModel:
+    model_path: str
+
+
+def test_a_result_comes_back_with_its_model_or_needs_none(tmp_path):
+    server_copy = tmp_path / "model.keras"
+    assert deliverable_result(WithModel("/node/model.keras"), b"model", str(server_copy)) == \
+        WithModel(str(server_copy))
+    assert server_copy.read_bytes() == b"model"
+    # A model that did not come back: no result that points at a missing file.
+    assert deliverable_result(WithModel("/node/model.keras"), None, str(tmp_path / "x")) is None
+    assert not (tmp_path / "x").exists()
+    # The iris network's result carries every picture as arrays and no model file.
+    plain = object()
+    assert deliverable_result(plain, None, str(tmp_path / "y")) is plain
+    assert deliverable_result(None, b"model", str(tmp_path / "z")) is None
+
+
 @pytest.mark.slow
 def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
     pytest.importorskip("ray", reason="pip install -r requirements.txt installs ray")
@@ -77,5 +99,11 @@ def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
         assert job.result.model_path == job.model_path
         assert (tmp_path / "server").joinpath(job.model_path.split("/")[-1]).is_file()
         assert job.result.test_accuracy > 0.3 and len(job.result.history["accuracy"]) == 2
+        # The neurons page's iris network goes through the same executor, with no model file.
+        iris = TrainingProcess(IrisRequest(epochs=5), tmp_path / "server", pool=executor).start()
+        assert iris.join(120), iris.snapshot()
+        assert iris.error is None, iris.error
+        assert isinstance(iris.result, IrisResult) and iris.result.epochs_run == 5
+        assert iris.snapshot().status == "done"
     finally:
         executor.close()
