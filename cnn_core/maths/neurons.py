@@ -234,3 +234,84 @@ def conv_layer_cost(kernel_size: int, channels: int, filters: int) -> LayerCost:
     weights = conv_parameters(k, c, f, bias=False)
     total = conv_parameters(k, c, f)
     return LayerCost(weights, total - weights, total)
+
+
+# ---- The same maths as formulas on screen ------------------------------------------------
+
+_LARGE = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
+
+
+def format_count(n: int, max_chars: int = 11) -> str:
+    """A whole number with thousands separators ("1,572,992") when it fits in max_chars;
+    otherwise in words to three significant digits ("503 billion", "14.3 million"), for a
+    box too narrow for every digit (the formula beside it keeps them all)."""
+    n = int(n)
+    exact = f"{n:,}"
+    if len(exact) <= max_chars:
+        return exact
+    for size, word in _LARGE:
+        if abs(n) >= size:
+            value = n / size
+            shown = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+            return f"{shown} {word}"
+    return exact
+
+ACTIVATION_SYMBOLS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}"}
+
+
+def _tex(value: float) -> str:
+    """A number as the page writes it (format_term), with KaTeX's thousands separator."""
+    return format_term(value).replace(",", "{,}")
+
+
+def _count(value: int) -> str:
+    return f"{int(value):,}".replace(",", "{,}")
+
+
+def neuron_latex(result: NeuronResult) -> list[str]:
+    """The neuron's two steps as LaTeX lines: the sum in symbols, the sum with the numbers,
+    and the activation, e.g. z = 2 × 0.5 + 3 × (-1) + 0.1 = -1.9, a = σ(-1.9) = 0.13."""
+    n = len(result.inputs)
+    symbols = " + ".join(f"x_{i} w_{i}" for i in range(1, n + 1))
+    products = " + ".join(rf"{_tex(x)} \times {_tex(w)}"
+                          for x, w in zip(result.inputs, result.weights, strict=True))
+    f = ACTIVATION_SYMBOLS[result.activation]
+    return [
+        rf"z = {symbols} + b",
+        rf"z = {products} + {_tex(result.bias)} = {format_number(result.z)}",
+        rf"a = {f}(z) = {f}({format_number(result.z)}) = {format_number(result.output)}",
+    ]
+
+
+def softmax_latex(names, scores) -> str:
+    """Softmax of the highest score written out with the numbers: p = e^z / (sum of e^z)."""
+    scores = [float(s) for s in scores]
+    probabilities = softmax(scores)
+    top = int(np.argmax(scores))
+    powers = " + ".join(f"e^{{{format_number(s)}}}" for s in scores)
+    return (rf"p_{{\text{{{names[top]}}}}} = \frac{{e^{{{format_number(scores[top])}}}}}"
+            rf"{{{powers}}} = {format_number(probabilities[top])}")
+
+
+def steps_latex(steps: StepsResult) -> list[str]:
+    """Iterations per epoch (rounded up) and in all, with the calculator's numbers."""
+    return [
+        rf"\text{{iterations per epoch}} = \left\lceil \frac{{{_count(steps.n_examples)}}}"
+        rf"{{{_count(steps.batch_size)}}} \right\rceil = {_count(steps.iterations_per_epoch)}",
+        rf"\text{{iterations in all}} = {_count(steps.iterations_per_epoch)} \times "
+        rf"{_count(steps.epochs)} = {_count(steps.total_iterations)}",
+    ]
+
+
+def dense_cost_latex(height: int, width: int, channels: int, units: int) -> str:
+    """Weights (every pixel value to every unit) plus one bias per unit, with the numbers."""
+    cost = dense_layer_cost(height, width, channels, units)
+    return (rf"{_count(height)} \times {_count(width)} \times {_count(channels)} \times "
+            rf"{_count(units)} + {_count(units)} = {_count(cost.total)}")
+
+
+def conv_cost_latex(kernel_size: int, channels: int, filters: int) -> str:
+    """Each filter's weights plus one bias per filter: no image size anywhere."""
+    cost = conv_layer_cost(kernel_size, channels, filters)
+    return (rf"{_count(kernel_size)} \times {_count(kernel_size)} \times {_count(channels)} "
+            rf"\times {_count(filters)} + {_count(filters)} = {_count(cost.total)}")

@@ -121,3 +121,46 @@ def epochs_summary(done: float, asked: int, stopped: bool) -> str:
     tenths = int(done * 10 + 1e-9) / 10  # rounded down, so 0.96 never reads "1.0 done"
     shown = f"{tenths:.1f}" if tenths >= 0.1 else "under 0.1"
     return f"stopped in epoch {finished + 1} of {asked} ({shown} epochs done)"
+
+
+# Iris: a small dense network tells the species apart on more than 9 test flowers in 10.
+IRIS_GOOD_ACCURACY = 0.9
+
+
+def iris_verdict(y_test: np.ndarray, predicted: np.ndarray, class_names: list[str] | tuple,
+                 epochs_run: int, epochs: int, stopped: bool = False) -> str:
+    """An honest sentence or two on the iris network's test flowers.
+
+    y_test, predicted: (M,) species indices of the test flowers, true and the network's;
+    epochs_run of the epochs asked for. Says how many were right, whether that is good for
+    iris, which mistake was most common, and what to try when it is weak.
+    """
+    y_test, predicted = np.asarray(y_test), np.asarray(predicted)
+    if len(y_test) == 0 or y_test.shape != predicted.shape:
+        raise ValueError("Each test flower needs exactly one prediction.")
+    right, total = int(np.sum(y_test == predicted)), len(y_test)
+    accuracy = right / total
+    text = f"{right} of {total} test flowers right ({accuracy:.0%}), flowers the network never saw"
+    if accuracy >= IRIS_GOOD_ACCURACY:
+        text += ": it has learned to tell the three species apart from their measurements."
+    elif accuracy > 0.5:
+        text += (". That is weak for iris, where a small network usually gets more than 9 in "
+                 "10 right: it has not learned the difference between the species well yet.")
+    else:
+        text += (". That is hardly better than guessing (one species in three would get "
+                 "about 33%): the network has not learned yet.")
+    wrong = y_test != predicted
+    if wrong.any():
+        pairs, counts = np.unique(np.stack([y_test[wrong], predicted[wrong]]), axis=1,
+                                  return_counts=True)
+        true, guess = pairs[:, int(np.argmax(counts))]
+        n = int(counts.max())
+        text += (f" Most common mistake: {class_names[true]} taken for {class_names[guess]} "
+                 f"({n} flower{'s' if n > 1 else ''}).")
+    if accuracy < IRIS_GOOD_ACCURACY:
+        if stopped:
+            text += (f" Training was stopped after {epochs_run} of {epochs} epochs: let it "
+                     "finish.")
+        else:
+            text += " Try more epochs or more hidden units, then train again."
+    return text

@@ -12,15 +12,22 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from cnn_core.maths.convolution import conv_parameters
+from cnn_core.maths.frames import format_number
 from cnn_core.maths.neurons import (
     ACTIVATIONS,
     NEURON_ACTIVATIONS,
+    conv_cost_latex,
     conv_layer_cost,
+    dense_cost_latex,
     dense_layer_cost,
+    format_count,
     neuron,
+    neuron_latex,
     relu,
     sigmoid,
     softmax,
+    softmax_latex,
+    steps_latex,
     tanh,
     training_steps,
 )
@@ -278,3 +285,45 @@ def test_conv_cost_matches_keras_and_ignores_the_image_size(keras, k, c, f):
 def test_layer_costs_refuse_bad_sizes_with_a_sentence(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- Formulas on screen --------------------------------------------------------------------
+
+def test_neuron_formula_writes_the_numbers_and_the_activation():
+    result = neuron([2, 3, -1], [0.5, -1, 0.25], 0.1, "sigmoid")
+    symbols, numbers, output = neuron_latex(result)
+    assert symbols == "z = x_1 w_1 + x_2 w_2 + x_3 w_3 + b"
+    assert numbers == (r"z = 2 \times 0.5 + 3 \times (-1) + (-1) \times 0.25 + 0.1 = -2.15")
+    assert output == rf"a = \sigma(z) = \sigma(-2.15) = {format_number(result.output)}"
+    relu = neuron_latex(neuron([1], [2], -0.5, "relu"))
+    assert relu[2] == r"a = \mathrm{ReLU}(z) = \mathrm{ReLU}(1.5) = 1.5"
+
+
+def test_softmax_formula_works_out_the_top_class():
+    text = softmax_latex(["cat", "dog", "bird"], [1.0, 3.0, -0.5])
+    assert text.startswith(r"p_{\text{dog}} = \frac{e^{3}}{e^{1} + e^{3} + e^{-0.5}}")
+    assert text.endswith(f"= {format_number(softmax([1.0, 3.0, -0.5])[1])}")
+
+
+def test_steps_and_layer_cost_formulas_carry_the_calculators_numbers():
+    per_epoch, total = steps_latex(training_steps(1_000, 300, 5))
+    assert r"\frac{1{,}000}{300} \right\rceil = 4" in per_epoch
+    assert total.endswith(r"4 \times 5 = 20")
+    assert dense_cost_latex(64, 64, 3, 128) == (
+        r"64 \times 64 \times 3 \times 128 + 128 = 1{,}572{,}992")
+    assert dense_cost_latex(256, 256, 3, 1_000).endswith("= 196{,}609{,}000")
+    assert conv_cost_latex(3, 3, 32) == r"3 \times 3 \times 3 \times 32 + 32 = 896"
+
+
+@pytest.mark.parametrize("n, max_chars, shown", [
+    (1_572_992, 11, "1,572,992"),
+    (196_609_000, 11, "196,609,000"),
+    (142_857_150_000, 10, "143 billion"),
+    (30_000_000_100_000, 14, "30 trillion"),
+    (14_285_715, 9, "14.3 million"),
+    (12_345, 3, "12.3 thousand"),
+    (999, 2, "999"),  # nothing shorter in words: every digit
+    (5_000_000_000_000_000, 10, "5,000 trillion"),
+])
+def test_counts_too_wide_for_their_box_are_written_in_words(n, max_chars, shown):
+    assert format_count(n, max_chars) == shown

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from cnn_core.models.reports import ModelReport
+from cnn_core.models.reports import ModelReport, iris_verdict
 
 
 def make_report(y_true, probabilities, history=None) -> ModelReport:
@@ -78,3 +78,34 @@ def test_history_rows_show_validation_per_epoch_and_test_once():
     assert rows[1]["test accuracy"] == ""  # the test set is not looked at during training
     assert rows[-1]["test accuracy"] == f"{report.test_accuracy:.2%}"
     assert report.validation_accuracy == history["val_accuracy"][-1]
+
+
+# ---- The iris network's verdict ------------------------------------------------------------
+
+IRIS_NAMES = ("setosa", "versicolor", "virginica")
+
+
+def test_a_good_iris_result_says_so_with_the_flowers_counted():
+    y = np.array([0, 1, 2] * 10)
+    guess = y.copy()
+    guess[4] = 2  # one versicolor taken for virginica
+    text = iris_verdict(y, guess, IRIS_NAMES, 40, 40)
+    assert text.startswith("29 of 30 test flowers right (97%)")
+    assert "learned to tell the three species apart" in text
+    assert "versicolor taken for virginica (1 flower)" in text
+    assert "Try" not in text
+
+
+def test_a_weak_iris_result_is_honest_and_says_what_to_try():
+    y = np.array([0, 1, 2] * 10)
+    guess = np.where(y == 2, 1, y)  # every virginica taken for versicolor
+    text = iris_verdict(y, guess, IRIS_NAMES, 3, 3)
+    assert "20 of 30" in text and "weak for iris" in text
+    assert "virginica taken for versicolor (10 flowers)" in text
+    assert "Try more epochs or more hidden units" in text
+    stopped = iris_verdict(y, guess, IRIS_NAMES, 2, 40, stopped=True)
+    assert "stopped after 2 of 40 epochs" in stopped
+    guessing = iris_verdict(y, np.zeros_like(y), IRIS_NAMES, 1, 1)
+    assert "hardly better than guessing" in guessing
+    with pytest.raises(ValueError, match="one prediction"):
+        iris_verdict(y, y[:3], IRIS_NAMES, 1, 1)
