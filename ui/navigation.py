@@ -17,6 +17,9 @@ class PageInfo:
 
 
 LEARNING_PATH = [
+    PageInfo("app_pages/0_Neurons_and_layers.py", "Neurons and layers", ":material/hub:",
+             "One neuron, activation functions, batches and epochs, and a small network that "
+             "learns to tell iris flowers apart."),
     PageInfo("app_pages/1_Image_kernels.py", "Image kernels", ":material/filter:",
              "Slide small grids of numbers over a photo: blur, sharpen and find edges."),
     PageInfo("app_pages/2_Sliding_window.py", "Sliding window", ":material/grid_on:",

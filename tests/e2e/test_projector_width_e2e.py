@@ -18,6 +18,7 @@ LAPTOP = {"width": 1400, "height": 1000}
 # (url path, page title): the title shows the page has started drawing.
 PAGES = [
     ("", "CNN Classroom"),  # the home page is the default page, at the root
+    ("Neurons_and_layers", "Neurons and layers"),
     ("Image_kernels", "Image kernels"),
     ("Sliding_window", "Sliding window"),
     ("Pooling", "Pooling"),
