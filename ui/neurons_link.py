@@ -12,6 +12,7 @@ NOT_IN_LINK = ("A trained iris network is not in the link: whoever opens it pres
                "to train their own.")
 
 N_INPUTS = 3
+SUB = {1: "₁", 2: "₂", 3: "₃"}  # the sliders' labels write x_1, w_1 as the formulas do
 INPUT_RANGE = (-5.0, 5.0)
 WEIGHT_RANGE = (-3.0, 3.0)
 BIAS_RANGE = (-5.0, 5.0)
@@ -49,9 +50,9 @@ DEFAULT_HIDDEN, DEFAULT_IRIS_EPOCHS = 10, 40
 
 
 def neurons_settings() -> list[Setting]:
-    inputs = [decimal(f"x{i}", f"Input x{i}", *INPUT_RANGE, DEFAULT_INPUTS[i - 1],
+    inputs = [decimal(f"x{i}", f"Input x{SUB[i]}", *INPUT_RANGE, DEFAULT_INPUTS[i - 1],
                       key=f"neuron_x{i}") for i in range(1, N_INPUTS + 1)]
-    weights = [decimal(f"w{i}", f"Weight w{i}", *WEIGHT_RANGE, DEFAULT_WEIGHTS[i - 1],
+    weights = [decimal(f"w{i}", f"Weight w{SUB[i]}", *WEIGHT_RANGE, DEFAULT_WEIGHTS[i - 1],
                        key=f"neuron_w{i}") for i in range(1, N_INPUTS + 1)]
     scores = [decimal(f"score_{name}", f"Softmax: score of {name}", *SCORE_RANGE, value,
                       key=f"softmax_{name}") for name, value in SCORES.items()]

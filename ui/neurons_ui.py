@@ -74,6 +74,7 @@ from ui.neurons_link import (
     N_INPUTS,
     SCORE_RANGE,
     SCORES,
+    SUB,
     WEIGHT_RANGE,
 )
 
@@ -100,9 +101,9 @@ def neuron_ui(link: PageLink) -> NeuronResult:
     inputs, weights = [], []
     for i, column in enumerate(columns, start=1):
         with column:
-            inputs.append(link.control(f"x{i}", st.slider, f"Input x{i}", *INPUT_RANGE,
+            inputs.append(link.control(f"x{i}", st.slider, f"Input x{SUB[i]}", *INPUT_RANGE,
                                        DEFAULT_INPUTS[i - 1], step=0.1, key=f"neuron_x{i}"))
-            weights.append(link.control(f"w{i}", st.slider, f"Weight w{i}", *WEIGHT_RANGE,
+            weights.append(link.control(f"w{i}", st.slider, f"Weight w{SUB[i]}", *WEIGHT_RANGE,
                                         DEFAULT_WEIGHTS[i - 1], step=0.1,
                                         key=f"neuron_w{i}"))
     row = st.columns([2, 1], gap="medium")
@@ -110,7 +111,7 @@ def neuron_ui(link: PageLink) -> NeuronResult:
                         key="neuron_bias")
     activation = link.control("activation", row[1].radio, "Activation",
                               list(NEURON_ACTIVATIONS), format_func=ACTIVATION_NAMES.get,
-                              horizontal=True, key="neuron_activation")
+                              key="neuron_activation")
     result = neuron(inputs, weights, float(bias), activation)
     with st.container(border=True):
         st.plotly_chart(neuron_diagram_figure(result), key="neuron_diagram", config=CHART)
@@ -150,7 +151,7 @@ def activations_ui(result: NeuronResult) -> None:
 
 def softmax_ui(link: PageLink) -> None:
     """A few named scores, and the probabilities softmax makes of them."""
-    st.markdown("**Softmax: scores into probabilities**")
+    st.subheader("Softmax: scores into probabilities")
     st.markdown(text("Softmax"))
     columns = st.columns(len(SCORES))
     scores = [link.control(f"score_{name}", column.slider, f"Score of {name}", *SCORE_RANGE,
@@ -263,9 +264,10 @@ def layer_cost_ui(link: PageLink) -> None:
             st.metric("Convolution: learned numbers", format_count(convolution.total, 14))
             st.markdown(f"{convolution.weights:,} weights + {convolution.biases:,} biases")
         # Full width: a large image's product does not fit half a projector's page.
-        st.markdown("**Dense:** height x width x channels x units + one bias per unit")
+        st.markdown("**Dense:** height × width × channels × units, plus one bias per unit")
         formula(dense_cost_latex(height, width, channels, units))
-        st.markdown("**Convolution:** size x size x channels x filters + one bias per filter")
+        st.markdown("**Convolution:** size × size × channels × filters, plus one bias per "
+                    "filter")
         formula(conv_cost_latex(kernel, channels, filters))
         ratio = dense.total / convolution.total
         st.caption(f"A {height:,} x {width:,} image with {channels} channel"

@@ -34,7 +34,12 @@ DISPLAY_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "softmax"
 CURVE_POINTS = 401
 
 
-def neuron_diagram_figure(result: NeuronResult, height: int = 230) -> go.Figure:
+def _sub(n: int) -> str:
+    """n in subscript digits, as the formulas write x_1: "x₁"."""
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def neuron_diagram_figure(result: NeuronResult, height: int = 210) -> go.Figure:
     """The neuron as a picture: inputs on the left, one line per weight into the neuron (the
     thicker, the larger the weight; dashed when it is negative), the bias from below, and
     the output on the right, each labelled with its number."""
@@ -48,9 +53,10 @@ def neuron_diagram_figure(result: NeuronResult, height: int = 230) -> go.Figure:
                         line={"color": DARK, "width": 1 + 5 * abs(w) / biggest,
                               "dash": "dash" if w < 0 else "solid"})
         fig.add_annotation(x=1.25, y=(y + middle) / 2 + 0.12 * (1 if y >= middle else -1),
-                           text=f"w{i + 1} = {format_number(w)}", showarrow=False,
+                           text=f"w{_sub(i + 1)} = {format_number(w)}", showarrow=False,
                            font={"size": 13, "color": INK}, bgcolor="rgba(255,255,255,0.85)")
-        fig.add_annotation(x=0, y=y, text=f"x{i + 1} = {format_number(x)}", showarrow=False,
+        fig.add_annotation(x=0, y=y, text=f"x{_sub(i + 1)} = {format_number(x)}",
+                           showarrow=False,
                            font={"size": 13, "color": INK}, bgcolor="#ffffff", bordercolor=INK,
                            borderpad=4)
     fig.add_annotation(x=centre, y=middle - 0.95, ax=centre, ay=middle - 0.42, xref="x",
@@ -72,7 +78,8 @@ def neuron_diagram_figure(result: NeuronResult, height: int = 230) -> go.Figure:
                        bordercolor="#111111", borderpad=4)
     hidden = {"visible": False, "fixedrange": True}
     fig.update_layout(xaxis={**hidden, "range": [-0.55, 4.85]},
-                      yaxis={**hidden, "range": [min(ys) - 1.25, max(ys) + 0.35]},
+                      yaxis={**hidden, "range": [min(middle - 1.25, min(ys) - 0.35),
+                                                  max(ys) + 0.35]},
                       height=height, margin={"l": 5, "r": 5, "t": 5, "b": 5},
                       showlegend=False, plot_bgcolor="white")
     return fig

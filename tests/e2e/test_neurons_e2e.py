@@ -26,7 +26,7 @@ def test_a_slider_moves_the_output_and_the_iris_network_trains(page, app_url, ar
     expected = neuron(DEFAULT_INPUTS, DEFAULT_WEIGHTS, DEFAULT_BIAS, "sigmoid")
     assert metric_value(page, "Output a") == format_number(expected.output)
 
-    slider = page.get_by_role("slider", name=re.compile("^Input x1"))
+    slider = page.get_by_role("slider", name=re.compile("^Input x₁"))
     slider.focus()
     for _ in range(5):  # five steps of 0.1: x1 goes from 1 to 1.5
         slider.press("ArrowRight")

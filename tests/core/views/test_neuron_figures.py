@@ -77,7 +77,7 @@ def test_neuron_diagram_labels_every_number():
     result = neuron([1.0, 2.0, 0.5], [0.8, -0.4, 1.2], 0.5, "relu")
     fig = neuron_diagram_figure(result)
     labels = " ".join(a.text for a in fig.layout.annotations if a.text)
-    for expected in ("x1 = 1", "x2 = 2", "w2 = -0.4", "w3 = 1.2", "bias b = 0.5", "z = 1.1",
+    for expected in ("x₁ = 1", "x₂ = 2", "w₂ = -0.4", "w₃ = 1.2", "bias b = 0.5", "z = 1.1",
                      "ReLU", "a = 1.1"):
         assert expected in labels
     edges = [trace for trace in fig.data if trace.mode == "lines"]
