@@ -27,9 +27,11 @@ from cnn_core.maths.neurons import (
     softmax,
     softmax_latex,
     steps_latex,
+    steps_sentence,
     training_steps,
 )
 from cnn_core.models.reports import iris_verdict
+from cnn_core.models.specs import dense_parameters
 from cnn_core.views.neuron_figures import (
     activation_figure,
     find_grid,
@@ -191,26 +193,6 @@ def steps_ui(link: PageLink) -> None:
         st.caption(steps_sentence(steps))
 
 
-def steps_sentence(steps) -> str:
-    """The calculator's answer in words, with the partial last batch explained."""
-    n, b = steps.n_examples, steps.batch_size
-    if steps.batch_larger_than_data:
-        return (f"The batch size is larger than the {n:,} examples, so each epoch is a single "
-                f"iteration on all {n:,} of them; training makes {steps.total_iterations:,} "
-                "weight updates in all.")
-    full = steps.iterations_per_epoch - (1 if steps.partial_last_batch else 0)
-    text = (f"Each epoch the network sees all {n:,} examples in {steps.iterations_per_epoch:,} "
-            f"batch{'es' if steps.iterations_per_epoch > 1 else ''} and updates its weights "
-            f"after each one: {steps.total_iterations:,} updates in {steps.epochs:,} "
-            f"epoch{'s' if steps.epochs > 1 else ''}.")
-    if steps.partial_last_batch:
-        text += (f" {b:,} does not divide {n:,} evenly: {n:,} = {full:,} x {b:,} + "
-                 f"{steps.last_batch_size:,}, so the last batch of each epoch holds only the "
-                 f"{steps.last_batch_size:,} examples left over. It still counts as an "
-                 "iteration, which is why the division is rounded up.")
-    return text
-
-
 # ---- Dense layers versus convolution -------------------------------------------------------
 
 def _apply_cost_preset(name: str) -> None:
@@ -330,7 +312,8 @@ def iris_ui(link: PageLink) -> None:
                f"{steps.iterations_per_epoch} iterations per epoch (the last batch holds "
                f"{steps.last_batch_size}), {steps.total_iterations:,} in all. The network "
                f"has 4 x {hidden} + {hidden} + {hidden} x 3 + 3 = "
-               f"{8 * hidden + 3:,} learned numbers.")
+               f"{dense_parameters((4,), hidden) + dense_parameters((hidden,), 3):,} learned "
+               "numbers.")
     _file_finished_job()
     job = st.session_state.get(IRIS_JOB_KEY)
     running = job is not None and job.running

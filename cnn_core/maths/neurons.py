@@ -303,6 +303,28 @@ def steps_latex(steps: StepsResult) -> list[str]:
     ]
 
 
+def steps_sentence(steps: StepsResult) -> str:
+    """The calculator's answer in words, with the partial last batch explained."""
+    n, b, per_epoch = steps.n_examples, steps.batch_size, steps.iterations_per_epoch
+    examples = f"{n:,} example{'s' if n != 1 else ''}"
+    if steps.batch_larger_than_data:
+        return (f"The batch size is larger than the {examples}, so each epoch is a single "
+                f"iteration on all of them; training makes {steps.total_iterations:,} weight "
+                f"update{'s' if steps.total_iterations != 1 else ''} in all.")
+    full = per_epoch - (1 if steps.partial_last_batch else 0)
+    text = (f"Each epoch the network sees all {examples} in {per_epoch:,} "
+            f"batch{'es' if per_epoch > 1 else ''} and updates its weights after "
+            f"{'each one' if per_epoch > 1 else 'it'}: {steps.total_iterations:,} "
+            f"update{'s' if steps.total_iterations != 1 else ''} in {steps.epochs:,} "
+            f"epoch{'s' if steps.epochs > 1 else ''}.")
+    if steps.partial_last_batch:
+        text += (f" {b:,} does not divide {n:,} evenly: {n:,} = {full:,} x {b:,} + "
+                 f"{steps.last_batch_size:,}, so the last batch of each epoch holds only the "
+                 f"{steps.last_batch_size:,} examples left over. It still counts as an "
+                 "iteration, which is why the division is rounded up.")
+    return text
+
+
 def dense_cost_latex(height: int, width: int, channels: int, units: int) -> str:
     """Weights (every pixel value to every unit) plus one bias per unit, with the numbers."""
     cost = dense_layer_cost(height, width, channels, units)

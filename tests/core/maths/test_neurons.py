@@ -28,6 +28,7 @@ from cnn_core.maths.neurons import (
     softmax,
     softmax_latex,
     steps_latex,
+    steps_sentence,
     tanh,
     training_steps,
 )
@@ -327,3 +328,14 @@ def test_steps_and_layer_cost_formulas_carry_the_calculators_numbers():
 ])
 def test_counts_too_wide_for_their_box_are_written_in_words(n, max_chars, shown):
     assert format_count(n, max_chars) == shown
+
+
+def test_the_steps_in_words_explain_a_partial_last_batch():
+    even = steps_sentence(training_steps(1_000, 500, 5))
+    assert even.startswith("Each epoch the network sees all 1,000 examples in 2 batches")
+    assert "10 updates in 5 epochs" in even and "evenly" not in even
+    partial = steps_sentence(training_steps(1_000, 300, 1))
+    assert "1,000 = 3 x 300 + 100" in partial and "rounded up" in partial
+    assert "after it: 1 update in 1 epoch." in steps_sentence(training_steps(1, 1, 1))
+    larger = steps_sentence(training_steps(1_000, 5_000, 3))
+    assert "larger than the 1,000 examples" in larger and "3 weight updates" in larger
