@@ -19,6 +19,13 @@ class Lesson:
 
 
 LESSONS = [
+    Lesson("A photo into a dense layer", "app_pages/0_Neurons_and_layers.py",
+           {"height": "256", "width": "256", "channels": "3", "units": "1000", "kernel": "3",
+            "filters": "32",
+            "task": "How many weights does this dense layer need for one 256x256 colour photo? "
+                    "Halve the side: how many now? And the convolution?"},
+           "The material's 256x256x3 image into 1,000 dense units: 196,608,000 weights, "
+           "against 896 for a convolution layer."),
     Lesson("Sobel on the cat", "app_pages/1_Image_kernels.py",
            {"photo": "Cat (Chelsea)", "mode": "Preset", "kernel": "Sobel x", "border": "same",
             "display": "abs",

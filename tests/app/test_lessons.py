@@ -74,3 +74,13 @@ def test_bird_lesson_opens_the_bird_task_at_5_percent(generated_cifar10, use_dat
     assert not app.exception and not link_notes(app)
     assert app.radio(key="pr_task_name").value == "cifar_bird"
     assert app.slider(key="pr_task_share").value == 5
+
+
+def test_dense_layer_lesson_shows_the_materials_count():
+    app = open_lesson("A photo into a dense layer")
+    assert not app.exception and not link_notes(app)
+    assert any("Your task" in i.value for i in app.info)
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Dense: learned numbers"] == "196,609,000"
+    assert shown["Convolution: learned numbers"] == "896"
+    assert any("196,608,000 weights" in m.value for m in app.markdown)
