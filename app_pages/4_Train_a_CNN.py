@@ -7,6 +7,7 @@ import streamlit as st
 from cnn_core.data.datasets import DATASETS
 from ui.job_ui import live_job_panel, progress_panel
 from ui.links import page_link
+from ui.network_ui import network_ui
 from ui.results_ui import results_ui, upload_model_ui
 from ui.services import shared_dataset
 from ui.train_link import NOT_IN_LINK, PAGE, page_settings
@@ -40,17 +41,24 @@ with model_col:
     st.subheader("2. Model")
     preset, hparams, config, n_train, validation = model_ui(data, link)
 # Below both columns: the table's four columns do not fit the model column on a projector.
-layer_table_ui(preset, hparams, data, link)
+network = network_ui(data, preset, hparams, link)
+if network is None:
+    layer_table_ui(preset, hparams, data, link)
+model, problem = (preset, "") if network is None else network
 
 st.subheader("3. Train")
-expectation_ui(data, preset, hparams, config, n_train, link)
-request = train_request(data, preset, hparams, config, n_train, validation)
+expectation_ui(data, model, hparams, config, n_train, link)
+request = train_request(data, model, hparams, config, n_train, validation)
 job = st.session_state.get(JOB_KEY)
 running = job is not None and job.running
+if problem:
+    st.caption("Train waits for a network that works: see the red message above.")
 # Not an on_click callback: callback arguments are fixed when the button is drawn, so a
 # setting typed just before clicking would be lost. Here they come from this very run.
-if st.button("Train", type="primary", key="train_start", disabled=running,
-             icon=":material/play_arrow:", help="Starts a fresh model with the settings above."):
+if st.button("Train", type="primary", key="train_start", disabled=running or bool(problem),
+             icon=":material/play_arrow:",
+             help="Your network does not work yet." if problem
+             else "Starts a fresh model with the settings above."):
     start_training(request)
 collect_finished_job()
 job = st.session_state.get(JOB_KEY)
@@ -72,7 +80,8 @@ elif job is not None:
         st.error(job.error)
 else:
     st.info(f"Press Train to start. With {n_train:,} images, one epoch of the MNIST CNN takes "
-            "a few seconds on a laptop CPU.")
+            "a few seconds on a laptop CPU" + ("." if network is None else
+                                               "; a network with more layers takes longer."))
 
 report = st.session_state.get(REPORT_KEY)
 st.subheader("4. Results")

@@ -19,9 +19,16 @@ import streamlit as st
 
 from cnn_core import config as app_config
 from cnn_core.data.datasets import DATASETS
+from cnn_core.models.network_edits import (
+    EXAMPLE_TEXT,
+    MAX_TEXT_CHARS,
+    network_text,
+    parse_network_text,
+)
 from cnn_core.models.specs import MODEL_PRESETS, OPTIMIZERS
 from cnn_core.views.links import TEACHER_PARAMS, LinkValueError, Setting, choice, flag, whole
 from ui.links import unapplied_link
+from ui.network_ui import edit_key, layers_key, net_key, sync_network
 
 PAGE = "train"
 NOT_IN_LINK = ("A link never starts training, and it holds no trained or uploaded model: "
@@ -55,6 +62,10 @@ def widget_key(name: str, data: str = "", preset: str = "", optimizer: str = "")
     """The session-state key of a setting's widget, the one place that names them."""
     if name == "data":
         return DATA_KEY
+    if name == "edit":
+        return edit_key(data)
+    if name == "net":
+        return net_key(data, preset)
     if name == "model":
         return f"{_KEYS[name]}_{data}"
     if name in PER_PRESET:
@@ -80,6 +91,23 @@ def listed(name: str, label: str, options: Sequence[float], default: Any,
                 return option
         raise LinkValueError(f"one of {shown}")
     return Setting(name, label, default, parse, lambda v: f"{float(v):g}", key)
+
+
+def network(data: str, preset: str) -> Setting:
+    """A learner's own network: its hidden layers as text (the output layer is always there).
+    A link that holds one switches the builder on with these layers."""
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(parse_network_text(text))
+        except ValueError as error:
+            raise LinkValueError(f"layers written like {EXAMPLE_TEXT}; "
+                                 f"{str(error).rstrip('.')}") from None
+
+    def assign(layers) -> dict:
+        return {net_key(data, preset): tuple(layers), layers_key(data, preset): list(layers),
+                edit_key(data): True}
+    return Setting("net", "Your network's layers", None, parse, network_text,
+                   net_key(data, preset), assign, max_chars=MAX_TEXT_CHARS)
 
 
 def _linked(given: Mapping[str, str], name: str, options: Sequence[str]) -> str | None:
@@ -131,6 +159,8 @@ def train_settings(data: str = "mnist", preset: str | None = None,
         settings.append(listed("dropout", "Dropout", DROPOUT_CHOICES, defaults["dropout"],
                                key=key("dropout")))
     settings += [
+        flag("edit", "Build your own network", False, key=key("edit")),
+        network(data, preset),
         choice("optimizer", "Optimizer", OPTIMIZERS, OPTIMIZERS[0], key=key("optimizer")),
         listed("lr", "Learning rate", LR_CHOICES, DEFAULT_LR[optimizer], key=key("lr")),
         listed("validation", "Validation share", app_config.VALIDATION_CHOICES,
@@ -171,7 +201,9 @@ def page_settings() -> list[Setting]:
     gives the lesson's recipe, not a mix with the learner's last one)."""
     given = new_link(PAGE)
     if given is None:
-        return train_settings(*in_force(st.session_state))
+        data, preset, optimizer = in_force(st.session_state)
+        sync_network(data, preset)
+        return train_settings(data, preset, optimizer)
     settings = train_settings(*in_force({}, given))
     forget_train_settings(settings)
     return settings

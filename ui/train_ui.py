@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
@@ -18,7 +19,9 @@ from cnn_core.models.expectations import expected_accuracy
 from cnn_core.models.reports import ModelReport, epochs_summary
 from cnn_core.models.specs import (
     MODEL_PRESETS,
+    NETWORK_HPARAMS,
     OPTIMIZERS,
+    LayerSpec,
     count_parameters,
     dense_parameters,
     layer_table,
@@ -29,6 +32,7 @@ from cnn_core.models.specs import (
 from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.job_ui import queue_job
 from ui.links import NO_LINK, PageLink
+from ui.network_ui import input_shape, keras_code_ui
 from ui.services import shared_dataset
 from ui.status import device_label
 from ui.train_link import (
@@ -55,6 +59,9 @@ REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept unt
 FILED_KEY = "_train_filed_job"  # the job whose results REPORT_KEY holds
 REPORT_REQUEST_KEY = "_train_report_request"  # the TrainRequest of the report's run
 CLASSIC_NOTE_KEY = "_train_classic_note"  # the classic recipe was asked for without full MNIST
+# Settings of a preset's layers (link name, hparam), which a network of one's own holds itself.
+PRESET_HPARAMS = (("filters", "filters"), ("kernel", "kernel_size"), ("dense", "dense_units"),
+                  ("dropout", "dropout"))
 
 
 @cache
@@ -141,6 +148,15 @@ def model_ui(data: Dataset, link: PageLink = NO_LINK) -> tuple[str, dict, TrainC
                      format_func=lambda p: MODEL_PRESETS[p].title,
                      key=widget_key("model", data.name))
     st.caption(MODEL_PRESETS[preset].caption)
+    editing = control("edit", st.toggle, "Build your own network",
+                      key=widget_key("edit", data.name),
+                      help="Starts from this model's layers, which you can then add, "
+                           "remove, move and change below the two columns; Train then trains "
+                           "your network.")
+    if editing:
+        # On a projector the builder starts below the fold: say where it is.
+        st.caption(f"Your network starts as the {MODEL_PRESETS[preset].title}: change its "
+                   "layers under these two columns.")
     defaults = MODEL_PRESETS[preset].defaults
     hparams: dict = {}
 
@@ -148,20 +164,15 @@ def model_ui(data: Dataset, link: PageLink = NO_LINK) -> tuple[str, dict, TrainC
         return widget_key(name, data.name, preset, hparams.get("optimizer", ""))
 
     with st.expander("Settings", expanded=False):
+        if editing:
+            # The layers hold these now; the preset keeps them for when the builder is off.
+            hparams.update({p: st.session_state.get(key(name), defaults[p]) for name, p in
+                            PRESET_HPARAMS if p in defaults})
+            st.caption("Filters, kernel size, dense units and dropout are set layer by layer "
+                       "in your network below.")
         cols = st.columns(3)
-        if "filters" in defaults:
-            hparams["filters"] = control(
-                "filters", cols[0].select_slider, "Filters in the first layer", FILTER_CHOICES,
-                defaults["filters"], key=key("filters"))
-            hparams["kernel_size"] = control(
-                "kernel", cols[1].select_slider, "Kernel size", KERNEL_CHOICES,
-                defaults["kernel_size"], key=key("kernel"))
-        hparams["dense_units"] = control(
-            "dense", cols[2].select_slider, "Dense units", DENSE_CHOICES,
-            defaults["dense_units"], key=key("dense"))
-        if "dropout" in defaults:
-            hparams["dropout"] = control("dropout", cols[0].slider, "Dropout", 0.0, 0.8,
-                                         defaults["dropout"], 0.05, key=key("dropout"))
+        if not editing:
+            _preset_settings_ui(control, cols, defaults, key, hparams)
         hparams["optimizer"] = control(
             "optimizer", cols[1].selectbox, "Optimizer", OPTIMIZERS, key=key("optimizer"),
             format_func=OPTIMIZER_TITLES.get)
@@ -201,10 +212,26 @@ def model_ui(data: Dataset, link: PageLink = NO_LINK) -> tuple[str, dict, TrainC
     return preset, hparams, config, n_train, float(validation)
 
 
+def _preset_settings_ui(control, cols, defaults: dict, key, hparams: dict) -> None:
+    """The settings of a preset's layers, into hparams."""
+    if "filters" in defaults:
+        hparams["filters"] = control(
+            "filters", cols[0].select_slider, "Filters in the first layer", FILTER_CHOICES,
+            defaults["filters"], key=key("filters"))
+        hparams["kernel_size"] = control(
+            "kernel", cols[1].select_slider, "Kernel size", KERNEL_CHOICES,
+            defaults["kernel_size"], key=key("kernel"))
+    hparams["dense_units"] = control(
+        "dense", cols[2].select_slider, "Dense units", DENSE_CHOICES,
+        defaults["dense_units"], key=key("dense"))
+    if "dropout" in defaults:
+        hparams["dropout"] = control("dropout", cols[0].slider, "Dropout", 0.0, 0.8,
+                                     defaults["dropout"], 0.05, key=key("dropout"))
+
+
 def layer_table_ui(preset: str, hparams: dict, data: Dataset,
                    link: PageLink = NO_LINK) -> None:
-    shape = data.info.image_shape if len(data.info.image_shape) == 3 else (
-        *data.info.image_shape, 1)
+    shape = input_shape(data)
     try:
         layers = model_spec(preset, data.num_classes, **hparams)
         rows = layer_table(layers, shape)
@@ -231,6 +258,7 @@ def layer_table_ui(preset: str, hparams: dict, data: Dataset,
             f"needs {dense_parameters((64, 64, 3), 128):,}.")
     if preset == "dense_baseline":
         _dense_comparison_ui(hparams, data, shape, total, link)
+    keras_code_ui(layers, shape, "", hparams)
 
 
 def _set_dense_units(units: int) -> None:
@@ -264,12 +292,16 @@ def _dense_comparison_ui(hparams: dict, data: Dataset, shape: tuple[int, ...],
                   else "As wide as the CNN's own dense layer.")
 
 
-def expectation_ui(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
-                   n_train: int, link: PageLink = NO_LINK) -> None:
+def expectation_ui(data: Dataset, model: str | Sequence[LayerSpec], hparams: dict,
+                   config: TrainConfig, n_train: int, link: PageLink = NO_LINK) -> None:
     """What test accuracy these settings reach, before Train is pressed, and the classic
-    recipe in one click."""
-    expectation = expected_accuracy(data.name, preset, hparams, n_train, config.epochs)
-    if expectation is not None:
+    recipe in one click. model: a preset's name, or a network of one's own."""
+    custom = not isinstance(model, str)
+    expectation = None if custom else expected_accuracy(data.name, model, hparams, n_train,
+                                                        config.epochs)
+    if custom:
+        st.caption("Nobody has measured your own network's accuracy yet: press Train and see.")
+    elif expectation is not None:
         augmented = config.augments or config.invert_copies
         st.markdown(expectation.sentence() + (" Augmentation changes this figure." if augmented
                                               else ""))
@@ -278,7 +310,7 @@ def expectation_ui(data: Dataset, preset: str, hparams: dict, config: TrainConfi
     if data.name != "mnist":
         return
     classic = (n_train == app_config.CLASSIC_IMAGES and config.epochs == app_config.CLASSIC_EPOCHS
-               and preset == app_config.CLASSIC_PRESET)
+               and model == app_config.CLASSIC_PRESET)
     if classic:
         st.caption(text("classic_set"))
         return
@@ -313,10 +345,13 @@ def _use_classic_recipe(available: int) -> None:
     state.pop(CLASSIC_NOTE_KEY, None)
 
 
-def train_request(data: Dataset, preset: str, hparams: dict, config: TrainConfig,
-                  n_train: int, validation_fraction: float) -> TrainRequest:
-    """The job the Train button would start with these settings."""
-    return TrainRequest(data.name, preset, dict(hparams), config,
+def train_request(data: Dataset, model: str | Sequence[LayerSpec], hparams: dict,
+                  config: TrainConfig, n_train: int, validation_fraction: float) -> TrainRequest:
+    """The job the Train button would start with these settings. model: a preset's name, or
+    a whole network of one's own, which holds every setting but the optimizer's."""
+    if not isinstance(model, str):
+        hparams = {k: v for k, v in hparams.items() if k in NETWORK_HPARAMS}
+    return TrainRequest(data.name, model, dict(hparams), config,
                         n_train=n_train if n_train < len(data.y_train) else None,
                         validation_fraction=validation_fraction)
 

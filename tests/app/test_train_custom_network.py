@@ -1,6 +1,6 @@
 """A job for a network given as layers: the Train page's "Started with" line and the results'
-title read its request without a preset name to look up (until the builder UI exists, no
-page starts such a job, so these call the functions the page calls)."""
+title read its request without a preset name to look up (the builder itself is tested in
+test_network_builder.py)."""
 
 from __future__ import annotations
 
