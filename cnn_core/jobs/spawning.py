@@ -9,8 +9,10 @@ put a plain, file-less `__main__` in place, so children start from a clean inter
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,3 +31,20 @@ def plain_main() -> Iterator[None]:
         finally:
             if original is not None:
                 sys.modules["__main__"] = original
+
+
+def exit_with_parent(poll_s: float = 1.0) -> None:
+    """Call first thing in a spawned worker: it ends itself once its parent has gone.
+
+    A worker waiting on its inbox holds both ends of that queue's pipe, so a server that is
+    killed (or stopped by a signal it does not clean up after) leaves it waiting forever,
+    holding its gigabyte of TensorFlow. A thread watching the parent's id costs nothing."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
