@@ -5,6 +5,7 @@ teacher's version of it locks and hides controls."""
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlencode
 
 import pytest
@@ -28,7 +29,8 @@ def open_settings(page) -> None:
 
 
 def test_a_run_keeps_its_settings_across_home_and_its_link_opens_elsewhere(page, browser,
-                                                                           bundled_app_url):
+                                                                           bundled_app_url,
+                                                                           artifacts_dir):
     open_page(page, bundled_app_url, "Train_a_CNN")
     subset_slider(page).focus()
     subset_slider(page).press("Home")  # the smallest subset: 2,000 images
@@ -56,11 +58,11 @@ def test_a_run_keeps_its_settings_across_home_and_its_link_opens_elsewhere(page,
         wait_for_idle(other)
         # Waiting assertions: the status icon can lag the first run of a new session, and
         # what counts is what the page shows once that run has drawn it.
-        expect(subset_slider(other)).to_have_attribute("aria-valuetext", "2000")
+        expect(subset_slider(other)).to_have_attribute("aria-valuetext", "2000", timeout=60_000)
         expect(subset_slider(other)).to_be_disabled()
         open_settings(other)
         epochs = other.get_by_test_id("stMain").get_by_label("Epochs")
-        expect(epochs).to_have_value("1")
+        expect(epochs).to_have_value("1", timeout=60_000)
         expect(epochs).to_be_disabled()
         assert other.get_by_test_id("stCheckbox").filter(has_text="Zoom").count() == 0
         assert other.get_by_test_id("stCheckbox").filter(has_text="Random shifts").count() == 1
@@ -69,4 +71,8 @@ def test_a_run_keeps_its_settings_across_home_and_its_link_opens_elsewhere(page,
         assert other.get_by_text("Press Train to start").count() == 1
         assert other.get_by_test_id("stException").count() == 0
     finally:
+        # The new browser's page is the one this test is about: keep its picture too.
+        with contextlib.suppress(Exception):
+            other.screenshot(path=str(artifacts_dir / "train-link-new-browser.png"),
+                             full_page=True)
         fresh.close()
