@@ -34,3 +34,10 @@ def shared_data() -> Path:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests first: they are the longest, and with two test processes (pytest-xdist)
+    starting them early lets the many short tests fill the gaps at the end, instead of one
+    process finishing a long browser test while the other waits."""
+    items.sort(key=lambda item: "/e2e/" not in item.nodeid and "e2e" not in item.keywords)

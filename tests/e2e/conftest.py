@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CNN_CLASSROOM_CHROMIUM", "/usr/bin/chromium")
@@ -25,6 +26,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.e2e
+
+# Playwright's waiting assertions give up after 5 s by default; a class's shared server (or a
+# loaded CI) can take longer to draw a page, as the locators' own default here allows.
+expect.set_options(timeout=30_000)
 
 
 def _free_port() -> int:
