@@ -16,6 +16,7 @@ from cnn_core.jobs.inference import (
     first_layer_filters,
 )
 from cnn_core.jobs.inference import predict as predict_remote
+from cnn_core.jobs.tensorboard_events import events_folder
 from cnn_core.models.reports import ModelReport
 from cnn_core.views.figures import confusion_matrix_figure, per_class_figure
 from cnn_core.views.pictures import channel_tiles, filter_tiles, to_rgb_uint8, upscale
@@ -140,6 +141,15 @@ def _downloads_ui(report: ModelReport, key: str) -> None:
                                 file_name=f"{report.dataset}-history.csv", mime="text/csv",
                                 key=f"{key}_history_csv", on_click="ignore",
                                 icon=":material/table:")
+    if report.tensorboard_zip:
+        folder = events_folder(report.model_path).name
+        st.download_button("Download the training history for TensorBoard (.zip)",
+                           data=report.tensorboard_zip, file_name=f"{folder}.zip",
+                           mime="application/zip", key=f"{key}_tensorboard", on_click="ignore",
+                           icon=":material/monitoring:")
+        st.caption(f"Unzip it and run `tensorboard --logdir {folder}` (after `pip install "
+                   "tensorboard`): training and validation on one chart, per epoch and per "
+                   "batch.")
 
 
 def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:

@@ -54,8 +54,11 @@ _KEYS = {"subset": "model_subset", "model": "model_preset", "filters": "model_fi
          "optimizer": "model_optimizer", "lr": "model_lr", "batch": "model_batch",
          "epochs": "model_epochs", "validation": "model_validation", "mixed": "model_mixed",
          "invert": "model_invert", "shift": "model_shift", "rotate": "model_rotate",
-         "zoom": "model_zoom"}
+         "zoom": "model_zoom", "flip": "model_flip"}
 PER_PRESET = ("filters", "kernel", "dense", "dropout")
+# A recipe's augmentations (config.RECIPE_AUGMENTATION: the CIFAR-10 DCNN's shifts and flips)
+# start ticked for its data set and model, so each data set and model keeps its own.
+PER_RECIPE = ("shift", "flip")
 
 
 def widget_key(name: str, data: str = "", preset: str = "", optimizer: str = "") -> str:
@@ -72,7 +75,14 @@ def widget_key(name: str, data: str = "", preset: str = "", optimizer: str = "")
         return f"{_KEYS[name]}_{preset}"
     if name == "lr":
         return f"{_KEYS[name]}_{optimizer}"
+    if name in PER_RECIPE:
+        return f"{_KEYS[name]}_{data}_{preset}"
     return _KEYS[name]
+
+
+def augmentation_default(name: str, data: str, preset: str) -> bool:
+    """Whether an augmentation starts ticked: only those of the data set and model's recipe."""
+    return name in app_config.RECIPE_AUGMENTATION.get((data, preset), ())
 
 
 def listed(name: str, label: str, options: Sequence[float], default: Any,
@@ -167,10 +177,14 @@ def train_settings(data: str = "mnist", preset: str | None = None,
                app_config.VALIDATION_FRACTION, key=key("validation")),
         flag("mixed", "Mixed precision", False, key=key("mixed")),
         flag("invert", "Augmentation: inverted copies", False, key=key("invert")),
-        flag("shift", "Augmentation: random shifts", False, key=key("shift")),
+        flag("shift", "Augmentation: random shifts", augmentation_default("shift", data, preset),
+             key=key("shift")),
         flag("rotate", "Augmentation: small rotations", False, key=key("rotate")),
         flag("zoom", "Augmentation: zoom", False, key=key("zoom")),
     ]
+    if DATASETS[data].photos:
+        settings.append(flag("flip", "Augmentation: horizontal flips",
+                             augmentation_default("flip", data, preset), key=key("flip")))
     return settings
 
 

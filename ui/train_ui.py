@@ -49,6 +49,7 @@ from ui.train_link import (
     LR_CHOICES,
     OPTIMIZER_TITLES,
     SUBSET_DEFAULT,
+    augmentation_default,
     forget_train_settings,
     train_settings,
     widget_key,
@@ -202,13 +203,20 @@ def model_ui(data: Dataset, link: PageLink = NO_LINK) -> tuple[str, dict, TrainC
         invert = control("invert", aug[0].checkbox, "Inverted copies", key=key("invert"),
                          help="Adds a black-on-white copy of every white-on-black "
                               "image (and vice versa), doubling the training set.")
-        shift = control("shift", aug[1].checkbox, "Random shifts (up to 10%)", key=key("shift"))
+        shift = control("shift", aug[1].checkbox, "Random shifts (up to 10%)",
+                        augmentation_default("shift", data.name, preset), key=key("shift"))
         rotate = control("rotate", aug[0].checkbox, "Small rotations (up to 10°)",
                          key=key("rotate"))
         zoom = control("zoom", aug[1].checkbox, "Zoom in or out (up to 10%)", key=key("zoom"))
+        flip = data.info.photos and control(
+            "flip", aug[0].checkbox, "Horizontal flips",
+            augmentation_default("flip", data.name, preset), key=key("flip"),
+            help="Mirrors a random half of the photos left to right: a cat facing left is "
+                 "still a cat. Offered for photos only: a mirrored 2 or 7 is no digit at all.")
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), invert_copies=invert,
                          shift=0.1 if shift else 0.0, rotation=10 / 360 if rotate else 0.0,
-                         zoom=0.1 if zoom else 0.0, mixed_precision=bool(mixed and on_gpu))
+                         zoom=0.1 if zoom else 0.0, flip=bool(flip),
+                         mixed_precision=bool(mixed and on_gpu))
     return preset, hparams, config, n_train, float(validation)
 
 
@@ -390,7 +398,8 @@ def request_summary(request: TrainRequest) -> str:
         images += f", {request.validation_fraction:.0%} of them held out to validate"
     extras = [name for name, on in (
         ("inverted copies", config.invert_copies), ("random shifts", config.shift),
-        ("small rotations", config.rotation), ("zoom", config.zoom)) if on]
+        ("small rotations", config.rotation), ("zoom", config.zoom),
+        ("horizontal flips", config.flip)) if on]
     extras = [f"augmentation: {', '.join(extras)}"] if extras else ["no augmentation"]
     if config.mixed_precision:
         extras.append("mixed precision")
@@ -431,4 +440,4 @@ def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:
                        result.y_test, result.probabilities, result.test_indices, result.history,
                        result.n_train, result.stopped, result.device, result.images_per_second,
                        result.train_seconds, result.n_validation, result.epochs_run,
-                       result.epochs)
+                       result.epochs, result.tensorboard_zip)

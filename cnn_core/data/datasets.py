@@ -36,6 +36,9 @@ class DatasetInfo:
     n_test: int
     description: str
     how_to_get: str
+    # Photos of things, where a mirror image shows the same class: horizontal flips are offered
+    # as augmentation. Never digits (a mirrored 2 is no digit).
+    photos: bool = False
 
 
 def _how_to_get(name: str, also: str) -> str:
@@ -58,7 +61,7 @@ DATASETS: dict[str, DatasetInfo] = {
     "cifar10": DatasetInfo(
         "cifar10", "CIFAR-10", (32, 32, 3), tuple(config.CIFAR10_CLASSES), 50_000, 10_000,
         "60,000 tiny 32x32 colour photos of animals and vehicles in 10 classes.",
-        _how_to_get("cifar10", "or put cifar10_jpg.zip")),
+        _how_to_get("cifar10", "or put cifar10_jpg.zip"), photos=True),
 }
 
 

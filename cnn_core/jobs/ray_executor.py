@@ -6,7 +6,8 @@ imported only then. The queue in front is the same `JobQueue` as the local pool'
 learners see the same place in line; its slots are what the cluster can run at once. Each
 job runs in its own Ray actor that asks for its CPUs and a fraction of a GPU (so several
 learners share one card), streams progress back through `poll`, and returns the saved
-model's bytes, because the node that trained it may not share a disk with this server.
+model's bytes, because the node that trained it may not share a disk with this server (the
+run's TensorBoard files come back inside the result, as `TrainResult.tensorboard_zip`).
 """
 
 from __future__ import annotations

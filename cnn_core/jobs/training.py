@@ -36,6 +36,9 @@ class TrainConfig:
     shift: float = 0.0            # random shift, as a fraction of the image size
     rotation: float = 0.0         # random rotation, as a fraction of a full turn
     zoom: float = 0.0             # random zoom in or out, as a fraction
+    # Mirror a random half of the images left to right. Photos only: a mirrored cat is still a
+    # cat, a mirrored 2 or 7 is no digit at all (see DatasetInfo.photos).
+    flip: bool = False
     class_weight: dict[int, float] | None = None
     mixed_precision: bool = False
 
@@ -45,7 +48,7 @@ class TrainConfig:
 
     @property
     def augments(self) -> bool:
-        return bool(self.shift or self.rotation or self.zoom)
+        return bool(self.shift or self.rotation or self.zoom or self.flip)
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,8 @@ def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
                     num_parallel_calls=tf.data.AUTOTUNE)
     if config.augments:
         layers = []
+        if config.flip:
+            layers.append(keras.layers.RandomFlip("horizontal", seed=config.seed))
         if config.shift:
             layers.append(keras.layers.RandomTranslation(config.shift, config.shift,
                                                          fill_mode="constant", seed=config.seed))

@@ -103,6 +103,10 @@ class TrainResult:
     n_validation: int = 0   # images held out of the training set (history's val_* metrics)
     epochs_run: float = 0.0  # passes over the training images, a stopped one's part included
     epochs: int = 0          # passes that were asked for
+    # The history (per epoch, and the per-batch curve) as zipped TensorBoard event files,
+    # built in the worker so that the server needs no TensorFlow, and carried as bytes so that
+    # a run on a Ray node brings them back too. None when they could not be written.
+    tensorboard_zip: bytes | None = field(default=None, repr=False)
 
 
 def configure_tensorflow(mixed_precision: bool) -> str:
@@ -255,6 +259,8 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
                                                send)
         test_loss, test_accuracy = evaluate_probabilities(probabilities, data.y_test)
         model.save(model_path)
+        n_images = len(data.y_train) * (2 if config.invert_copies else 1)
+        events = _history_events(model_path, job.history, snapshot, n_images, config.batch_size)
         send("result", TrainResult(
             model_path=model_path, history=job.history, test_loss=test_loss,
             test_accuracy=test_accuracy, y_test=np.asarray(data.y_test),
@@ -262,7 +268,7 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
             n_train=len(data.y_train), stopped=job.stopped, device=device,
             images_per_second=snapshot.images_per_second,
             train_seconds=snapshot.train_seconds, n_validation=len(data.y_val),
-            epochs_run=snapshot.epochs_done, epochs=config.epochs))
+            epochs_run=snapshot.epochs_done, epochs=config.epochs, tensorboard_zip=events))
         send("progress", replace(snapshot, status="stopped" if job.stopped else "done"))
         return None
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a message for the page
@@ -270,6 +276,19 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
         message = _plain_error(exc)
         send("error", message)
         return message
+
+
+def _history_events(model_path: str, history: dict[str, list[float]],
+                    snapshot: ProgressSnapshot, n_images: int, batch_size: int) -> bytes | None:
+    """The run's history as zipped TensorBoard event files, written beside the model (so they
+    leave with the session's folder). A failure here costs the download, never the model."""
+    from cnn_core.jobs.tensorboard_events import tensorboard_zip
+
+    try:
+        return tensorboard_zip(model_path, history, snapshot.curve, n_images, batch_size)
+    except Exception:  # noqa: BLE001 - the results stand without the TensorBoard download
+        traceback.print_exc()
+        return None
 
 
 def _predict_with_progress(model, x: np.ndarray, snapshot: ProgressSnapshot, send,

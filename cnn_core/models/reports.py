@@ -40,6 +40,9 @@ class ModelReport:
     n_validation: int = 0    # training images held out for the history's val_* metrics
     epochs_run: float = 0.0  # passes over the training images, a stopped one's part included
     epochs: int = 0          # passes asked for
+    # The training history as zipped TensorBoard event files (None: an uploaded model, or
+    # files that could not be written); see cnn_core.jobs.tensorboard_events.
+    tensorboard_zip: bytes | None = field(default=None, repr=False)
 
     @property
     def validation_accuracy(self) -> float | None:

@@ -26,7 +26,7 @@ MNIST_CNN = {
     ("select_slider", "model_validation"): 0.2,
     ("checkbox", "model_mixed"): True,
     ("checkbox", "model_invert"): True,
-    ("checkbox", "model_shift"): True,
+    ("checkbox", "model_shift_mnist_mnist_cnn"): True,
     ("checkbox", "model_rotate"): True,
     ("checkbox", "model_zoom"): True,
 }
@@ -44,6 +44,9 @@ CIFAR = {
     ("select_slider", "model_filters_cifar_dcnn"): 8,
     ("slider", "model_dropout_cifar_dcnn"): 0.3,
     ("slider", "model_subset"): 123,
+    # The recipe's augmentation is on by default: off is what a link must carry.
+    ("checkbox", "model_shift_cifar10_cifar_dcnn"): False,
+    ("checkbox", "model_flip_cifar10_cifar_dcnn"): False,
 }
 
 

@@ -15,6 +15,13 @@ from cnn_core.models.reports import epochs_summary
 PAGE = "app_pages/4_Train_a_CNN.py"
 
 
+TENSORBOARD_BUTTON = "Download the training history for TensorBoard (.zip)"
+
+
+def download_labels(app) -> list[str]:
+    return [button.proto.label for button in app.get("download_button")]
+
+
 def text_of(app) -> str:
     return "\n".join(str(m.value) for m in [*app.markdown, *app.caption])
 
@@ -96,6 +103,7 @@ def test_train_a_tiny_job_to_completion(run_page):
     assert validation != accuracy
     assert "200 images held out of the training set" in text_of(app)
     assert started_with(app) == [settings]  # under the results, once
+    assert TENSORBOARD_BUTTON in download_labels(app)
     job = app.session_state["train_job"]
     assert job.result.history["val_accuracy"][-1] != job.result.test_accuracy
     # The finished model survives reruns and other widget changes.
@@ -214,3 +222,59 @@ def test_the_dense_baseline_is_compared_truthfully_and_offers_128_units(run_page
     assert f"With 128 units this network learns {wide:,} parameters" in text_of(app)
     assert not [b for b in app.button if b.key == "model_dense_128"]
 
+
+
+def test_the_cifar_recipe_starts_with_shifts_and_flips(run_page, use_data_folder,
+                                                       generated_cifar10):
+    use_data_folder(generated_cifar10)
+    app = run_page(PAGE, timeout=120)
+    # Digits are never flipped: a mirrored 2 is no digit, so MNIST offers no flips.
+    assert not any("flip" in (box.key or "") for box in app.checkbox)
+    assert not app.checkbox(key="model_shift_mnist_mnist_cnn").value
+    app.selectbox(key="data_name").set_value("cifar10").run()
+    assert not app.exception
+    assert app.selectbox(key="model_preset_cifar10").value == config.CIFAR_RECIPE_PRESET
+    assert app.checkbox(key="model_shift_cifar10_cifar_dcnn").value
+    flips = app.checkbox(key="model_flip_cifar10_cifar_dcnn")
+    assert flips.value and "no digit" in flips.help
+    params = dict(app.query_params)  # the recipe is the default: no link carries it
+    assert params["data"] == "cifar10" and "shift" not in params and "flip" not in params
+    # Another model on the same photos starts without them; the recipe keeps its own.
+    app.selectbox(key="model_preset_cifar10").set_value("mnist_cnn").run()
+    assert not app.checkbox(key="model_shift_cifar10_mnist_cnn").value
+    assert not app.checkbox(key="model_flip_cifar10_mnist_cnn").value
+    app.checkbox(key="model_flip_cifar10_mnist_cnn").check().run()
+    app.selectbox(key="model_preset_cifar10").set_value("cifar_dcnn").run()
+    assert app.checkbox(key="model_flip_cifar10_cifar_dcnn").value
+    app.checkbox(key="model_flip_cifar10_cifar_dcnn").uncheck().run()
+    params = dict(app.query_params)
+    assert params["flip"] == "0" and "shift" not in params
+    assert not app.exception
+
+
+def test_a_runs_history_downloads_for_tensorboard():
+    """The worker's zipped event files come back with the result; the results offer them."""
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    from cnn_core.models.reports import ModelReport
+    from cnn_core.models.specs import pretrained_path
+    from tests.app.conftest import REPO_ROOT
+
+    def report(events: bytes | None) -> ModelReport:
+        return ModelReport("Dense baseline on MNIST", "mnist", list(config.MNIST_CLASSES),
+                           str(pretrained_path("mnist_dense")), np.array([1, 2]),
+                           np.eye(10, dtype=np.float32)[[1, 2]], np.arange(2),
+                           {"loss": [0.5], "accuracy": [0.9]}, tensorboard_zip=events)
+
+    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=120)
+    app.session_state["train_report"] = report(b"PK zipped event files")
+    app.run()
+    assert not app.exception
+    assert TENSORBOARD_BUTTON in download_labels(app)
+    assert "Unzip it and run `tensorboard --logdir mnist_dense-tensorboard`" in text_of(app)
+    # An uploaded model (or files that could not be written): no such button.
+    app.session_state["train_report"] = report(None)
+    app.run()
+    assert TENSORBOARD_BUTTON not in download_labels(app)
+    assert "Download the training history (CSV)" in download_labels(app)

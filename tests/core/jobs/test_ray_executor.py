@@ -61,6 +61,7 @@ def test_the_address_setting_is_read_from_the_environment(monkeypatch):
 @dataclass(frozen=True)
 class WithModel:
     model_path: str
+    tensorboard_zip: bytes | None = None
 
 
 def test_a_result_comes_back_with_its_model_or_needs_none(tmp_path):
@@ -68,6 +69,9 @@ def test_a_result_comes_back_with_its_model_or_needs_none(tmp_path):
     assert deliverable_result(WithModel("/node/model.keras"), b"model", str(server_copy)) == \
         WithModel(str(server_copy))
     assert server_copy.read_bytes() == b"model"
+    # The history's event files travel inside the result, whichever node trained it.
+    assert deliverable_result(WithModel("/node/model.keras", b"PK"), b"model",
+                              str(server_copy)).tensorboard_zip == b"PK"
     # A model that did not come back: no result that points at a missing file.
     assert deliverable_result(WithModel("/node/model.keras"), None, str(tmp_path / "x")) is None
     assert not (tmp_path / "x").exists()
@@ -99,6 +103,7 @@ def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
         assert job.result.model_path == job.model_path
         assert (tmp_path / "server").joinpath(job.model_path.split("/")[-1]).is_file()
         assert job.result.test_accuracy > 0.3 and len(job.result.history["accuracy"]) == 2
+        assert job.result.tensorboard_zip.startswith(b"PK")  # the history, zipped on the node
         # The neurons page's iris network goes through the same executor, with no model file.
         iris = TrainingProcess(IrisRequest(epochs=5), tmp_path / "server", pool=executor).start()
         assert iris.join(120), iris.snapshot()

@@ -89,7 +89,7 @@ def test_augmentation_and_inverted_copies_run(digits):
     x, y, _, _ = digits
     model = build_model("dense_baseline", (28, 28, 1), 10)
     config = TrainConfig(epochs=1, batch_size=64, invert_copies=True, shift=0.1,
-                         rotation=0.03, zoom=0.1)
+                         rotation=0.03, zoom=0.1, flip=True)
     job = TrainingJob(model, (x, y), None, config).start()
     assert job.join(timeout=120) and job.error is None
     assert job.snapshot().images_seen == 2 * 600  # the inverted copies doubled the data
@@ -106,6 +106,26 @@ def test_a_failing_fit_reports_its_error_instead_of_raising(digits):
 def _batches(x, y, config):
     data, count = make_train_dataset(x, y, config)
     return [(np.asarray(images), np.asarray(labels)) for images, labels in data], count
+
+
+def test_horizontal_flips_mirror_some_photos_left_to_right_and_keep_the_rest():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (64, 6, 8, 3), dtype=np.uint8)
+    y = np.arange(64)  # each photo's label is its index, to find it after shuffling
+    config = TrainConfig(batch_size=16, seed=5, flip=True)
+    assert config.augments
+    batches, count = _batches(x, y, config)
+    kept, mirrored = [], []
+    for images, labels in batches:
+        for image, label in zip(images, labels, strict=True):
+            original = x[label].astype(np.float32) / 255
+            if np.allclose(image, original, atol=1e-6):
+                kept.append(label)
+            else:
+                np.testing.assert_allclose(image, np.flip(original, axis=1), atol=1e-6)
+                mirrored.append(label)
+    assert count == 64 and sorted(kept + mirrored) == list(range(64))
+    assert 10 <= len(mirrored) <= 54  # about half, never all or none
 
 
 @pytest.mark.parametrize("invert", [False, True])
