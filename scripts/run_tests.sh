@@ -36,13 +36,11 @@ else
 fi
 export TF_CPP_MIN_LOG_LEVEL=3
 
-# Two test processes on two or more cores (CNN_CLASSROOM_TEST_WORKERS overrides; 0 runs in
-# this process): the page and browser tests wait on a Streamlit server or a browser much of
-# the time, so a second process uses the idle core. Whole files go to one process each, so
-# a file's module-scoped fixtures (a worker pool, a page) are built once. More than two
-# would each import TensorFlow and start their own servers for little gain.
-cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-workers=${CNN_CLASSROOM_TEST_WORKERS:-$(( cores >= 2 ? 2 : 0 ))}
+# One test process by default. CNN_CLASSROOM_TEST_WORKERS=2 runs two (pytest-xdist, whole
+# files each, so a file's module-scoped fixtures are built once): about 18 minutes instead of
+# 25 on two cores, but then two servers, two browsers and their training workers share the
+# cores, and on a 2-core machine a browser test now and then ran past its time limit.
+workers=${CNN_CLASSROOM_TEST_WORKERS:-0}
 parallel=()
 [ "$workers" -gt 0 ] && parallel=(-n "$workers" --dist loadfile)
 

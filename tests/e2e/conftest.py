@@ -115,7 +115,8 @@ def browser():
 def page(browser, request, artifacts_dir: Path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    # A class's shared server, or a busy CI, can take longer than Playwright's 30 s to draw.
+    page.set_default_timeout(60_000)
     yield page
     # Keep a picture of how every browser test ended, passing or not.
     name = request.node.name.replace("/", "_")
