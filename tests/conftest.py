@@ -37,7 +37,9 @@ def artifacts_dir() -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests first: they are the longest, and with two test processes (pytest-xdist)
+    """With two test processes (pytest-xdist), browser tests first: they are the longest, and
     starting them early lets the many short tests fill the gaps at the end, instead of one
     process finishing a long browser test while the other waits."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: the usual order, in which the browser tests run last
     items.sort(key=lambda item: "/e2e/" not in item.nodeid and "e2e" not in item.keywords)
