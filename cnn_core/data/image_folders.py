@@ -305,7 +305,9 @@ def _open_zip(stream: BinaryIO, limits: ReadLimits) -> zipfile.ZipFile:
         return zipfile.ZipFile(stream)
     except ImageFolderError:
         raise
-    except Exception:  # BadZipFile, OSError, EOFError, struct.error, NotImplementedError ...
+    # A hostile or damaged zip can fail inside zipfile in many ways (BadZipFile, OSError,
+    # EOFError, struct.error, NotImplementedError and more); each is the same sentence.
+    except Exception:
         raise not_zip from None
 
 
