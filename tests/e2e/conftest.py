@@ -60,7 +60,10 @@ def running_server(log_path: Path, **env: str) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
+         "--browser.gatherUsageStats=false",
+         # A closed test browser's session (and any job it started) goes after 10 s instead
+         # of Streamlit's 120 s, so one test's training does not hold the queue for the next.
+         "--server.disconnectedSessionTTL=10"],
         cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
     )
     url = f"http://127.0.0.1:{port}"
@@ -146,6 +149,17 @@ def wait_for_idle(page, timeout: float = 60_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(300)
+
+
+def eventually(read, expected, timeout_s: float = 30.0, every_ms: int = 250):
+    """`read()` once it equals `expected` (polled), else its last value: a click's rerun may
+    start after wait_for_idle has already seen an idle page, on a busy server."""
+    deadline = time.monotonic() + timeout_s
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(every_ms / 1000)
+        value = read()
+    return value
 
 
 def choose(page, label: str, option: str) -> None:

@@ -106,6 +106,8 @@ def test_upload_a_photo_of_a_digit_and_a_broken_file(page, app_url, artifacts_di
     page.locator(".st-key-draw_probabilities").wait_for(timeout=90_000)
     assert said(page) == str(label)
     whole_page_screenshot(page, artifacts_dir / "draw-upload.png")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    wait_for_idle(page, timeout=90_000)
     page.locator(".st-key-draw_upload input[type='file']").set_input_files(
         files=[{"name": "holiday.png", "mimeType": "image/png", "buffer": b"not a picture"}])
     wait_for_idle(page)

@@ -10,7 +10,7 @@ from cnn_core.config import CLASSIC_GRID, EDGE_GRID
 from cnn_core.maths.convolution import convolve2d
 from cnn_core.maths.kernels import PRESET_KERNELS
 from cnn_core.maths.windows import padding_amounts
-from tests.e2e.conftest import choose, open_page, wait_for_idle
+from tests.e2e.conftest import choose, eventually, open_page, wait_for_idle
 from tests.e2e.grid_player import (
     OVERFLOWING,
     OVERLAPPING_AXIS_TEXT,
@@ -51,8 +51,9 @@ def test_play_then_next_goes_on_from_the_played_step(projector, app_url, artifac
     assert "Play" in page.locator(".st-key-sw_play button").inner_text()
     page.locator(".st-key-sw_back button").click()
     wait_for_idle(page)
+    assert eventually(lambda: shown_step(page, "sw")["step"], shown["step"] - 1) == \
+        shown["step"] - 1
     back = shown_step(page, "sw")
-    assert back["step"] == shown["step"] - 1
     assert_consistent(back, output)
     page.screenshot(path=str(artifacts_dir / "sliding-window-after-play.png"))
     assert page.locator("[data-testid='stException']").count() == 0
