@@ -479,8 +479,10 @@ def _quotas(counts: list[int], budget: int, per_class: int | None) -> list[int]:
     return quotas
 
 
-def _decode(data: bytes, size: tuple[int, int]) -> np.ndarray | str:
-    """The picture at `size` (height, width) as uint8 RGB, or the reason it is skipped."""
+def decode_picture(data: bytes, size: tuple[int, int]) -> np.ndarray | str:
+    """The picture at `size` (height, width) as uint8 RGB, or the reason it is skipped (one of
+    the module's reasons: NOT_PICTURE, TOO_LARGE, DAMAGED). Squashed, not cropped: a learner's
+    photo keeps everything in it, as Keras' image_dataset_from_directory does by default."""
     try:
         side = max(size)
         image = load_image(data, draft=(side, side))
@@ -583,7 +585,8 @@ def _assemble(files: list[_File], folders: set[tuple[str, ...]], skipped: Counte
                         raise ImageFolderError(
                             f"This {what} holds more than the {_mb(limits.max_total_bytes)} "
                             f"it may unpack to, so it was not read further.")
-                decoded = pool.map(lambda b: None if b is None else _decode(b, size), blobs)
+                decoded = pool.map(lambda b: None if b is None else decode_picture(b, size),
+                                   blobs)
                 for f, result in zip(batch, decoded, strict=True):
                     if isinstance(result, str):
                         skipped[result] += 1
@@ -617,11 +620,11 @@ def _assemble(files: list[_File], folders: set[tuple[str, ...]], skipped: Counte
         x=x, y=y, class_names=list(usable), names=names,
         skipped={reason: skipped[reason] for reason in _LABELS if skipped[reason]},
         empty_classes=sorted(empty), capped=capped, found=sum(len(q) for q in classes.values()),
-        duplicates=_duplicates(x, y, names),
+        duplicates=duplicate_pairs(x, y, names),
     )
 
 
-def _duplicates(x: np.ndarray, y: np.ndarray, names: list[str]) -> list[tuple[str, str]]:
+def duplicate_pairs(x: np.ndarray, y: np.ndarray, names: list[str]) -> list[tuple[str, str]]:
     """(first seen, other) name pairs of identical pictures with different labels."""
     first: dict[bytes, int] = {}
     pairs = []
