@@ -44,6 +44,32 @@ def number_grid_figure(values: np.ndarray, title: str = "", colorbar_title: str 
 MAX_DRAWN_POINTS = 400
 
 
+def loss_accuracy_axes(x_range: list[float], gap: tuple[float, float] = (0.45, 0.55),
+                       accuracy_range: list[float] | None = None) -> dict:
+    """Layout of two panels side by side, loss on the left and accuracy (%) on the right,
+    against epochs, each with its title centred over it (for fig.update_layout)."""
+    accuracy = {"title": {"text": "accuracy (%)"}, "anchor": "x2"}
+    if accuracy_range is not None:
+        accuracy["range"] = accuracy_range
+    return {
+        "xaxis": {"domain": [0, gap[0]], "title": {"text": "epoch"}, "range": x_range},
+        "xaxis2": {"domain": [gap[1], 1], "title": {"text": "epoch"}, "range": x_range,
+                   "anchor": "y2"},
+        "yaxis": {"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
+        "yaxis2": accuracy,
+        # Centred over each panel: "auto" anchors a title at x < 1/3 by its left end and one
+        # at x > 2/3 by its right end, so on a narrow chart the two ran together.
+        "annotations": [
+            {"text": "Loss (lower is better)", "x": gap[0] / 2, "y": 1.0, "xref": "paper",
+             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 14}},
+            {"text": "Accuracy (higher is better)", "x": (1 + gap[1]) / 2, "y": 1.0,
+             "xref": "paper", "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 14}},
+        ],
+    }
+
+
 def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
                            history: dict[str, list[float]], epochs: int,
                            test: tuple[float, float, float] | None = None) -> go.Figure:
@@ -88,21 +114,7 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
                         xaxis="x2", yaxis="y2")
     x_range = [0, max(epochs, 1) * 1.03]
     fig.update_layout(
-        xaxis={"domain": [0, 0.45], "title": {"text": "epoch"}, "range": x_range},
-        xaxis2={"domain": [0.55, 1], "title": {"text": "epoch"}, "range": x_range,
-                "anchor": "y2"},
-        yaxis={"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": "accuracy (%)"}, "anchor": "x2"},
-        annotations=[
-            # Centred over each panel: "auto" anchors a title at x < 1/3 by its left end and
-            # one at x > 2/3 by its right end, so on a narrow chart the two ran together.
-            {"text": "Loss (lower is better)", "x": 0.225, "y": 1.0, "xref": "paper",
-             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": 14}},
-            {"text": "Accuracy (higher is better)", "x": 0.775, "y": 1.0, "xref": "paper",
-             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": 14}},
-        ],
+        **loss_accuracy_axes(x_range, gap=(0.45, 0.55)),
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
     return fig

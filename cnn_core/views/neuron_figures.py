@@ -21,6 +21,7 @@ from cnn_core.maths.neurons import (
     dense_layer_cost,
     softmax,
 )
+from cnn_core.views.figures import loss_accuracy_axes
 
 # Dark blue and orange: different hues and clearly different greys.
 DARK, LIGHT = "#1f4e79", "#e07b00"
@@ -256,19 +257,7 @@ def iris_history_figure(history: dict[str, list[float]], test_accuracy: float | 
                         hovertemplate="test: %{y:.1f}% right<extra></extra>")
     x_range = [0.5, max(at, 1) + 0.5 + max(at, 1) * 0.03]
     fig.update_layout(
-        xaxis={"domain": [0, 0.44], "title": {"text": "epoch"}, "range": x_range},
-        xaxis2={"domain": [0.58, 1], "title": {"text": "epoch"}, "range": x_range,
-                "anchor": "y2"},
-        yaxis={"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": "accuracy (%)"}, "range": [0, 105], "anchor": "x2"},
-        annotations=[
-            {"text": "Loss (lower is better)", "x": 0.22, "y": 1.0, "xref": "paper",
-             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": 14}},
-            {"text": "Accuracy (higher is better)", "x": 0.79, "y": 1.0, "xref": "paper",
-             "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": 14}},
-        ],
+        **loss_accuracy_axes(x_range, gap=(0.44, 0.58), accuracy_range=[0, 105]),
         legend={"orientation": "h", "y": -0.3}, height=height, margin=CHART_MARGIN,
         plot_bgcolor="white")
     return fig
