@@ -43,10 +43,11 @@ def format_eta(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def progress_panel(job: TrainingProcess, examples: str = "images") -> None:
+def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool = True) -> None:
     """Progress bar, speed, ETA and curves of a job, from its latest snapshot.
 
-    examples: what the job learns from, in the plural, for its speed ("flowers/s")."""
+    examples: what the job learns from, in the plural, for its speed ("flowers/s");
+    curves: False where the page draws the curves itself (several jobs on one chart)."""
     snap = job.snapshot()
     if snap.status == "queued":
         st.progress(0.0, text=snap.message or "Waiting for a free training worker...")
@@ -59,9 +60,10 @@ def progress_panel(job: TrainingProcess, examples: str = "images") -> None:
             f"Epoch {snap.epoch} of {snap.epochs} trained · checking it on the "
             f"{snap.check_total:,} validation images: {snap.checked:,} done"))
     elif snap.status == "evaluating":
+        # A job may say what it evaluates on (a learner's own pictures have no test set).
+        what = snap.message or "evaluating on the test set"
         st.progress(snap.check_fraction, text=(
-            f"Training finished · evaluating on the test set: {snap.checked:,} of "
-            f"{snap.check_total:,} images"))
+            f"Training finished · {what}: {snap.checked:,} of {snap.check_total:,} {examples}"))
     elif snap.status == "training" and snap.images_seen == 0:
         st.progress(0.0, text=f"Epoch 1 of {snap.epochs}: preparing the first batch...")
     elif snap.finished and snap.status != "failed":
@@ -74,7 +76,7 @@ def progress_panel(job: TrainingProcess, examples: str = "images") -> None:
             f"time left: {format_eta(snap.eta_seconds)}"))
     if snap.device:
         st.caption(f"Training on: {snap.device}")
-    if snap.curve or snap.history:
+    if curves and (snap.curve or snap.history):
         result = job.result
         test = None if result is None else (result.test_loss, result.test_accuracy,
                                             result.epochs_run or snap.epochs_done)

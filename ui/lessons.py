@@ -48,7 +48,7 @@ LESSONS = [
             "task": "Press Train. The classic result is 98.5% to 99% test accuracy after 2 "
                     "epochs on all 60,000 digits: does your run get there?"},
            "16 and 32 filters with dropout on every MNIST training image, 2 epochs."),
-    Lesson("Bird or not, with 5% birds", "app_pages/6_Precision_and_recall.py",
+    Lesson("Bird or not, with 5% birds", "app_pages/7_Precision_and_recall.py",
            {"problem": "cifar_bird", "share": "5",
             "task": "A model that always says 'not a bird' is 95% accurate here. Train the "
                     "CNN: does it beat that, and what are its precision and recall?"},

@@ -28,9 +28,12 @@ LEARNING_PATH = [
              "See max and average pooling shrink a feature map while keeping what matters."),
     PageInfo("app_pages/4_Train_a_CNN.py", "Train a CNN", ":material/model_training:",
              "Train a small Keras CNN on MNIST (or Fashion-MNIST, CIFAR-10) live."),
-    PageInfo("app_pages/5_Draw_and_predict.py", "Draw and predict", ":material/draw:",
+    PageInfo("app_pages/5_Your_own_images.py", "Your own images", ":material/photo_library:",
+             "Teach a CNN your own classes of pictures, from scratch and on a pretrained "
+             "network, and see why the pretrained one wins with few pictures."),
+    PageInfo("app_pages/6_Draw_and_predict.py", "Draw and predict", ":material/draw:",
              "Draw a digit, see the prediction and what each layer sees."),
-    PageInfo("app_pages/6_Precision_and_recall.py", "Precision and recall", ":material/balance:",
+    PageInfo("app_pages/7_Precision_and_recall.py", "Precision and recall", ":material/balance:",
              "Learn why 95% accuracy can be useless when one class is rare."),
 ]
 

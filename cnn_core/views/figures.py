@@ -70,6 +70,17 @@ def loss_accuracy_axes(x_range: list[float], gap: tuple[float, float] = (0.45, 0
     }
 
 
+def _drawn_points(curve) -> tuple[list[float], list[float], list[float]]:
+    """(positions, losses, accuracies) of at most about MAX_DRAWN_POINTS of a per-batch curve,
+    the last point always kept, so a long run redraws as fast as a short one."""
+    step = max(1, -(-len(curve) // MAX_DRAWN_POINTS))
+    points = list(curve[::step])
+    if points[-1] is not curve[-1]:
+        points.append(curve[-1])
+    position, loss, accuracy = (list(v) for v in zip(*points, strict=True))
+    return position, loss, accuracy
+
+
 def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
                            history: dict[str, list[float]], epochs: int,
                            test: tuple[float, float, float] | None = None) -> go.Figure:
@@ -83,11 +94,7 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
     """
     fig = go.Figure()
     if curve:
-        step = max(1, -(-len(curve) // MAX_DRAWN_POINTS))
-        points = list(curve[::step])
-        if points[-1] is not curve[-1]:
-            points.append(curve[-1])
-        position, loss, accuracy = (list(v) for v in zip(*points, strict=True))
+        position, loss, accuracy = _drawn_points(curve)
         line = {"color": "#1f4e79", "width": 2}
         fig.add_scatter(x=position, y=loss, name="training (per batch, smoothed)", line=line,
                         legendgroup="train")
@@ -117,6 +124,48 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         **loss_accuracy_axes(x_range, gap=(0.45, 0.55)),
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
+    return fig
+
+
+# Two runs on one chart: colour, dash and marker differ, so they stay apart in greyscale.
+RUN_STYLES = ({"color": "#1f4e79", "dash": "solid", "symbol": "circle"},
+              {"color": "#e07b00", "dash": "dash", "symbol": "square"})
+
+
+def comparison_curves_figure(runs: list[tuple[str, tuple | list, dict[str, list[float]]]],
+                             epochs: int) -> go.Figure:
+    """Two (or more) trainings on the same pictures, loss and accuracy against epochs.
+
+    runs: (name, curve, history) each; curve as training_curves_figure takes it (per batch,
+    smoothed, drawn thin), history's val_loss and val_accuracy per epoch (drawn with markers).
+    """
+    fig = go.Figure()
+    for (name, curve, history), style in zip(runs, RUN_STYLES * len(runs), strict=False):
+        line = {"color": style["color"], "dash": style["dash"]}
+        if curve:
+            position, loss, accuracy = _drawn_points(curve)
+            thin = {**line, "width": 1}
+            fig.add_scatter(x=position, y=loss, name=f"{name}: training (per batch)",
+                            line=thin, opacity=0.55, legendgroup=f"{name}-train")
+            fig.add_scatter(x=position, y=[a * 100 for a in accuracy], line=thin, opacity=0.55,
+                            name=f"{name}: training (per batch)", legendgroup=f"{name}-train",
+                            showlegend=False, xaxis="x2", yaxis="y2")
+        val_loss, val_acc = history.get("val_loss", []), history.get("val_accuracy", [])
+        if val_loss:
+            ends = list(range(1, len(val_loss) + 1))
+            thick = {**line, "width": 3}
+            marker = {"size": 8, "symbol": style["symbol"]}
+            fig.add_scatter(x=ends, y=val_loss, name=f"{name}: validation (per epoch)",
+                            line=thick, marker=marker, mode="lines+markers",
+                            legendgroup=f"{name}-val")
+            fig.add_scatter(x=ends, y=[a * 100 for a in val_acc], line=thick, marker=marker,
+                            name=f"{name}: validation (per epoch)", mode="lines+markers",
+                            legendgroup=f"{name}-val", showlegend=False, xaxis="x2",
+                            yaxis="y2")
+    fig.update_layout(
+        **loss_accuracy_axes([0, max(epochs, 1) * 1.03], accuracy_range=[0, 105]),
+        height=380, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.22}, uirevision="comparison")
     return fig
 
 

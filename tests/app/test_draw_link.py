@@ -14,7 +14,7 @@ from cnn_core.models.specs import pretrained_path
 from tests.app.conftest import REPO_ROOT
 from ui.draw_link import draw_settings
 
-PAGE = "app_pages/5_Draw_and_predict.py"
+PAGE = "app_pages/6_Draw_and_predict.py"
 TIMEOUT = 180
 WIDGET_KINDS = ("radio", "slider", "number_input", "selectbox", "toggle")
 

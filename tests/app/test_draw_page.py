@@ -20,7 +20,7 @@ from cnn_core.models.specs import pretrained_path
 from tests.app.conftest import REPO_ROOT
 from ui.draw_shared import SECTIONS
 
-PAGE = "app_pages/5_Draw_and_predict.py"
+PAGE = "app_pages/6_Draw_and_predict.py"
 TIMEOUT = 120
 
 

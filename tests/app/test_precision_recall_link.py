@@ -15,7 +15,7 @@ from cnn_core.data.datasets import load_dataset
 from cnn_core.data.imbalance import TASKS, ScoredRun, imbalanced_split, training_counts
 from ui.precision_recall_link import precision_recall_settings
 
-PAGE = "app_pages/6_Precision_and_recall.py"
+PAGE = "app_pages/7_Precision_and_recall.py"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIGITS = "mnist_8"  # needs only the bundled MNIST subset
 DEFAULT_SIZE, DEFAULT_EPOCHS = config.PR_TRAIN_DEFAULTS["mnist"]

@@ -22,7 +22,7 @@ from cnn_core.data.imbalance import (
     training_counts,
 )
 
-PAGE = "app_pages/6_Precision_and_recall.py"
+PAGE = "app_pages/7_Precision_and_recall.py"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

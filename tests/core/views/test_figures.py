@@ -83,3 +83,20 @@ def test_grad_cam_figure_outlines_uint8_and_float_digits_alike():
     np.testing.assert_allclose(from_uint8.data[0].z, cam)
     with pytest.raises(ValueError, match="from 0 to 1"):
         grad_cam_figure(digit.astype(np.float32), cam, "1")  # 0..255 floats: no outline at 0.5
+
+
+def test_comparison_curves_draw_each_run_in_its_own_style():
+    from cnn_core.views.figures import comparison_curves_figure
+
+    curve = [(0.5, 0.9, 0.5), (1.0, 0.7, 0.6), (2.0, 0.5, 0.7)]
+    runs = [("From scratch", curve, {"val_loss": [0.8, 0.6], "val_accuracy": [0.55, 0.65]}),
+            ("On the base", curve, {"val_loss": [0.5, 0.4], "val_accuracy": [0.8, 0.9]})]
+    fig = comparison_curves_figure(runs, epochs=2)
+    names = [t.name for t in fig.data if t.showlegend is not False]
+    assert names == ["From scratch: training (per batch)", "From scratch: validation (per epoch)",
+                     "On the base: training (per batch)", "On the base: validation (per epoch)"]
+    validation = [t for t in fig.data if "validation" in t.name and t.yaxis == "y2"]
+    assert np.allclose([list(t.y) for t in validation], [[55, 65], [80, 90]])
+    assert validation[0].line.dash != validation[1].line.dash  # apart in greyscale too
+    assert fig.layout.yaxis2.title.text == "accuracy (%)"
+    assert fig.layout.xaxis.title.text == "epoch"
