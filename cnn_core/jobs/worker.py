@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.jobs.iris import IrisRequest, run_iris_job
+from cnn_core.jobs.own_images import OwnImagesRequest, run_own_images_job
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 from cnn_core.models.specs import LayerSpec, model_title
 
@@ -222,11 +223,15 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
 
     `send(kind, payload)` carries ("progress", ProgressSnapshot) and ("result", TrainResult)
     back; the return value is None on success or the one-sentence failure. An IrisRequest
-    (the neurons page's dense network) trains its own way and sends an IrisResult.
+    (the neurons page's dense network) trains its own way and sends an IrisResult; an
+    OwnImagesRequest (a learner's own classes) sends an OwnImagesResult.
     """
     try:
         if isinstance(request, IrisRequest):
             run_iris_job(request, send, stop_event)
+            return None
+        if isinstance(request, OwnImagesRequest):
+            run_own_images_job(request, model_path, send, stop_event)
             return None
         send("progress", ProgressSnapshot(status="loading", message="Preparing TensorFlow..."))
         device = configure_tensorflow(request.config.mixed_precision)
