@@ -1,0 +1,327 @@
+"""Your own images, parts 2 to 4: train from scratch and on a pretrained base side by side,
+through the class's training queue; compare them; try both on a new photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.data import own_classes as oc
+from cnn_core.data.images import ImageError, load_image
+from cnn_core.jobs.inference import InferenceError
+from cnn_core.jobs.job_queue import QueueError
+from cnn_core.jobs.mobilenet_download import fetch_mobilenet, mobilenet_available
+from cnn_core.jobs.own_images import OwnImagesRequest, own_images_probabilities
+from cnn_core.jobs.transfer_models import (
+    BASES,
+    MOBILENET,
+    SHIPPED,
+    mobilenet_weights_cached,
+)
+from cnn_core.jobs.worker import TrainingProcess
+from cnn_core.maths.metrics import confusion_matrix
+from cnn_core.models.comparison import majority_share, mistakes, verdict
+from cnn_core.views.figures import (
+    comparison_curves_figure,
+    confusion_matrix_figure,
+    probability_bars_figure,
+)
+from ui.job_ui import progress_panel
+from ui.links import PageLink, keep_settings_across_pages
+from ui.own_images_link import (
+    DEFAULT_EPOCHS,
+    DEFAULT_FINE_TUNE_EPOCHS,
+    MAX_EPOCHS,
+    MAX_FINE_TUNE_EPOCHS,
+)
+from ui.services import inference_client, session_files, session_owner, training_pool
+
+APPROACHES = {"scratch": "From scratch", "transfer": "On the pretrained base"}
+JOBS_KEY = "own_jobs"        # {"scratch": TrainingProcess, "transfer": TrainingProcess}
+PENDING_KEY = "own_pending"  # the second request, queued once the first has left the line
+NO_BAR = {"displayModeBar": False}
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _mobilenet_available() -> bool:
+    # May ask the internet (bounded by its own timeout); once per five minutes is plenty.
+    return mobilenet_available()
+
+
+def base_ui(link: PageLink) -> tuple[str, str]:
+    """The base to use, and one sentence on which base it is and why."""
+    chosen = link.control("base", st.radio, "Pretrained base", list(BASES),
+                          format_func=lambda b: BASES[b].title, key="own_base",
+                          horizontal=True)
+    shipped = BASES[SHIPPED]
+    if chosen == MOBILENET and mobilenet_weights_cached():
+        info = BASES[MOBILENET]
+        return MOBILENET, (f"{info.title}, trained on {info.trained_on}: far more than the "
+                           "shipped base ever saw, so its features are richer (but they "
+                           "include cats, dogs and birds, so the comparison is less pure).")
+    if chosen == MOBILENET:
+        if _mobilenet_available():
+            why = ("MobileNetV2's ImageNet weights are not on this server yet: fetch them with "
+                   "the button below; until then the small CNN shipped with the app is used.")
+            if st.button("Fetch MobileNetV2's weights (about 2 MB)", key="own_fetch"):
+                with st.spinner("Fetching from the internet..."):
+                    fetched = fetch_mobilenet()
+                if fetched:
+                    st.rerun()
+                st.error("The weights could not be fetched; the shipped base is used instead.")
+        else:
+            why = ("MobileNetV2's ImageNet weights are not on this server and cannot be "
+                   "fetched now (no internet), so the small CNN shipped with the app is used.")
+        return SHIPPED, why + f" It learnt from {shipped.trained_on}."
+    return SHIPPED, (f"The small CNN shipped with the app learnt from {shipped.trained_on}, "
+                     "so whatever it knows about your classes, it learnt from other things.")
+
+
+def settings_ui(link: PageLink, base: str) -> dict:
+    cols = st.columns(2)
+    with cols[0]:
+        epochs = link.control("epochs", st.slider, "Epochs", 1, MAX_EPOCHS, DEFAULT_EPOCHS,
+                              key="own_epochs",
+                              help="Passes over the training pictures, for both networks.")
+    with cols[1]:
+        fine_tune = link.control("fine_tune", st.toggle, "Then fine-tune the top of the base",
+                                 key="own_fine_tune",
+                                 help="After the new head has learnt, the base's top layers "
+                                      "learn too, at a learning rate 100 times lower, so they "
+                                      "adjust without forgetting.")
+        fine_epochs = DEFAULT_FINE_TUNE_EPOCHS
+        if fine_tune:
+            fine_epochs = link.control("fine_tune_epochs", st.slider, "Fine-tuning epochs", 1,
+                                       MAX_FINE_TUNE_EPOCHS, DEFAULT_FINE_TUNE_EPOCHS,
+                                       key="own_fine_tune_epochs")
+    side = BASES[base].input_size
+    st.caption(f"Every picture is resized to {side} x {side} pixels, the base's input size, "
+               "for both networks; 20% of each class is held out to validate on (never "
+               "trained on), and half the training pictures are mirrored at random.")
+    return {"epochs": int(epochs), "fine_tune": bool(fine_tune),
+            "fine_tune_epochs": int(fine_epochs)}
+
+
+def requests(classes: list[oc.OwnClass], base: str, settings: dict
+             ) -> dict[str, OwnImagesRequest]:
+    x, y, names = oc.training_set(classes, BASES[base].input_size)
+    common = {"x": x, "y": y, "class_names": names, "epochs": settings["epochs"]}
+    return {
+        "scratch": OwnImagesRequest(approach="scratch", **common),
+        "transfer": OwnImagesRequest(approach="transfer", base=base,
+                                     fine_tune=settings["fine_tune"],
+                                     fine_tune_epochs=settings["fine_tune_epochs"], **common),
+    }
+
+
+def _jobs() -> dict[str, TrainingProcess]:
+    return st.session_state.setdefault(JOBS_KEY, {})
+
+
+def running() -> bool:
+    return any(job.running for job in _jobs().values()) or PENDING_KEY in st.session_state
+
+
+def start(requests_: dict[str, OwnImagesRequest]) -> None:
+    """Queue the network from scratch now and the other once the first has left the line:
+    the queue lets each learner wait with one job at a time."""
+    for job in _jobs().values():
+        job.stop()
+    st.session_state[JOBS_KEY] = {}
+    st.session_state.pop(PENDING_KEY, None)
+    if _queue("scratch", requests_["scratch"], quiet=False):
+        st.session_state[PENDING_KEY] = requests_["transfer"]
+
+
+def _queue(approach: str, request: OwnImagesRequest, quiet: bool) -> bool:
+    job = TrainingProcess(request, output_dir=session_files().subfolder("models"),
+                          owner=session_owner(), pool=training_pool())
+    try:
+        job.start()
+    except QueueError as refusal:
+        if not quiet:
+            st.toast(str(refusal), icon=":material/hourglass_top:")
+        return False
+    _jobs()[approach] = job
+    return True
+
+
+def _start_pending() -> None:
+    request = st.session_state.get(PENDING_KEY)
+    first = _jobs().get("scratch")
+    if request is None:
+        return
+    first_left_the_line = first is None or first.snapshot().status != "queued"
+    if first_left_the_line and _queue("transfer", request, quiet=True):
+        st.session_state.pop(PENDING_KEY, None)
+
+
+def stop_all() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+    for job in _jobs().values():
+        job.stop()
+
+
+def _panels() -> None:
+    jobs = _jobs()
+    st.caption("Both train on the same pictures and check themselves on the same held-out "
+               "ones; the chart below draws them together.")
+    cols = st.columns(2, gap="large")
+    for col, (approach, title) in zip(cols, APPROACHES.items(), strict=True):
+        with col:
+            st.markdown(f"**{title}**")
+            job = jobs.get(approach)
+            if job is None:
+                waiting = approach == "transfer" and PENDING_KEY in st.session_state
+                st.caption("Waits for the first network to start (one job per learner "
+                           "waits in the class's queue)." if waiting else "Not trained yet.")
+                continue
+            progress_panel(job, "pictures", curves=False)
+            if job.error:
+                st.error(job.error)
+    runs = [(APPROACHES[a], snap.curve, snap.history) for a, snap in
+            ((a, jobs[a].snapshot()) for a in APPROACHES if a in jobs)]
+    if any(curve or history for _, curve, history in runs):
+        epochs = max(job.request.config.epochs for job in jobs.values())
+        st.plotly_chart(comparison_curves_figure(runs, epochs), key="own_curves",
+                        config=NO_BAR)
+
+
+@st.fragment(run_every=1.0)
+def live_panels() -> None:
+    """Both networks' progress, redrawn about once a second while either trains."""
+    keep_settings_across_pages()
+    _start_pending()
+    _panels()
+    if running():
+        st.button("Stop training", key="own_stop", on_click=stop_all, icon=":material/stop:",
+                  help="Both networks end after their current batch; what they learnt so far "
+                       "is kept.")
+    else:
+        st.rerun(scope="app")
+
+
+def jobs_ui() -> None:
+    if running():
+        live_panels()
+    elif _jobs():
+        _panels()
+
+
+# ---- Results ---------------------------------------------------------------------------
+
+def finished() -> dict[str, tuple[OwnImagesRequest, object]]:
+    return {approach: (job.request, job.result) for approach, job in _jobs().items()
+            if not job.running and job.result is not None}
+
+
+def results_ui() -> None:
+    done = finished()
+    if not done:
+        st.caption("Results appear here when training ends.")
+        return
+    cols = st.columns(2, gap="large")
+    for col, (approach, title) in zip(cols, APPROACHES.items(), strict=True):
+        with col:
+            st.markdown(f"**{title}**")
+            if approach in done:
+                _result_ui(approach, *done[approach])
+            else:
+                st.caption("No result for this network.")
+    if len(done) == 2:
+        (_, scratch), (request, transfer) = done["scratch"], done["transfer"]
+        per_class = scratch.n_train / len(request.class_names)
+        text = verdict(scratch.val_accuracy, transfer.val_accuracy, transfer.n_validation,
+                       per_class, majority_share(transfer.y_val),
+                       BASES[transfer.base].trained_on)
+        st.info(text, icon=":material/lightbulb:")
+
+
+def _result_ui(approach: str, request: OwnImagesRequest, result) -> None:
+    names = list(result.class_names)
+    title = "Validation accuracy" + (" (stopped early)" if result.stopped else "")
+    st.metric(title, f"{100 * result.val_accuracy:.1f}%",
+              help=f"On {result.n_validation:,} pictures it never trained on.")
+    extra = (f", then {result.epochs - round(result.fine_tune_from or result.epochs)} of "
+             "fine-tuning" if result.fine_tuned else "")
+    st.caption(f"{result.n_train:,} training pictures, {result.epochs_run:.1f} epochs{extra}, "
+               f"{result.train_seconds:.0f} s" + (f" · base: {BASES[result.base].title}"
+                                                 if approach == "transfer" else ""))
+    predicted = np.argmax(result.val_probabilities, axis=1)
+    matrix = confusion_matrix(result.y_val, predicted, len(names))
+    st.plotly_chart(confusion_matrix_figure(matrix, names), key=f"own_confusion_{approach}",
+                    config=NO_BAR)
+    wrong = mistakes(result.y_val, result.val_probabilities, result.val_indices, limit=8)
+    if wrong:
+        st.markdown("Mistakes, most confident first:")
+        st.image([request.x[m.position] for m in wrong], width=64,
+                 caption=[f"{names[m.true_class]} → {names[m.predicted]} "
+                          f"({100 * m.confidence:.0f}%)" for m in wrong])
+    else:
+        st.caption("No mistakes on the validation pictures.")
+    path = Path(result.model_path)
+    if path.is_file():
+        st.download_button("Download this model (.keras)", path.read_bytes(),
+                           file_name=f"own-images-{approach}.keras",
+                           key=f"own_download_{approach}", icon=":material/download:")
+
+
+# ---- Try it ----------------------------------------------------------------------------
+
+def try_ui(examples: list[tuple[Path, str]]) -> None:
+    done = finished()
+    if not done:
+        st.caption("Train first; then any photo gets an answer from both networks.")
+        return
+    sources = (["A held-out example photo"] if examples else []) + ["Upload a photo",
+                                                                   "Webcam snapshot"]
+    source = st.radio("Photo", sources, horizontal=True, key="own_try_source")
+    picture, truth = None, None
+    if source == "A held-out example photo":
+        labels = [f"{i + 1}: a {cls}" for i, (_, cls) in enumerate(examples)]
+        index = st.selectbox("Example photo (never trained on)", range(len(examples)),
+                             format_func=labels.__getitem__, key="own_try_example")
+        path, truth = examples[index]
+        picture = _read(path.read_bytes())
+    elif source == "Upload a photo":
+        upload = st.file_uploader("A new photo", type=None, key="own_try_upload")
+        picture = None if upload is None else _read(upload.getvalue())
+    else:
+        shot = st.camera_input("Snapshot", key="own_try_camera")
+        picture = None if shot is None else _read(shot.getvalue())
+    if picture is None:
+        return
+    side = next(iter(done.values()))[0].x.shape[1]
+    seen = oc.resize_pictures(oc.to_store_size(picture)[None], side)[0]
+    cols = st.columns([1, 2, 2], gap="medium")
+    with cols[0]:
+        st.image(seen, width=140, caption=f"as the networks see it, {side} x {side} pixels"
+                 + (f" (it is a {truth})" if truth else ""))
+    for col, approach in zip(cols[1:], APPROACHES, strict=True):
+        with col:
+            st.markdown(f"**{APPROACHES[approach]}**")
+            if approach in done:
+                _answer(approach, *done[approach], seen)
+
+
+def _read(data: bytes) -> np.ndarray | None:
+    try:
+        return load_image(data)
+    except ImageError as error:
+        st.error(f"That file cannot be used: {error}.")
+        return None
+
+
+def _answer(approach: str, request: OwnImagesRequest, result, seen: np.ndarray) -> None:
+    try:
+        probabilities = inference_client().call(own_images_probabilities, result.model_path,
+                                                seen[None])[0]
+    except (InferenceError, ValueError, OSError) as error:
+        st.error(str(error))
+        return
+    names = list(result.class_names)
+    st.caption(f"It says: {names[int(np.argmax(probabilities))]}")
+    st.plotly_chart(probability_bars_figure(probabilities, names), key=f"own_try_{approach}",
+                    config=NO_BAR)
