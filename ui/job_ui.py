@@ -70,16 +70,19 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
         run = epochs_summary(snap.epochs_done, snap.epochs, snap.status == "stopped")
         st.progress(1.0, text=f"Finished: {run}, {format_eta(snap.train_seconds)} of training")
     else:
+        # A job may name a phase of its training (fine-tuning the top of a pretrained base).
+        phase = f"{snap.message} · " if snap.message and snap.status == "training" else ""
         st.progress(snap.fraction, text=(
-            f"Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
+            f"{phase}Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
             f"{snap.batches_per_epoch} · {snap.images_per_second:,.0f} {examples}/s · "
             f"time left: {format_eta(snap.eta_seconds)}"))
     if snap.device:
         st.caption(f"Training on: {snap.device}")
     if curves and (snap.curve or snap.history):
         result = job.result
-        test = None if result is None else (result.test_loss, result.test_accuracy,
-                                            result.epochs_run or snap.epochs_done)
+        # A job validated only (a learner's own pictures) has no test point to mark.
+        test = None if not hasattr(result, "test_accuracy") else (
+            result.test_loss, result.test_accuracy, result.epochs_run or snap.epochs_done)
         st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs, test),
                         key="live_curves", config={"displayModeBar": False})
 

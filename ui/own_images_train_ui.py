@@ -246,13 +246,17 @@ def _result_ui(approach: str, request: OwnImagesRequest, result) -> None:
               help=f"On {result.n_validation:,} pictures it never trained on.")
     extra = (f", then {result.epochs - round(result.fine_tune_from or result.epochs)} of "
              "fine-tuning" if result.fine_tuned else "")
-    st.caption(f"{result.n_train:,} training pictures, {result.epochs_run:.1f} epochs{extra}, "
-               f"{result.train_seconds:.0f} s" + (f" · base: {BASES[result.base].title}"
-                                                 if approach == "transfer" else ""))
+    epochs = f"{result.epochs_run:g}" if result.epochs_run % 1 == 0 else \
+        f"{result.epochs_run:.1f}"
+    st.caption(f"{result.n_train:,} training pictures, {epochs} epochs{extra}, "
+               f"{result.train_seconds:.0f} s of training"
+               + (f"; base: {BASES[result.base].title}." if approach == "transfer" else "."))
     predicted = np.argmax(result.val_probabilities, axis=1)
     matrix = confusion_matrix(result.y_val, predicted, len(names))
-    st.plotly_chart(confusion_matrix_figure(matrix, names), key=f"own_confusion_{approach}",
-                    config=NO_BAR)
+    figure = confusion_matrix_figure(matrix, names)
+    # Half a projector's width: a short colour-bar title, written along the bar.
+    figure.update_traces(colorbar={"title": {"text": "pictures", "side": "right"}})
+    st.plotly_chart(figure, key=f"own_confusion_{approach}", config=NO_BAR)
     wrong = mistakes(result.y_val, result.val_probabilities, result.val_indices, limit=8)
     if wrong:
         st.markdown("Mistakes, most confident first:")
@@ -295,11 +299,10 @@ def try_ui(examples: list[tuple[Path, str]]) -> None:
         return
     side = next(iter(done.values()))[0].x.shape[1]
     seen = oc.resize_pictures(oc.to_store_size(picture)[None], side)[0]
-    cols = st.columns([1, 2, 2], gap="medium")
-    with cols[0]:
-        st.image(seen, width=140, caption=f"as the networks see it, {side} x {side} pixels"
-                 + (f" (it is a {truth})" if truth else ""))
-    for col, approach in zip(cols[1:], APPROACHES, strict=True):
+    st.image(seen, width=128, caption=f"As the networks see it: {side} x {side} pixels"
+             + (f" (it is a {truth})." if truth else "."))
+    cols = st.columns(2, gap="large")
+    for col, approach in zip(cols, APPROACHES, strict=True):
         with col:
             st.markdown(f"**{APPROACHES[approach]}**")
             if approach in done:

@@ -13,7 +13,7 @@ from cnn_core.data.examples import EXAMPLES, load_example
 from cnn_core.data.image_folders import ImageFolderError, read_image_folders
 from cnn_core.data.images import ImageError, load_image
 from ui.links import PageLink
-from ui.own_images_link import SOURCES
+from ui.own_images_link import DEFAULT_PER_CLASS, SOURCES
 
 # Session keys: the learner's classes stay while they look at the example, and back.
 MINE_KEY = "own_mine"            # list[tuple[int, OwnClass]]: (a class's id, the class)
@@ -49,7 +49,8 @@ def _example_ui(link: PageLink) -> tuple[list[oc.OwnClass], str]:
     example = EXAMPLES[name]
     with right:
         per_class = link.control("per_class", st.slider, "Photos per class", 10,
-                                 example.max_per_class, 100, step=10, key="own_per_class",
+                                 example.max_per_class, DEFAULT_PER_CLASS, step=10,
+                                 key="own_per_class",
                                  help="Transfer learning matters most with few photos: try 20.")
     st.caption(example.description + " They come with the app, so this works offline.")
     try:

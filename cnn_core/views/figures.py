@@ -163,7 +163,9 @@ def comparison_curves_figure(runs: list[tuple[str, tuple | list, dict[str, list[
                             legendgroup=f"{name}-val", showlegend=False, xaxis="x2",
                             yaxis="y2")
     fig.update_layout(
-        **loss_accuracy_axes([0, max(epochs, 1) * 1.03], accuracy_range=[0, 105]),
+        # A wide gap: the accuracy axis title sits in it, clear of the loss panel.
+        **loss_accuracy_axes([0, max(epochs, 1) * 1.03], gap=(0.42, 0.6),
+                             accuracy_range=[0, 105]),
         height=380, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.22}, uirevision="comparison")
     return fig

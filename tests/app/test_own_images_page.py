@@ -42,7 +42,7 @@ def test_it_comes_after_train_a_cnn_in_the_learning_path():
 def test_the_bundled_example_is_ready_to_train():
     app = open_page()
     assert not app.exception and not app.error
-    assert "2 classes, 200 pictures:** cat 100, dog 100" in text_of(app)
+    assert "2 classes, 400 pictures:** cat 200, dog 200" in text_of(app)
     assert not app.button(key="own_train").disabled
     assert "32 x 32 pixels" in text_of(app)  # the shipped base's input size, shown
     assert "never a bird, a cat or a dog" in text_of(app)  # which base, and why it is honest
@@ -197,6 +197,6 @@ def test_level_results_are_called_chance(tmp_path):
 def test_hostile_links_give_the_defaults_and_a_note(query):
     app = open_page(query)
     assert not app.exception
-    assert "cat 100, dog 100" in text_of(app)
+    assert "cat 200, dog 200" in text_of(app)
     assert any("link" in w.value for w in app.warning)
     assert JOBS_KEY not in app.session_state or not app.session_state[JOBS_KEY]
