@@ -9,7 +9,6 @@ import time
 import pytest
 
 from cnn_core.jobs.iris import IrisRequest, IrisResult, run_iris_job
-from cnn_core.jobs.pool import WorkerPool
 from cnn_core.jobs.training import ProgressSnapshot
 from cnn_core.jobs.worker import TrainingProcess, run_job
 
@@ -82,13 +81,6 @@ def test_a_stop_request_ends_training_after_the_epoch_in_progress():
     [result] = send.of("result")
     assert result.stopped and result.epochs_run == 1
     assert send.of("progress")[-1].status == "stopped"
-
-
-@pytest.fixture(scope="module")
-def pool():
-    pool = WorkerPool(slots=1)
-    yield pool
-    pool.close()
 
 
 @pytest.mark.slow

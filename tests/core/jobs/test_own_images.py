@@ -22,7 +22,6 @@ from cnn_core.jobs.own_images import (
     own_images_probabilities,
     split_indices,
 )
-from cnn_core.jobs.pool import WorkerPool
 from cnn_core.jobs.ray_executor import deliverable_result
 from cnn_core.jobs.training import ProgressSnapshot
 from cnn_core.jobs.transfer_models import base_input_size
@@ -273,13 +272,6 @@ def test_a_stop_before_fine_tuning_skips_it(tmp_path):
 
 
 # ---- through the queue ------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def pool():
-    pool = WorkerPool(slots=1)
-    yield pool
-    pool.close()
-
 
 @pytest.mark.slow
 def test_both_ways_train_through_the_queue_and_answer_in_the_model_process(pool, tmp_path):

@@ -58,13 +58,6 @@ def _tiny(tmp_path, epochs=3, owner=None, pool=None) -> TrainingProcess:
                            tmp_path, owner=owner, pool=pool)
 
 
-@pytest.fixture(scope="module")
-def pool():
-    pool = WorkerPool(slots=1)
-    yield pool
-    pool.close()
-
-
 @pytest.mark.slow
 def test_jobs_start_first_come_first_served_one_waiting_per_learner(pool, tmp_path):
     blocker = _tiny(tmp_path, epochs=50, owner="a", pool=pool).start()
