@@ -40,13 +40,18 @@ MOBILENET_WEIGHTS_FILE = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_"
 HEAD_DROPOUT = 0.3
 LEARNING_RATE = 1e-3
 FINE_TUNE_LEARNING_RATE = 1e-5
-# The recipe bench/transfer_cats_dogs.py measures (a few hundred photos a class, random shifts
-# of 10% and mirror images): a small network from random weights needs many passes over so few
-# photos; a head on frozen features settles sooner; fine-tuning is a short polish.
-SCRATCH_EPOCHS = 60
+# The recipe bench/transfer_cats_dogs.py measures, chosen on held-out training photos (never
+# the test photos) with 200 photos a class, random shifts of 10% and mirror images. Both ways
+# get the same 70 passes over the photos. A head on the shipped base's frozen features alone
+# does little better than scratch (about 66% against 59-62%); fine-tuning the whole base (its
+# 5 convolutions; BatchNorm stays frozen) at 1e-4 is what lifts it to about 70%; 3e-4 was
+# worse, 1e-5 barely moves the weights in 40 epochs of 13 batches.
+SCRATCH_EPOCHS = 70
+SCRATCH_LONG_EPOCHS = 120  # scratch given more time, so its gap is not just a slow start
 HEAD_EPOCHS = 30
-FINE_TUNE_EPOCHS = 10
-FINE_TUNE_LAYERS = 2
+FINE_TUNE_EPOCHS = 40
+FINE_TUNE_LAYERS = 5
+FINE_TUNE_RECIPE_LEARNING_RATE = 1e-4
 BATCH_SIZE = 32
 AUGMENT_SHIFT = 0.1
 
