@@ -17,9 +17,9 @@ COUNTS = re.compile(r"At threshold ([\d.]+): TP = ([\d,]+), FP = ([\d,]+), FN = 
                     r"TN = ([\d,]+)")
 
 
-def matrix_counts(page, threshold: str) -> tuple[int, int, int, int]:
+def matrix_counts(page, threshold: str, timeout: float = 60_000) -> tuple[int, int, int, int]:
     caption = page.get_by_text(re.compile(rf"^At threshold {re.escape(threshold)}: TP = "))
-    caption.wait_for(timeout=180_000)
+    caption.wait_for(timeout=timeout)
     found = COUNTS.search(caption.inner_text())
     return tuple(int(v.replace(",", "")) for v in found.groups()[1:])
 
@@ -42,10 +42,10 @@ def test_threshold_slider_changes_the_confusion_matrix(page, app_url, artifacts_
     epochs.press("Enter")
     wait_for_idle(page)
     page.get_by_role("button", name="Train the CNN").click()
-    # A busy class server may first queue the job behind others (the panel says so).
-    page.get_by_text(re.compile(r"Epoch 1 of 1, batch \d+ of \d+")).first.wait_for(
-        timeout=240_000)
-    before = matrix_counts(page, "0.5")
+    # The matrix appears once the job is done. Not the batch counter: 1,000 images on a warm
+    # worker may train between two of the panel's once-a-second redraws, so it may never show;
+    # a busy class server may also queue the job behind others first.
+    before = matrix_counts(page, "0.5", timeout=300_000)
     # The server reads the same data folder as this process (or the bundled subset).
     _, y = imbalanced_split(load_dataset("mnist", download=False).y_test, 8, 0.05)
     assert sum(before) == len(y) and before[0] + before[2] == y.sum()  # TP + FN: every 8
