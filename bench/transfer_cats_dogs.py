@@ -6,9 +6,9 @@ CIFAR-10) with the same augmentation (random shifts of 10%, mirror images):
    transfer's two phases together), and again for SCRATCH_LONG_EPOCHS (scratch_long_acc), so
    a gap is not just scratch's slow start;
 2. transfer: the shipped base (trained on 7 other CIFAR-10 classes, never a cat or a dog),
-   frozen, with a new head for HEAD_EPOCHS epochs, then its top FINE_TUNE_LAYERS layers
-   (all its convolutions) fine-tuned for FINE_TUNE_EPOCHS epochs at
-   FINE_TUNE_RECIPE_LEARNING_RATE (`unfreeze_top`);
+   frozen, with a new head for HEAD_EPOCHS epochs, then fine-tuned for FINE_TUNE_EPOCHS
+   epochs as the page does it (`unfreeze_top` with the base's fine_tune_layers, all 5 of
+   its convolutions, at its fine_tune_learning_rate, 1e-4);
 3. imagenet: the same with MobileNetV2 (photos enlarged to 96x96), only when its weights are
    in the Keras cache (else null).
 Each is evaluated once, after its fixed recipe, on all 2,000 cat and dog test photos: the test
@@ -99,7 +99,8 @@ def transfer(base: str, x, y, x_test, y_test, seed: int) -> tuple[float, float]:
     model = tm.build_transfer_model(base, len(CLASSES), seed)
     fit(model, x, y, tm.HEAD_EPOCHS, seed)
     head = accuracy(model, x_test, y_test)
-    tm.unfreeze_top(model, tm.FINE_TUNE_LAYERS, tm.FINE_TUNE_RECIPE_LEARNING_RATE)
+    info = tm.BASES[base]
+    tm.unfreeze_top(model, info.fine_tune_layers, info.fine_tune_learning_rate)
     fit(model, x, y, tm.FINE_TUNE_EPOCHS, seed)
     return head, accuracy(model, x_test, y_test)
 
@@ -160,8 +161,8 @@ def main() -> None:
         "recipe": {"scratch_epochs": tm.SCRATCH_EPOCHS,
                    "scratch_long_epochs": tm.SCRATCH_LONG_EPOCHS, "head_epochs": tm.HEAD_EPOCHS,
                    "fine_tune_epochs": tm.FINE_TUNE_EPOCHS,
-                   "fine_tune_layers": tm.FINE_TUNE_LAYERS,
-                   "fine_tune_learning_rate": tm.FINE_TUNE_RECIPE_LEARNING_RATE,
+                   "fine_tune_layers": tm.BASES[tm.SHIPPED].fine_tune_layers,
+                   "fine_tune_learning_rate": tm.BASES[tm.SHIPPED].fine_tune_learning_rate,
                    "batch_size": tm.BATCH_SIZE,
                    "shift": tm.AUGMENT_SHIFT, "flip": True},
         "base_card_accuracy": tm.shipped_base_card().get("test_accuracy"),

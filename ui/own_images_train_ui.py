@@ -16,6 +16,7 @@ from cnn_core.jobs.mobilenet_download import fetch_mobilenet, mobilenet_availabl
 from cnn_core.jobs.own_images import OwnImagesRequest, own_images_probabilities
 from cnn_core.jobs.transfer_models import (
     BASES,
+    LEARNING_RATE,
     MOBILENET,
     SHIPPED,
     mobilenet_weights_cached,
@@ -86,11 +87,15 @@ def settings_ui(link: PageLink, base: str) -> dict:
                               key="own_epochs",
                               help="Passes over the training pictures, for both networks.")
     with cols[1]:
+        info = BASES[base]
+        slower = LEARNING_RATE / info.fine_tune_learning_rate
         fine_tune = link.control("fine_tune", st.toggle, "Then fine-tune the top of the base",
                                  key="own_fine_tune",
-                                 help="After the new head has learnt, the base's top layers "
-                                      "learn too, at a learning rate 100 times lower, so they "
-                                      "adjust without forgetting.")
+                                 help=f"After the new head has learnt, the base's top "
+                                      f"{info.fine_tune_layers} layers with weights learn "
+                                      f"too, at a learning rate {slower:g} times lower, so "
+                                      "they adjust to your pictures without forgetting what "
+                                      "they knew.")
         fine_epochs = DEFAULT_FINE_TUNE_EPOCHS
         if fine_tune:
             fine_epochs = link.control("fine_tune_epochs", st.slider, "Fine-tuning epochs", 1,

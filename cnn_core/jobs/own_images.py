@@ -42,11 +42,6 @@ MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 256
 # Pictures a scratch CNN takes; a transfer job takes exactly its base's input size.
 MIN_SIDE, MAX_SIDE = 16, 224
-# Weighted layers of the base that fine-tuning unfreezes (transfer_models.unfreeze_top): the
-# top of the base, whose features are the most specific to the classes it learnt first; two
-# is the shipped base's last conv block.
-DEFAULT_FINE_TUNE_LAYERS = 2
-DEFAULT_FINE_TUNE_LEARNING_RATE = 1e-5
 # How often progress goes back to the page (as for every job: the page polls once a second).
 SEND_EVERY_S = 0.4
 VAL_BATCH_SIZE = 128
@@ -80,8 +75,10 @@ class OwnImagesRequest:
     seed: int = 0
     fine_tune: bool = False             # after `epochs`, unfreeze the top of the base
     fine_tune_epochs: int = 5
-    fine_tune_layers: int = DEFAULT_FINE_TUNE_LAYERS
-    fine_tune_learning_rate: float = DEFAULT_FINE_TUNE_LEARNING_RATE
+    # None: the base's own recipe (BaseInfo.fine_tune_layers, .fine_tune_learning_rate), the
+    # one bench/transfer_cats_dogs.py measures for the shipped base.
+    fine_tune_layers: int | None = None
+    fine_tune_learning_rate: float | None = None
     validation_fraction: float = 0.2    # stratified; every class keeps one image at least
     flip: bool = True                   # mirror a random half of the training pictures
     shift: float = 0.0                  # random shift, as a fraction of the picture's side
@@ -91,6 +88,11 @@ class OwnImagesRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_names", tuple(str(n) for n in self.class_names))
+        recipe = BASES.get(self.base) if isinstance(self.base, str) else None
+        if recipe is not None and self.fine_tune_layers is None:
+            object.__setattr__(self, "fine_tune_layers", recipe.fine_tune_layers)
+        if recipe is not None and self.fine_tune_learning_rate is None:
+            object.__setattr__(self, "fine_tune_learning_rate", recipe.fine_tune_learning_rate)
         self._check_settings()
         x, y = self._checked_arrays()
         object.__setattr__(self, "x", x)
@@ -111,7 +113,9 @@ class OwnImagesRequest:
         _whole(self.fine_tune_layers, "number of layers to fine-tune", 1, 1000)
         _whole(self.batch_size, "batch size", 1, MAX_BATCH_SIZE)
         _whole(self.seed, "seed", 0, 2**32 - 1)
-        if not 0 < self.fine_tune_learning_rate <= 0.01:
+        if isinstance(self.fine_tune_learning_rate, bool) \
+                or not isinstance(self.fine_tune_learning_rate, int | float) \
+                or not 0 < self.fine_tune_learning_rate <= 0.01:
             raise ValueError("The fine-tuning learning rate must be above 0 and at most 0.01 "
                              "(it is meant to be low).")
         if not 0 < self.validation_fraction <= 0.5:
@@ -289,11 +293,11 @@ def run_own_images_job(request: OwnImagesRequest, model_path: str, send, stop_ev
         from cnn_core.jobs.transfer_models import unfreeze_top
 
         fine_tune_from = len(recorder.history.get("loss", []))
-        unfreeze_top(model, request.fine_tune_layers,
-                     learning_rate=request.fine_tune_learning_rate)
+        unfrozen = unfreeze_top(model, request.fine_tune_layers,
+                                learning_rate=request.fine_tune_learning_rate)
         recorder.update(status="training", message=(
-            f"Fine-tuning the top {request.fine_tune_layers} layers of the base at a low "
-            f"learning rate ({request.fine_tune_learning_rate:g})..."))
+            f"Fine-tuning the top {len(unfrozen)} layers of the base at a low learning rate "
+            f"({request.fine_tune_learning_rate:g})"))
         model.fit(data, initial_epoch=request.epochs, epochs=request.total_epochs, **fit)
 
     snapshot = recorder.snapshot()

@@ -24,7 +24,7 @@ from cnn_core.jobs.own_images import (
 )
 from cnn_core.jobs.ray_executor import deliverable_result
 from cnn_core.jobs.training import ProgressSnapshot
-from cnn_core.jobs.transfer_models import base_input_size
+from cnn_core.jobs.transfer_models import BASES, SHIPPED, base_input_size
 from cnn_core.jobs.worker import TrainingProcess, run_job
 
 NAMES = ("red squares", "green stripes", "blue dots")
@@ -106,6 +106,16 @@ def test_a_request_reads_like_any_job_and_pickles():
     assert request(epochs=3) != job
 
 
+def test_fine_tuning_follows_the_bases_recipe_unless_told_otherwise():
+    shipped = BASES[SHIPPED]
+    job = request(fine_tune=True)
+    # The recipe bench/transfer_cats_dogs.py measured: the whole shipped base, at 1e-4.
+    assert (job.fine_tune_layers, job.fine_tune_learning_rate) == (5, 1e-4) == (
+        shipped.fine_tune_layers, shipped.fine_tune_learning_rate)
+    told = request(fine_tune=True, fine_tune_layers=1, fine_tune_learning_rate=3e-5)
+    assert (told.fine_tune_layers, told.fine_tune_learning_rate) == (1, 3e-5)
+
+
 def test_a_request_keeps_its_own_read_only_copy_of_the_pictures():
     x, y = pictures()
     job = OwnImagesRequest(x, y, NAMES)
@@ -137,6 +147,8 @@ def _bad(change):
     (lambda s: s.update(validation_fraction=0.0), "validation share must be above 0%"),
     (lambda s: s.update(validation_fraction=0.6), "at most 50%"),
     (lambda s: s.update(fine_tune_learning_rate=0.1), "meant to be low"),
+    (lambda s: s.update(fine_tune_learning_rate="1e-4"), "meant to be low"),
+    (lambda s: s.update(fine_tune_layers=0), "layers to fine-tune must be a whole number"),
     (lambda s: s.update(class_names=NAMES[:1], y=np.zeros(36, int)), "from 2 to 10 classes"),
     (lambda s: s.update(class_names=tuple(f"c{i}" for i in range(11))), "from 2 to 10 classes"),
     (lambda s: s.update(class_names=("a", "a", "b")), "a name of its own"),
