@@ -203,7 +203,8 @@ def _overview(classes: list[oc.OwnClass], editable: bool) -> None:
 
 
 def _edit_class_ui(cid: int, cls: oc.OwnClass) -> None:
-    cols = st.columns([3, 1], vertical_alignment="bottom")
+    # The button's column is wide enough for "Remove class" at 1024 px (a projector).
+    cols = st.columns([2, 1], vertical_alignment="bottom")
     with cols[0]:
         name = st.text_input("Class name", cls.name, key=f"own_name_{cid}", max_chars=40)
     if name != cls.name:
