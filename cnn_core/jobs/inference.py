@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.data.pixels import model_input_shape, to_model_input
-from cnn_core.jobs.spawning import exit_with_parent, plain_main
+from cnn_core.jobs.spawning import exit_with_parent, limit_malloc_arenas, plain_main
 from cnn_core.models.specs import LayerRow
 
 _MODEL_CACHE_SIZE = 4
@@ -37,6 +37,7 @@ class InferenceError(RuntimeError):
 
 def _init_worker() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    limit_malloc_arenas()  # before any thread of ours or TensorFlow's allocates
     exit_with_parent()
     import tensorflow as tf
 

@@ -24,7 +24,7 @@ import weakref
 
 from cnn_core.jobs.device import visible_gpu_count
 from cnn_core.jobs.job_queue import JobQueue, PooledJob
-from cnn_core.jobs.spawning import exit_with_parent, plain_main
+from cnn_core.jobs.spawning import exit_with_parent, limit_malloc_arenas, plain_main
 
 # Each MNIST job peaks near 1 GB with TensorFlow loaded; keep a margin for the server itself.
 MEMORY_PER_JOB_BYTES = 1_200_000_000
@@ -259,6 +259,7 @@ def _resident_mb() -> float:
 def _worker_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:
     """A warm worker: import TensorFlow once, then run one job after another."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    limit_malloc_arenas()  # before any thread of ours or TensorFlow's allocates
     exit_with_parent()
     # Training yields the CPU to the Streamlit server: a class's jobs then slow each other a
     # little instead of making every learner's clicks on the other pages wait for a core.

@@ -9,6 +9,8 @@ put a plain, file-less `__main__` in place, so children start from a clean inter
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import sys
 import threading
@@ -48,3 +50,23 @@ def exit_with_parent(poll_s: float = 1.0) -> None:
                 os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+# glibc's mallopt parameter for the number of malloc arenas (malloc.h: M_ARENA_MAX).
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Call in a spawned worker before TensorFlow starts its threads: glibc gives each thread
+    that allocates its own arena (up to 8 per core), and TensorFlow's thread pools leave them
+    holding freed memory. Two arenas cut a training worker's peak private memory by about
+    130 MB (bench/worker_pool.py: 728 -> 598 MB) at no measurable cost in speed. The same as
+    MALLOC_ARENA_MAX=2, which only works when set before the process starts. False where the
+    C library is not glibc."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return bool(libc is not None and libc.mallopt(_M_ARENA_MAX, arenas) == 1)
+    except (OSError, AttributeError):
+        return False

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
+
+from cnn_core.jobs.spawning import MALLOC_ARENAS, limit_malloc_arenas
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -87,3 +92,10 @@ def test_a_worker_ends_itself_when_its_server_is_killed(tmp_path):
     if _alive(child):
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the worker outlived its server")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_workers_can_limit_glibcs_malloc_arenas():
+    # mallopt answers 1 when it took the setting, 0 for a parameter it does not know.
+    assert limit_malloc_arenas() is True
+    assert limit_malloc_arenas(MALLOC_ARENAS) is True
