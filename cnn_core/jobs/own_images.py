@@ -13,7 +13,6 @@ the ImageNet base can be used, and fetching it, is `cnn_core.jobs.mobilenet_down
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,6 +24,7 @@ from cnn_core.jobs.training import (
     ProgressSnapshot,
     TrainConfig,
     make_train_dataset,
+    progress_callback,
 )
 from cnn_core.jobs.transfer_models import (
     BASES,
@@ -282,11 +282,11 @@ def run_own_images_job(request: OwnImagesRequest, model_path: str, send, stop_ev
     recorder = ProgressRecorder(request.total_epochs, batches, request.batch_size, len(y_train),
                                 VAL_BATCH_SIZE)
     recorder.update(device=device)
-    progress = _progress_callback(recorder, send, stop_event, len(y_val))
+    progress = progress_callback(recorder, stop_event, len(y_val), every_s=SEND_EVERY_S,
+                                 on_progress=lambda: send("progress", recorder.snapshot()))
     data, _ = make_train_dataset(x_train, y_train, request.config)
     fit = {"validation_data": (x_val, y_val), "validation_batch_size": VAL_BATCH_SIZE,
            "callbacks": [progress], "verbose": 0, "shuffle": False}  # the data set shuffles
-    recorder.training_started()
     model.fit(data, epochs=request.epochs, **fit)
     fine_tune_from = None
     if request.fine_tune and not progress.stopped:
@@ -344,58 +344,6 @@ def _build_model(request: OwnImagesRequest):
     if request.base == MOBILENET and not fetch_mobilenet():
         raise ValueError(NO_MOBILENET)
     return transfer_models.build_transfer_model(request.base, n_classes, request.seed)
-
-
-def _progress_callback(recorder: ProgressRecorder, send, stop_event, n_val: int):
-    """Records each batch and epoch, sends snapshots, and turns a stop request into the end
-    of training after the batch in progress. One callback serves both fits, so the curve and
-    the clock run on through fine-tuning (Keras numbers its epochs from initial_epoch)."""
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        epoch = 0
-        stopped = False
-        stopped_mid_epoch = False
-        last_sent = 0.0
-
-        def send_snapshot(self, now: bool = False) -> None:
-            if now or time.monotonic() - self.last_sent >= SEND_EVERY_S:
-                self.last_sent = time.monotonic()
-                send("progress", recorder.snapshot())
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-            recorder.update(status="training")
-
-        def on_train_batch_end(self, batch, logs=None):
-            logs = logs or {}
-            recorder.batch_done(self.epoch, batch, float(logs.get("loss", np.nan)),
-                                float(logs.get("accuracy", np.nan)))
-            if stop_event.is_set():
-                self.stopped = self.stopped_mid_epoch = True
-                self.model.stop_training = True
-            self.send_snapshot()
-
-        def on_test_begin(self, logs=None):
-            recorder.validation_started(n_val)
-
-        def on_test_batch_begin(self, batch, logs=None):
-            if stop_event.is_set():  # a stop also cuts short the check after the epoch
-                self.model.stop_evaluating = True
-
-        def on_test_batch_end(self, batch, logs=None):
-            recorder.validation_batch_done(batch)
-            self.send_snapshot()
-
-        def on_epoch_end(self, epoch, logs=None):
-            if not self.stopped_mid_epoch:  # a cut-off epoch's means are not an epoch's
-                recorder.epoch_done(logs or {})
-            if stop_event.is_set():
-                self.stopped = True
-                self.model.stop_training = True
-            self.send_snapshot(now=True)
-
-    return Progress()
 
 
 # ---- "Try it", in the shared model process ----------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -197,16 +198,39 @@ class ProgressRecorder:
                 name: list(values) for name, values in self._history.items()})
 
 
-def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event,
-                       n_val: int = 0):
+def progress_callback(recorder: ProgressRecorder, stop_event: threading.Event, n_val: int = 0,
+                      on_progress: Callable[[], None] | None = None,
+                      every_s: float = 0.0):
+    """A Keras callback that records every batch and epoch in `recorder` and turns a set
+    `stop_event` into the end of training after the batch in progress (a stop during the
+    check after an epoch cuts that check short and ends training there).
+
+    One callback may serve several fits of the same model (fine-tuning after a new head):
+    the clock starts at the first fit only, so the curve and the time run on, and Keras
+    numbers the later fit's epochs from its initial_epoch. `on_progress()` is called after
+    training and validation batches, at most once every `every_s` seconds, and after every
+    epoch (a worker sends a snapshot to the page from it). `stopped` tells afterwards whether
+    a stop ended training.
+    """
     import keras
 
     class ProgressCallback(keras.callbacks.Callback):
         epoch = 0
+        stopped = False
         stopped_mid_epoch = False
+        clock_started = False
+        last_progress = 0.0
+
+        def _progress(self, now: bool = False) -> None:
+            if on_progress is not None and (
+                    now or time.monotonic() - self.last_progress >= every_s):
+                self.last_progress = time.monotonic()
+                on_progress()
 
         def on_train_begin(self, logs=None):
-            recorder.training_started()
+            if not self.clock_started:
+                self.clock_started = True
+                recorder.training_started()
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
@@ -217,8 +241,9 @@ def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event,
             recorder.batch_done(self.epoch, batch, float(logs.get("loss", np.nan)),
                                 float(logs.get("accuracy", np.nan)))
             if stop_event.is_set():
-                self.stopped_mid_epoch = True
+                self.stopped = self.stopped_mid_epoch = True
                 self.model.stop_training = True
+            self._progress()
 
         def on_test_begin(self, logs=None):
             recorder.validation_started(n_val)
@@ -230,10 +255,15 @@ def _progress_callback(recorder: ProgressRecorder, stop_event: threading.Event,
 
         def on_test_batch_end(self, batch, logs=None):
             recorder.validation_batch_done(batch)
+            self._progress()
 
         def on_epoch_end(self, epoch, logs=None):
-            if not self.stopped_mid_epoch:
+            if not self.stopped_mid_epoch:  # a cut-off epoch's means are not an epoch's
                 recorder.epoch_done(logs or {})
+            if stop_event.is_set():  # asked during the check: no batch of the next epoch
+                self.stopped = True
+                self.model.stop_training = True
+            self._progress(now=True)  # every epoch's figures reach the page
 
     return ProgressCallback()
 
@@ -324,7 +354,7 @@ class TrainingJob:
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
                            validation_batch_size=self._val_batch_size,
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,
-                           callbacks=[_progress_callback(self.recorder, self._stop, n_val)])
+                           callbacks=[progress_callback(self.recorder, self._stop, n_val)])
             self.recorder.update(status="stopped" if self._stop.is_set() else "done")
         except BaseException as exc:  # noqa: BLE001 - reported to the page, never re-raised
             self.error = exc

@@ -14,6 +14,7 @@ from cnn_core.jobs.training import (
     TrainConfig,
     TrainingJob,
     make_train_dataset,
+    progress_callback,
 )
 
 pytestmark = pytest.mark.slow
@@ -83,6 +84,34 @@ def test_stop_ends_a_long_job_quickly_and_keeps_a_usable_model(digits):
     probabilities = model.predict(to_model_input(xt[:5]), verbose=0)
     assert probabilities.shape == (5, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-4)
+
+
+def test_one_callback_over_two_fits_keeps_one_clock_and_a_stop_in_the_check_ends_training():
+    import threading
+
+    model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=4)
+    recorder = ProgressRecorder(epochs=4, batches_per_epoch=2, batch_size=8, n_train=16)
+    stop, sent = threading.Event(), []
+    callback = progress_callback(recorder, stop, n_val=8, on_progress=lambda: sent.append(1),
+                                 every_s=3600)
+    callback.set_model(model)
+    callback.on_train_begin()
+    started = recorder._started
+    time.sleep(0.01)
+    callback.on_train_begin()  # fine-tuning's fit: the clock runs on
+    assert recorder._started == started
+    callback.on_epoch_begin(0)
+    callback.on_train_batch_end(0, {"loss": 2.0, "accuracy": 0.1})
+    callback.on_train_batch_end(1, {"loss": 1.5, "accuracy": 0.2})
+    assert len(sent) == 1  # throttled: the first batch only, within every_s
+    stop.set()  # asked while the epoch is being checked
+    callback.on_test_begin()
+    callback.on_test_batch_begin(0)
+    assert model.stop_evaluating
+    callback.on_epoch_end(0, {"loss": 1.5, "accuracy": 0.2, "val_loss": 1.4})
+    # The epoch was whole, so it counts; training ends before the next epoch's first batch.
+    assert recorder.history["loss"] == [1.5] and model.stop_training and callback.stopped
+    assert len(sent) == 2  # every epoch's figures are sent at once
 
 
 def test_augmentation_and_inverted_copies_run(digits):
