@@ -10,13 +10,23 @@ from streamlit.testing.v1 import AppTest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def open_app_page(relative_path: str, query: dict[str, str] | None = None,
+                  state: dict | None = None, timeout: float = 60) -> AppTest:
+    """A page (or app.py) run once in AppTest as a new browser would open it: `query` in the
+    address bar, `state` already in the session (a model trained on another page)."""
+    app = AppTest.from_file(str(REPO_ROOT / relative_path), default_timeout=timeout)
+    app.query_params.update(query or {})
+    for key, value in (state or {}).items():
+        app.session_state[key] = value
+    return app.run()
+
+
 @pytest.fixture
 def run_page():
     """Run a page file (or app.py) in AppTest, with a timeout that allows for slow CI."""
 
     def run(relative_path: str, timeout: float = 60) -> AppTest:
-        app = AppTest.from_file(str(REPO_ROOT / relative_path), default_timeout=timeout)
-        return app.run()
+        return open_app_page(relative_path, timeout=timeout)
 
     return run
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core import config
 from cnn_core.models.reports import ModelReport
 from cnn_core.models.specs import pretrained_path
-from tests.app.conftest import REPO_ROOT
+from tests.app.conftest import open_app_page
 from ui.draw_link import draw_settings
 
 PAGE = "app_pages/6_Draw_and_predict.py"
@@ -22,12 +22,7 @@ WIDGET_KINDS = ("radio", "slider", "number_input", "selectbox", "toggle")
 def open_page(params: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
     """The page in a new browser with `params` in the address bar; `state`: what this session
     already had (a model trained on the Train page)."""
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=TIMEOUT)
-    if params:
-        app.query_params.update(params)
-    for key, value in (state or {}).items():
-        app.session_state[key] = value
-    return app.run()
+    return open_app_page(PAGE, params, state, timeout=TIMEOUT)
 
 
 def widgets(app: AppTest) -> dict:

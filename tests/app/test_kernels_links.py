@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import REPO_ROOT
+from tests.app.conftest import REPO_ROOT, open_app_page
 
 PAGE = "app_pages/1_Image_kernels.py"
 WIDGETS = {  # key -> AppTest accessor
@@ -28,9 +28,7 @@ NINTHS = "1/9 1/9 1/9\n1/9 1/9 1/9\n1/9 1/9 1/9"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=60)
-    app.query_params.update(query or {})
-    return app.run()
+    return open_app_page(PAGE, query)
 
 
 def markdown_text(app) -> str:

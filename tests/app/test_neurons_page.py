@@ -11,7 +11,7 @@ from cnn_core.data.iris import PAIRS, decision_grid, grid_classes, load_iris_spl
 from cnn_core.jobs.iris import IrisGrid, IrisRequest, IrisResult
 from cnn_core.maths.frames import format_number
 from cnn_core.maths.neurons import neuron, softmax
-from tests.app.conftest import REPO_ROOT
+from tests.app.conftest import REPO_ROOT, open_app_page
 from ui.navigation import LEARNING_PATH
 from ui.neurons_link import DEFAULT_BIAS, DEFAULT_INPUTS, DEFAULT_WEIGHTS, SCORES
 from ui.neurons_ui import IRIS_JOB_KEY, IRIS_RESULT_KEY
@@ -20,10 +20,7 @@ PAGE = "app_pages/0_Neurons_and_layers.py"
 
 
 def open_page(params: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=60)
-    for name, value in (params or {}).items():
-        app.query_params[name] = value
-    return app.run()
+    return open_app_page(PAGE, params)
 
 
 def metric(app, label: str) -> str:

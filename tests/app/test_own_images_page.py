@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.data import own_classes as oc
 from cnn_core.jobs.own_images import OwnImagesRequest, OwnImagesResult
 from cnn_core.jobs.training import ProgressSnapshot
-from tests.app.conftest import REPO_ROOT
+from tests.app.conftest import REPO_ROOT, open_app_page
 from ui.own_images_train_ui import JOBS_KEY, PENDING_KEY
 from ui.own_images_ui import MINE_KEY
 
@@ -19,10 +19,7 @@ PAGE = "app_pages/5_Your_own_images.py"
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=90)
-    for name, value in (query or {}).items():
-        app.query_params[name] = value
-    return app.run()
+    return open_app_page(PAGE, query, timeout=90)
 
 
 def text_of(app: AppTest) -> str:

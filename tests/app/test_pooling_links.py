@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import REPO_ROOT
+from tests.app.conftest import open_app_page
 from ui.pooling_link import pooling_settings
 
 PAGE = "app_pages/3_Pooling.py"
@@ -15,10 +15,7 @@ KEYS = [s.key for s in pooling_settings() if s.key]
 
 
 def open_link(params: dict[str, str]) -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=60)
-    for name, value in params.items():
-        app.query_params[name] = value
-    return app.run()
+    return open_app_page(PAGE, params)
 
 
 def params_of(app) -> dict[str, str]:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.config import CLASSIC_GRID, EDGE_GRID, SLIDING_WINDOW_OUTPUT_KEY
 from cnn_core.maths.convolution import convolve2d
 from cnn_core.maths.kernels import PRESET_KERNELS
-from tests.app.conftest import REPO_ROOT
+from tests.app.conftest import REPO_ROOT, open_app_page
 from ui.sliding_window_link import sliding_window_settings
 
 PAGE = "app_pages/2_Sliding_window.py"
@@ -29,10 +29,7 @@ KEYS = [s.key for s in sliding_window_settings() if s.key]
 
 
 def open_link(params: dict[str, str]) -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=60)
-    for name, value in params.items():
-        app.query_params[name] = value
-    return app.run()
+    return open_app_page(PAGE, params)
 
 
 def animation(app) -> dict:
