@@ -18,7 +18,7 @@ from ui.own_images_train_ui import (
     start,
     try_ui,
 )
-from ui.own_images_ui import classes_ui
+from ui.own_images_ui import classes_ui, example_in_use
 
 st.title("Your own images")
 st.caption("Give a CNN classes of your own (Santa or not, your two pets, three kinds of "
@@ -44,9 +44,16 @@ if st.button("Train both", type="primary", key="own_train", icon=":material/play
              disabled=busy or not ready,
              help="Starts both networks afresh on the pictures above." if ready
              else "The classes above are not ready yet: see the red message."):
-    start(requests(classes, base, settings))
-    st.session_state["own_trained_on"] = described
-    st.rerun()
+    try:
+        started = start(requests(classes, base, settings))
+    except ValueError as problem:  # classes the checks above let through: never a traceback
+        st.error(f"These classes cannot be trained yet: {problem}", icon=":material/block:")
+    else:
+        if started:
+            st.session_state["own_trained_on"] = described
+            # "Try it" offers the held-out photos of the example these networks learnt.
+            st.session_state["own_trained_example"] = example_in_use()
+            st.rerun()
 if not busy and not ready:
     st.caption("Train waits for classes that are ready: see the red message above.")
 jobs_ui()
@@ -57,6 +64,5 @@ if "own_trained_on" in st.session_state and not busy:
 results_ui()
 
 st.subheader("4. Try it")
-example = st.session_state.get("own_example") if st.session_state.get(
-    "own_source", "example") == "example" else None
-try_ui(try_photos(example) if example else [])
+trained_example = st.session_state.get("own_trained_example")
+try_ui(try_photos(trained_example) if trained_example else [])

@@ -3,11 +3,13 @@ through the class's training queue; compare them; try both on a new photo."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+from cnn_core.config import UPLOAD_TYPES
 from cnn_core.data import own_classes as oc
 from cnn_core.data.images import ImageError, load_image
 from cnn_core.jobs.inference import InferenceError
@@ -15,6 +17,7 @@ from cnn_core.jobs.job_queue import QueueError
 from cnn_core.jobs.mobilenet_download import fetch_mobilenet, mobilenet_available
 from cnn_core.jobs.own_images import OwnImagesRequest, own_images_probabilities
 from cnn_core.jobs.transfer_models import (
+    AUGMENT_SHIFT,
     BASES,
     LEARNING_RATE,
     MOBILENET,
@@ -43,6 +46,8 @@ APPROACHES = {"scratch": "From scratch", "transfer": "On the pretrained base"}
 JOBS_KEY = "own_jobs"        # {"scratch": TrainingProcess, "transfer": TrainingProcess}
 PENDING_KEY = "own_pending"  # the second request, queued once the first has left the line
 NO_BAR = {"displayModeBar": False}
+ANSWERS_KEY = "own_try_answers"  # {(model path, picture digest): both classes' probabilities}
+MAX_ANSWERS_KEPT = 16
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -85,7 +90,9 @@ def settings_ui(link: PageLink, base: str) -> dict:
     with cols[0]:
         epochs = link.control("epochs", st.slider, "Epochs", 1, MAX_EPOCHS, DEFAULT_EPOCHS,
                               key="own_epochs",
-                              help="Passes over the training pictures, for both networks.")
+                              help="Passes over the training pictures, for both networks (with "
+                                   "fine-tuning on, the network from scratch also gets the "
+                                   "fine-tuning epochs, so both practise as long).")
     with cols[1]:
         info = BASES[base]
         slower = LEARNING_RATE / info.fine_tune_learning_rate
@@ -104,18 +111,27 @@ def settings_ui(link: PageLink, base: str) -> dict:
     side = BASES[base].input_size
     st.caption(f"Every picture is resized to {side} x {side} pixels, the base's input size, "
                "for both networks; 20% of each class is held out to validate on (never "
-               "trained on), and half the training pictures are mirrored at random.")
+               "trained on), and each pass mirrors half the training pictures and shifts "
+               f"them by up to {AUGMENT_SHIFT:.0%} at random, so the networks see more "
+               "variety than the pictures alone.")
     return {"epochs": int(epochs), "fine_tune": bool(fine_tune),
             "fine_tune_epochs": int(fine_epochs)}
 
 
 def requests(classes: list[oc.OwnClass], base: str, settings: dict
              ) -> dict[str, OwnImagesRequest]:
+    """Both networks on the same pictures, with the bench's augmentation (mirror images,
+    shifts of 10%) and the same number of passes over them: with fine-tuning on, the network
+    from scratch trains for the fine-tuning epochs too, so neither had more practice.
+    Raises ValueError with one sentence when the classes cannot make a request."""
     x, y, names = oc.training_set(classes, BASES[base].input_size)
-    common = {"x": x, "y": y, "class_names": names, "epochs": settings["epochs"]}
+    x.setflags(write=False)  # one copy of the pictures, shared by both requests
+    common = {"x": x, "y": y, "class_names": names, "flip": True, "shift": AUGMENT_SHIFT}
+    extra = settings["fine_tune_epochs"] if settings["fine_tune"] else 0
     return {
-        "scratch": OwnImagesRequest(approach="scratch", **common),
-        "transfer": OwnImagesRequest(approach="transfer", base=base,
+        "scratch": OwnImagesRequest(approach="scratch", epochs=settings["epochs"] + extra,
+                                    **common),
+        "transfer": OwnImagesRequest(approach="transfer", base=base, epochs=settings["epochs"],
                                      fine_tune=settings["fine_tune"],
                                      fine_tune_epochs=settings["fine_tune_epochs"], **common),
     }
@@ -129,15 +145,17 @@ def running() -> bool:
     return any(job.running for job in _jobs().values()) or PENDING_KEY in st.session_state
 
 
-def start(requests_: dict[str, OwnImagesRequest]) -> None:
+def start(requests_: dict[str, OwnImagesRequest]) -> bool:
     """Queue the network from scratch now and the other once the first has left the line:
-    the queue lets each learner wait with one job at a time."""
+    the queue lets each learner wait with one job at a time. False when the queue refused."""
     for job in _jobs().values():
         job.stop()
     st.session_state[JOBS_KEY] = {}
     st.session_state.pop(PENDING_KEY, None)
-    if _queue("scratch", requests_["scratch"], quiet=False):
-        st.session_state[PENDING_KEY] = requests_["transfer"]
+    if not _queue("scratch", requests_["scratch"], quiet=False):
+        return False
+    st.session_state[PENDING_KEY] = requests_["transfer"]
+    return True
 
 
 def _queue(approach: str, request: OwnImagesRequest, quiet: bool) -> bool:
@@ -237,11 +255,20 @@ def results_ui() -> None:
                 st.caption("No result for this network.")
     if len(done) == 2:
         (_, scratch), (request, transfer) = done["scratch"], done["transfer"]
+        if not np.array_equal(scratch.val_indices, transfer.val_indices):
+            st.caption("The two networks were checked on different pictures, so they are not "
+                       "compared; train both again.")
+            return
         per_class = scratch.n_train / len(request.class_names)
-        text = verdict(scratch.val_accuracy, transfer.val_accuracy, transfer.n_validation,
-                       per_class, majority_share(transfer.y_val),
-                       BASES[transfer.base].trained_on)
+        text = verdict(_correct(scratch), _correct(transfer), per_class,
+                       majority_share(transfer.y_val), BASES[transfer.base].trained_on,
+                       stopped=scratch.stopped or transfer.stopped)
         st.info(text, icon=":material/lightbulb:")
+
+
+def _correct(result) -> np.ndarray:
+    """Whether the network got each validation picture right."""
+    return np.argmax(result.val_probabilities, axis=1) == np.asarray(result.y_val)
 
 
 def _result_ui(approach: str, request: OwnImagesRequest, result) -> None:
@@ -249,11 +276,12 @@ def _result_ui(approach: str, request: OwnImagesRequest, result) -> None:
     title = "Validation accuracy" + (" (stopped early)" if result.stopped else "")
     st.metric(title, f"{100 * result.val_accuracy:.1f}%",
               help=f"On {result.n_validation:,} pictures it never trained on.")
-    extra = (f", then {result.epochs - round(result.fine_tune_from or result.epochs)} of "
-             "fine-tuning" if result.fine_tuned else "")
-    epochs = f"{result.epochs_run:g}" if result.epochs_run % 1 == 0 else \
-        f"{result.epochs_run:.1f}"
-    st.caption(f"{result.n_train:,} training pictures, {epochs} epochs{extra}, "
+    if result.fine_tuned:  # epochs_run counts the fine-tuning epochs too
+        head = result.fine_tune_from
+        run = f"{head} epochs, then {_epochs(result.epochs_run - head)} of fine-tuning"
+    else:
+        run = f"{_epochs(result.epochs_run)} epochs"
+    st.caption(f"{result.n_train:,} training pictures, {run}, "
                f"{result.train_seconds:.0f} s of training"
                + (f"; base: {BASES[result.base].title}." if approach == "transfer" else "."))
     predicted = np.argmax(result.val_probabilities, axis=1)
@@ -277,6 +305,11 @@ def _result_ui(approach: str, request: OwnImagesRequest, result) -> None:
                            key=f"own_download_{approach}", icon=":material/download:")
 
 
+def _epochs(count: float) -> str:
+    """Whole epochs as a whole number; a stopped epoch's part to one decimal."""
+    return f"{count:g}" if count % 1 == 0 else f"{count:.1f}"
+
+
 # ---- Try it ----------------------------------------------------------------------------
 
 def try_ui(examples: list[tuple[Path, str]]) -> None:
@@ -295,7 +328,7 @@ def try_ui(examples: list[tuple[Path, str]]) -> None:
         path, truth = examples[index]
         picture = _read(path.read_bytes())
     elif source == "Upload a photo":
-        upload = st.file_uploader("A new photo", type=None, key="own_try_upload")
+        upload = st.file_uploader("A new photo", type=UPLOAD_TYPES, key="own_try_upload")
         picture = None if upload is None else _read(upload.getvalue())
     else:
         shot = st.camera_input("Snapshot", key="own_try_camera")
@@ -318,17 +351,25 @@ def _read(data: bytes) -> np.ndarray | None:
     try:
         return load_image(data)
     except ImageError as error:
-        st.error(f"That file cannot be used: {error}.")
+        st.error(f"That file cannot be used: {str(error).rstrip('.')}.")
         return None
 
 
 def _answer(approach: str, request: OwnImagesRequest, result, seen: np.ndarray) -> None:
-    try:
-        probabilities = inference_client().call(own_images_probabilities, result.model_path,
-                                                seen[None])[0]
-    except (InferenceError, ValueError, OSError) as error:
-        st.error(str(error))
-        return
+    # The class's one model process answers everyone: ask it once per model and picture,
+    # not on every rerun of this page (any click reruns it).
+    answers: dict = st.session_state.setdefault(ANSWERS_KEY, {})
+    key = (result.model_path, hashlib.blake2b(seen.tobytes(), digest_size=16).hexdigest())
+    if key not in answers:
+        try:
+            answers[key] = inference_client().call(own_images_probabilities,
+                                                   result.model_path, seen[None])[0]
+        except (InferenceError, ValueError, OSError) as error:
+            st.error(str(error))
+            return
+        while len(answers) > MAX_ANSWERS_KEPT:
+            answers.pop(next(iter(answers)))
+    probabilities = answers[key]
     names = list(result.class_names)
     st.caption(f"It says: {names[int(np.argmax(probabilities))]}")
     st.plotly_chart(probability_bars_figure(probabilities, names), key=f"own_try_{approach}",

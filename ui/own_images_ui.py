@@ -22,23 +22,37 @@ NOTES_KEY = "own_add_notes"      # sentences about the last pictures added
 PROBLEM_KEY = "own_add_problem"  # why the last zip could not be used
 UPLOAD_GEN_KEY = "own_upload_gen"  # bumped after each add, which empties the uploaders
 CAMERA_SEEN_KEY = "own_camera_seen"
+EXAMPLE_SHOWN_KEY = "own_example_shown"  # the built-in example shown in this run, or None
+RENAME_PROBLEM_KEY = "own_rename_problem"  # (class id, why its new name was refused)
 THUMBNAILS_SHOWN = 24
 THUMB_SIDE = 56
 
 
-@st.cache_data(show_spinner="Loading the example photos...", max_entries=8)
-def example_classes(name: str, per_class: int) -> list[oc.OwnClass]:
-    # Shared by every session asking for the same example: read-only pictures.
-    return oc.from_folders(load_example(name, per_class))
+@st.cache_resource(show_spinner="Loading the example photos...", max_entries=8)
+def example_classes(name: str, per_class: int) -> tuple[oc.OwnClass, ...]:
+    # One copy shared by every session asking for the same example (st.cache_data would
+    # unpickle a fresh 20 MB copy on every rerun of every learner's page): read-only.
+    classes = tuple(oc.from_folders(load_example(name, per_class)))
+    for cls in classes:
+        for picture in cls.pictures:
+            picture.setflags(write=False)
+    return classes
 
 
 def classes_ui(link: PageLink) -> tuple[list[oc.OwnClass], str]:
     """The classes to train on and a short description of where they came from."""
     source = link.control("source", st.radio, "Pictures from", list(SOURCES),
                           format_func=SOURCES.get, key="own_source", horizontal=True)
+    st.session_state[EXAMPLE_SHOWN_KEY] = None
     if source == "example":
         return _example_ui(link)
     return _mine_ui(), "your own pictures"
+
+
+def example_in_use() -> str | None:
+    """The built-in example the classes came from in this run (None: the learner's own
+    pictures), whether or not a teacher's link hides its control."""
+    return st.session_state.get(EXAMPLE_SHOWN_KEY)
 
 
 def _example_ui(link: PageLink) -> tuple[list[oc.OwnClass], str]:
@@ -47,6 +61,7 @@ def _example_ui(link: PageLink) -> tuple[list[oc.OwnClass], str]:
         name = link.control("example", st.selectbox, "Built-in example", list(EXAMPLES),
                             format_func=lambda n: EXAMPLES[n].title, key="own_example")
     example = EXAMPLES[name]
+    st.session_state[EXAMPLE_SHOWN_KEY] = name
     with right:
         per_class = link.control("per_class", st.slider, "Photos per class", 10,
                                  example.max_per_class, DEFAULT_PER_CLASS, step=10,
@@ -54,7 +69,7 @@ def _example_ui(link: PageLink) -> tuple[list[oc.OwnClass], str]:
                                  help="Transfer learning matters most with few photos: try 20.")
     st.caption(example.description + " They come with the app, so this works offline.")
     try:
-        classes = example_classes(name, min(int(per_class), example.max_per_class))
+        classes = list(example_classes(name, min(int(per_class), example.max_per_class)))
     except ValueError as error:  # the bundled zip is missing or damaged
         st.error(f"{error} Reinstall the app, or add your own pictures instead.")
         return [], example.title
@@ -130,6 +145,10 @@ def _zip_ui() -> None:
 def _add_pictures_ui() -> None:
     mine = _mine()
     names = {cid: c.name for cid, c in mine}
+    if not names:
+        st.info("Add a class first (the button below), then give it pictures.",
+                icon=":material/info:")
+        return
     gen = st.session_state.get(UPLOAD_GEN_KEY, 0)
     with st.container(border=True):
         target = st.selectbox("Add pictures to", list(names), format_func=names.get,
@@ -173,6 +192,23 @@ def _camera_ui(target: int, name: str) -> None:
     st.session_state[PROBLEM_KEY] = None
 
 
+def _rename(cid: int) -> None:
+    """The name box's callback: the class takes the tidied name and the box shows it (a
+    trailing space or a doubled one would otherwise differ from the class's name on every
+    run); a name that cannot be used puts the old one back, with a sentence why."""
+    key = f"own_name_{cid}"
+    index = _ids().index(cid)
+    st.session_state.pop(RENAME_PROBLEM_KEY, None)
+    try:
+        renamed = oc.rename_class(_classes(), index, st.session_state[key])
+    except oc.ClassSetError as error:
+        st.session_state[RENAME_PROBLEM_KEY] = (cid, str(error))
+        st.session_state[key] = _classes()[index].name
+        return
+    _replace(renamed)
+    st.session_state[key] = renamed[index].name
+
+
 def _added(notes: list[str], problem: str | None = None) -> None:
     """Show what the last add did (or why it did nothing) and empty the uploaders."""
     st.session_state[NOTES_KEY] = notes
@@ -206,14 +242,10 @@ def _edit_class_ui(cid: int, cls: oc.OwnClass) -> None:
     # The button's column is wide enough for "Remove class" at 1024 px (a projector).
     cols = st.columns([2, 1], vertical_alignment="bottom")
     with cols[0]:
-        name = st.text_input("Class name", cls.name, key=f"own_name_{cid}", max_chars=40)
-    if name != cls.name:
-        try:
-            _replace(oc.rename_class(_classes(), _ids().index(cid), name))
-        except oc.ClassSetError as error:
-            st.error(str(error))
-        else:
-            st.rerun()
+        st.text_input("Class name", cls.name, key=f"own_name_{cid}", max_chars=40,
+                      on_change=_rename, args=(cid,))
+        if st.session_state.get(RENAME_PROBLEM_KEY, (None, ""))[0] == cid:
+            st.error(st.session_state[RENAME_PROBLEM_KEY][1])
     with cols[1]:
         if st.button("Remove class", key=f"own_drop_{cid}", icon=":material/delete:"):
             index = _ids().index(cid)

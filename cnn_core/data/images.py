@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from cnn_core.config import MAX_IMAGE_PIXELS
 from cnn_core.data.pixels import as_uint8
@@ -92,7 +92,7 @@ def load_image(source: ImageSource, max_pixels: int = MAX_IMAGE_PIXELS,
         raise ImageError(
             "This image has far too many pixels to open safely; use a smaller picture.",
             "too many pixels") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except Exception:  # noqa: BLE001 - see below: a crafted header can raise anything
         raise ImageError(
             "This file is not an image we can read; upload a JPG, PNG, WebP, BMP, TIFF or GIF.",
             "not an image") from None
@@ -110,7 +110,9 @@ def load_image(source: ImageSource, max_pixels: int = MAX_IMAGE_PIXELS,
         img.load()
         img = ImageOps.exif_transpose(img)
         rgb = _to_rgb_array(img)
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+    except Exception:  # noqa: BLE001 - Pillow's format plugins raise what a damaged or
+        # crafted file makes them raise (a TIFF tag of the wrong type gives a TypeError), and
+        # an upload must only ever cost the learner a sentence.
         raise ImageError(
             "This image file is damaged or cut off (truncated), so it cannot be decoded."
         ) from None

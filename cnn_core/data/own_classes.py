@@ -160,10 +160,18 @@ def to_store_size(picture: np.ndarray) -> np.ndarray:
 
 
 def from_folders(folders: ImageFolders) -> list[OwnClass]:
-    """Classes from a zip of class folders or a built-in example (pictures at any size)."""
+    """Classes from a zip of class folders or a built-in example (pictures at any size).
+    Folder names become class names as the name box would tidy them: a blank or repeated
+    one becomes "Class N"."""
     x = resize_pictures(folders.x, STORE_SIDE)
-    return [OwnClass(name, tuple(x[folders.y == k]))
-            for k, name in enumerate(folders.class_names)][:MAX_CLASSES]
+    classes: list[OwnClass] = []
+    for k, folder in enumerate(folders.class_names[:MAX_CLASSES]):
+        try:
+            name = clean_name(folder, [c.name for c in classes])
+        except ClassSetError:
+            name = new_class_name(classes)
+        classes.append(OwnClass(name, tuple(x[folders.y == k])))
+    return classes
 
 
 def resize_pictures(x: np.ndarray, side: int) -> np.ndarray:

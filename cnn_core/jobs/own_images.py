@@ -60,7 +60,8 @@ class OwnImagesRequest:
 
     x: (N, S, S, 3) uint8 0..255, already at the base's input size for "transfer" (any side
     from 16 to 224 for "scratch"); y: (N,) labels 0..len(class_names)-1; both are copied and
-    made read-only, so a queued request cannot change. It answers what the queue and the live
+    made read-only (x is shared when it is already a read-only array owning its data), so a
+    queued request cannot change. It answers what the queue and the live
     panel read of any request (`dataset`, `model_slug`, `model_title`, `config`). Settings
     out of range raise ValueError with one sentence when the request is made.
     """
@@ -158,7 +159,11 @@ class OwnImagesRequest:
                 raise ValueError(f"The class {name!r} has {count} picture"
                                  f"{'' if count == 1 else 's'}; give every class at least "
                                  f"{MIN_PER_CLASS}, since one is held out to check the model.")
-        x, y = x.copy(), y.astype(np.int64)
+        # A read-only array that owns its pictures is shared, not copied: the page's two
+        # requests (scratch and transfer) then hold one copy of a learner's pictures.
+        if x.flags.writeable or not x.flags.owndata:
+            x = x.copy()
+        y = y.astype(np.int64)
         x.setflags(write=False)
         y.setflags(write=False)
         return x, y
@@ -352,10 +357,10 @@ def own_images_probabilities(model_path: str, images: np.ndarray) -> np.ndarray:
     """Class probabilities (N, classes) float32 of a model this job saved.
 
     images: one picture (S, S, 3) or a batch (N, S, S, 3), uint8 0..255 or float in [0, 1],
-    at the model's input size (S = the base's input size; a page resizes with
-    `cnn_core.data.images.resize_to_side` first). Runs in the model process through
-    `InferenceClient.call`; ValueError with one sentence for pictures of the wrong kind or
-    size, or for a file that is not a Keras model.
+    at the model's input size (S = the base's input size; the page squares a photo as the
+    training pictures were, `own_classes.to_store_size` then `resize_pictures`). Runs in the
+    model process through `InferenceClient.call`; ValueError with one sentence for pictures
+    of the wrong kind or size, or for a file that is not a Keras model.
     """
     from cnn_core.jobs.inference import load_model_cached
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.data import own_classes as oc
 from cnn_core.jobs.own_images import OwnImagesRequest, OwnImagesResult
 from cnn_core.jobs.training import ProgressSnapshot
-from tests.app.conftest import REPO_ROOT, open_app_page
+from tests.app.conftest import open_app_page
 from ui.own_images_train_ui import JOBS_KEY, PENDING_KEY
 from ui.own_images_ui import MINE_KEY
 
@@ -82,10 +82,7 @@ def coloured(classes: int, per_class: int) -> list[tuple[int, oc.OwnClass]]:
 
 
 def test_own_pictures_show_counts_warnings_and_can_be_removed():
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=90)
-    app.query_params["source"] = "own"
-    app.session_state[MINE_KEY] = coloured(2, 5)
-    app.run()
+    app = open_app_page(PAGE, {"source": "own"}, state={MINE_KEY: coloured(2, 5)}, timeout=90)
     assert "2 classes, 10 pictures:** thing 0 5, thing 1 5" in text_of(app)
     assert any("Fewer than 10 pictures" in w.value for w in app.warning)
     assert not app.button(key="own_train").disabled
@@ -95,6 +92,25 @@ def test_own_pictures_show_counts_warnings_and_can_be_removed():
     app.button(key="own_drop_1").click().run()
     assert "1 class, 3 pictures" in text_of(app) and "Make at least 2 classes" in text_of(app)
     assert app.button(key="own_train").disabled
+    # With every class removed, adding pictures waits for a class instead of failing.
+    app.button(key="own_drop_0").click().run()
+    assert not app.exception and "Add a class first" in text_of(app)
+    app.button(key="own_add_class").click().run()
+    assert not app.exception and "1 class, 0 pictures" in text_of(app)
+
+
+def test_a_new_name_is_tidied_once_and_a_taken_one_is_refused():
+    app = open_app_page(PAGE, {"source": "own"}, state={MINE_KEY: coloured(2, 5)}, timeout=90)
+    # A trailing or doubled space: the class and its box both take the tidy name, once (the
+    # box kept the raw text before, which differed from the class's name on every run).
+    app.text_input(key="own_name_0").input("my  cats ").run()
+    assert not app.exception
+    assert app.text_input(key="own_name_0").value == "my cats"
+    assert "my cats 5, thing 1 5" in text_of(app)
+    app.text_input(key="own_name_1").input("My Cats").run()
+    assert 'There is already a class called "My Cats"' in text_of(app)
+    assert app.text_input(key="own_name_1").value == "thing 1"
+    assert "my cats 5, thing 1 5" in text_of(app)
 
 
 def test_train_queues_scratch_first_and_the_base_once_it_has_left_the_line(monkeypatch):
@@ -133,23 +149,26 @@ class FinishedJob:
         pass
 
 
-def finished(approach: str, accuracy_right: int, tmp_path) -> FinishedJob:
-    x = np.zeros((20, 32, 32, 3), np.uint8)
-    y = np.repeat([0, 1], 10)
+def finished(approach: str, accuracy_right: int, tmp_path, n_val: int = 40) -> FinishedJob:
+    """A finished job whose network gets the last `accuracy_right` of `n_val` validation
+    pictures right (so two such jobs agree on the pictures both get right)."""
+    x = np.zeros((2 * n_val, 32, 32, 3), np.uint8)
+    y = np.repeat([0, 1], n_val)
     request = OwnImagesRequest(x=x, y=y, class_names=("cat", "dog"), approach=approach,
                                epochs=3)
-    y_val = np.array([0, 0, 1, 1, 1, 0, 1, 0, 1, 0])
-    probabilities = np.full((10, 2), 0.1, np.float32)
-    probabilities[np.arange(10), y_val] = 0.9
-    wrong = np.arange(10 - accuracy_right)
+    y_val = np.arange(n_val) % 2
+    probabilities = np.full((n_val, 2), 0.1, np.float32)
+    probabilities[np.arange(n_val), y_val] = 0.9
+    wrong = np.arange(n_val - accuracy_right)
     probabilities[wrong] = probabilities[wrong][:, ::-1]
     model = tmp_path / f"{approach}.keras"
     model.write_bytes(b"a model")
+    accuracy = accuracy_right / n_val
     history = {"loss": [0.7, 0.6, 0.5], "accuracy": [0.5, 0.6, 0.7],
-               "val_loss": [0.7, 0.6, 0.6], "val_accuracy": [0.5, 0.6, accuracy_right / 10]}
+               "val_loss": [0.7, 0.6, 0.6], "val_accuracy": [0.5, 0.6, accuracy]}
     result = OwnImagesResult(
-        str(model), approach, "shipped", ("cat", "dog"), history, accuracy_right / 10, 0.6,
-        y_val, probabilities, np.arange(10), 10, 10, False, 3.0, 3, 4.0, "CPU", False)
+        str(model), approach, "shipped", ("cat", "dog"), history, accuracy, 0.6,
+        y_val, probabilities, np.arange(n_val), n_val, n_val, False, 3.0, 3, 4.0, "CPU", False)
     return FinishedJob(request, result)
 
 
@@ -162,29 +181,54 @@ def test_finished_networks_are_compared_and_answer_a_held_out_photo(monkeypatch,
             return np.array([[0.25, 0.75]], np.float32)
 
     monkeypatch.setattr("ui.own_images_train_ui.inference_client", lambda: FakeInference())
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=90)
-    app.session_state[JOBS_KEY] = {"scratch": finished("scratch", 5, tmp_path),
-                                   "transfer": finished("transfer", 9, tmp_path)}
-    app.run()
+    app = open_app_page(PAGE, state={
+        JOBS_KEY: {"scratch": finished("scratch", 20, tmp_path),
+                   "transfer": finished("transfer", 36, tmp_path)},
+        "own_trained_example": "cats_vs_dogs"}, timeout=90)
     assert not app.exception
     values = [m.value for m in app.metric]
     assert values == ["50.0%", "90.0%"]
     assert "The pretrained base wins by 40.0 points" in text_of(app)
+    assert "16 were right only on the pretrained base and 0 only from scratch" in text_of(app)
     assert len(app.get("download_button")) == 2
     assert "Mistakes, most confident first" in text_of(app)
     # Try it: a held-out example photo goes to both networks at the base's size.
     assert calls and {c[2] for c in calls} == {(1, 32, 32, 3)}
     assert {c[0] for c in calls} == {"own_images_probabilities"}
     assert any("It says: dog" in c.value for c in app.caption)
+    # A click elsewhere reruns the page; the model process is not asked again.
+    asked = len(calls)
+    app.slider(key="own_epochs").set_value(5).run()
+    assert len(calls) == asked and any("It says: dog" in c.value for c in app.caption)
 
 
 def test_level_results_are_called_chance(tmp_path):
-    app = AppTest.from_file(str(REPO_ROOT / PAGE), default_timeout=90)
-    app.session_state[JOBS_KEY] = {"scratch": finished("scratch", 7, tmp_path),
-                                   "transfer": finished("transfer", 7, tmp_path)}
-    app.run()
+    # 10 validation pictures, 5 against 9 right: 4 to 0 could be a coin's doing (p = 0.125).
+    app = open_app_page(PAGE, state={JOBS_KEY: {
+        "scratch": finished("scratch", 5, tmp_path, n_val=10),
+        "transfer": finished("transfer", 9, tmp_path, n_val=10)}}, timeout=90)
     assert "The two are level" in text_of(app)
     assert "wins" not in text_of(app)
+
+
+def photo_choices(app: AppTest) -> list[str]:
+    return list(app.selectbox(key="own_try_example").options)  # as the learner reads them
+
+
+def test_try_it_offers_the_photos_of_the_example_the_networks_learnt(tmp_path):
+    jobs = {"scratch": finished("scratch", 20, tmp_path),
+            "transfer": finished("transfer", 36, tmp_path)}
+    # Trained on cats and dogs, the learner now looks at the bird example: the held-out
+    # photos stay cats and dogs, the classes these networks know.
+    app = open_app_page(PAGE, {"example": "bird_vs_not_bird"},
+                        state={JOBS_KEY: jobs, "own_trained_example": "cats_vs_dogs"},
+                        timeout=90)
+    assert not app.exception
+    labels = " ".join(photo_choices(app))
+    assert "a cat" in labels and "a dog" in labels and "bird" not in labels
+    # Trained on the learner's own pictures: no example photo is offered as if it were theirs.
+    own = open_app_page(PAGE, state={JOBS_KEY: jobs, "own_trained_example": None}, timeout=90)
+    assert "A held-out example photo" not in own.radio(key="own_try_source").options
 
 
 @pytest.mark.parametrize("query", [

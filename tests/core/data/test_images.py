@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import random
 import struct
 import zlib
 
@@ -162,6 +164,55 @@ def test_truncated_files_are_refused(fmt):
     data = save(Image.fromarray(noisy), fmt)
     with pytest.raises(ImageError, match="damaged|not an image"):
         load_image(data[: len(data) // 2])
+
+
+# A 16 x 16 TIFF with a few bytes changed, found by the fuzzing below: one of its tags has the
+# wrong type, and Pillow's TIFF plugin raised TypeError from inside load().
+CRAFTED_TIFF = base64.b64decode(
+    "SUkqAAgAAAALAAABBAABAAAAEAAAAAEBBAABAAAAEAAAAAIBAwADAAAAkgAAAAMBAwABAAAAAQAAAAYBAwABAAAA"
+    "AgAAABEBBQABAAAAmAAAABIBAwABAAAAAwAAABUBAwABAAAAAwAAABYBBAABAAAAEAAAABcBBAABAAAAAAMAABwB"
+    "AwABAAAAAQAAAAAAAAAIAAgACACiRAoEz+iauoru0ADaCLos3IpMawcfq6WcYf76rqWvYyK3hU974u5bkVKXVmPj"
+    "OZ4V1Mg93w5VJnLLOg1nMheTTKsy8F0aoOxw839snv3xdcF+hshpu7XtHbns9gPc+vQl+OLRejvM60OJcO0KupwH"
+    "twTBguwQ1hFXbfaPQj3iOR9JlY3Ojklp0J/0XoyX2CVn6ArRadMCXRSmRbPwINwPYW18+MVORNzgglf9UC7gz6r0"
+    "7L7bPySqtipk6AmTMYaFFvqRAcX5llEvqzGTmfUSf70tYhC5FmTeeOjD6SASEd2hfimrUbV1gckXkzLOfPwu9cx6"
+    "z5mn6BDUYVP9x3tr3xa0yctSyzlcaoocZwC92SOz0frXbPn4gMDpedyySsPkF2MSeW1slR/urtLklAq1kdKHz/5Z"
+    "K2PAcJYguUcwMo975RWxUyysXFTwMoIGKeHJjTiOA7W2pJsSPpJk/OsmlrEiT7blVzzRlXlBEgSTMPjZc2Q7vqS5"
+    "FVmEbAox8CnZ0WN30q3VwbDo0S2+FmxlM+8YAVL8Q9MslfS2+pL61cbioVqGOcYrk4irwRyfaZywlbqEdkk6sbEx"
+    "96uH1nx5QSe116xeko/uYirf5AwyosmaMB2BzzcTjDARxdFlSkZck4ZaoqyOYp+WVk2LnJthkPtt1hTf8EIDey73"
+    "5PSZg9SmP+5wxX8uS5IkA27CnFK2e/7F00ImMm6CMcbdUIGXuCVHupDlcmdOO6VD20WrkKDkKyYfE4gqzQVfeDda"
+    "OEfsamKbqagVlLvKliEVUux45HXAe7RQ4kMBt6ynr5UdqgEua2AebJ9gtDokvqptIqm/Ka9a6b9FdQYvPbqGdjjA"
+    "HT/Nc9+ZyS9QYH540SzZ4hMCSmb3Esd5IV1hPktr9XXyBxAHqTiSylQ+uHkmFrvb44InOXPZpUXAb/pt1QO3ZX8y"
+    "7TKPmNp204XztujwzB8fnUViLMLZIYNkyXa6kPlr+2kux0WQpDII+9Af2EE/xcHXIr53U7vXUif86knPFug=")
+
+
+def test_a_crafted_tiff_is_refused_in_one_sentence():
+    with pytest.raises(ImageError, match="damaged|not an image"):
+        load_image(CRAFTED_TIFF)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's notes on the damaged tags
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF"])
+def test_randomly_damaged_files_give_a_picture_or_one_sentence(fmt):
+    """A few hundred copies of a small image with a few bytes changed: each decodes or is
+    refused with ImageError, never another exception (an upload costs only a sentence)."""
+    image = Image.fromarray(gradient_rgb(16, 16))
+    if fmt == "TIFF":
+        exif = Image.Exif()
+        exif[0x0112] = 3  # an orientation tag, so exif_transpose reads the tags too
+        original = save(image, fmt, exif=exif)
+    else:
+        original = save(image, fmt)
+    rng = random.Random(fmt)
+    for _ in range(300):
+        damaged = bytearray(original)
+        for _ in range(rng.randint(1, 6)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            picture = load_image(bytes(damaged))
+        except ImageError as error:
+            assert "\n" not in str(error)
+        else:
+            assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
 
 
 def _png_claiming_size(width: int, height: int) -> bytes:

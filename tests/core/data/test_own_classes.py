@@ -115,3 +115,15 @@ def test_classes_from_folders_keep_their_names_and_pictures():
     classes = oc.from_folders(folders)
     assert [(c.name, c.count) for c in classes] == [("bird", 2), ("cat", 1)]
     assert classes[1].pictures[0].shape == (96, 96, 3) and classes[1].pictures[0].min() == 255
+
+
+def test_folder_names_become_tidy_distinct_class_names():
+    # A blank folder name, doubled spaces and two names that differ only in case: the
+    # classes get names the name box would accept, so training never meets a nameless class.
+    names = [" ", "my   cats", "Dogs", "dogs", "x" * 60]
+    x = np.zeros((5, 8, 8, 3), np.uint8)
+    folders = ImageFolders(x, np.arange(5), names, list("abcde"), {}, [], False, 5, [])
+    classes = oc.from_folders(folders)
+    assert [c.name for c in classes] == ["Class 1", "my cats", "Dogs", "Class 4",
+                                         "x" * oc.MAX_NAME_LENGTH]
+    assert [c.count for c in classes] == [1] * 5
