@@ -333,6 +333,65 @@ def test_mobilenet_in_the_cache_needs_no_download(monkeypatch, tmp_path):
     assert mobilenet_available() and fetch_mobilenet()
 
 
+def _fake_keras_fetch(calls: list, content):
+    """Stands in for the Keras subprocess: writes `content(path)` where Keras would."""
+    from cnn_core.jobs.transfer_models import MOBILENET_WEIGHTS_FILE
+
+    def fetch(keras_home, timeout_s):
+        calls.append(keras_home)
+        time.sleep(0.2)  # long enough for a second learner to ask meanwhile
+        target = keras_home / "models" / MOBILENET_WEIGHTS_FILE
+        target.parent.mkdir(parents=True)
+        content(target)
+        return target
+
+    return fetch
+
+
+def _whole_weights(path):
+    import h5py
+
+    with h5py.File(path, "w") as weights:
+        weights.create_dataset("kernel", data=np.ones(4, np.float32))
+
+
+def test_one_fetch_serves_every_learner_and_lands_whole(monkeypatch, tmp_path):
+    from cnn_core.jobs.transfer_models import MOBILENET_WEIGHTS_FILE
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(mobilenet_download, "_download_possible", lambda: True)
+    calls: list = []
+    monkeypatch.setattr(mobilenet_download, "_run_keras_fetch",
+                        _fake_keras_fetch(calls, _whole_weights))
+    answers = []
+    learners = [threading.Thread(target=lambda: answers.append(fetch_mobilenet()))
+                for _ in range(3)]
+    for learner in learners:
+        learner.start()
+    for learner in learners:
+        learner.join(10)
+    assert answers == [True, True, True] and len(calls) == 1
+    assert (tmp_path / "keras" / "models" / MOBILENET_WEIGHTS_FILE).is_file()
+    # The staging folder beside the cache is gone.
+    assert sorted(p.name for p in (tmp_path / "keras").iterdir()) == ["models"]
+
+
+def test_a_cut_off_fetch_never_passes_for_the_weights(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(mobilenet_download, "_download_possible", lambda: True)
+
+    def cut_off(path):
+        _whole_weights(path)
+        path.write_bytes(path.read_bytes()[:300])
+
+    calls: list = []
+    monkeypatch.setattr(mobilenet_download, "_run_keras_fetch", _fake_keras_fetch(calls, cut_off))
+    assert not fetch_mobilenet()
+    assert not mobilenet_download.mobilenet_weights_cached()
+    assert sorted(p.name for p in (tmp_path / "keras").iterdir()) == ["models"]
+    assert not list((tmp_path / "keras" / "models").iterdir())
+
+
 def test_a_ray_run_brings_the_model_file_back(tmp_path):
     result = OwnImagesResult(
         model_path="/node/tmp/m.keras", approach="scratch", base="shipped",
