@@ -158,9 +158,12 @@ def _add_pictures_ui() -> None:
                                  key=f"own_files_{gen}")
         if files and st.button(f"Add {len(files)} photo{'s' if len(files) != 1 else ''} to "
                                f"{names[target]}", type="primary", key="own_add_files"):
-            blobs = [f.getvalue() for f in files if f.size <= MAX_UPLOAD_BYTES]
-            too_big = len(files) - len(blobs)
-            added = oc.add_files(_classes(), _ids().index(target), blobs)
+            # One file's bytes at a time (add_files decodes lazily and stops reading once
+            # the session's pictures are full): a camera roll is never held twice.
+            fitting = [f for f in files if f.size <= MAX_UPLOAD_BYTES]
+            too_big = len(files) - len(fitting)
+            added = oc.add_files(_classes(), _ids().index(target),
+                                 (f.getvalue() for f in fitting))
             _replace(added.classes)
             notes = [f"Added {added.added:,} picture{'s' if added.added != 1 else ''} to "
                      f"{names[target]}.", *added.notes()]
