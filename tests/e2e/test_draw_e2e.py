@@ -35,9 +35,9 @@ def draw(page, points: list[tuple[float, float]]) -> None:
 def whole_page_screenshot(page, path) -> None:
     """Streamlit scrolls inside its main block, so grow the window to the page's height first
     (once the last section, the silly question, has been drawn)."""
-    page.locator(".st-key-shift_dataset_curves [data-testid='stPlotlyChart']").wait_for(
+    page.locator(".st-key-shift_dataset_curves [data-testid='stPlotlyChart']").first.wait_for(
         timeout=90_000)
-    page.locator(".st-key-silly_probabilities [data-testid='stPlotlyChart']").wait_for(
+    page.locator(".st-key-silly_probabilities [data-testid='stPlotlyChart']").first.wait_for(
         timeout=90_000)
     wait_for_idle(page, timeout=90_000)
     size = page.viewport_size
@@ -133,11 +133,12 @@ def test_projector_width_and_the_drawing_survives_a_switch_of_input(browser, app
         assert frame.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
         assert frame.bounding_box()["width"] >= CANVAS_SIDE  # the whole canvas is on screen
         draw(page, SEVEN)
-        page.locator(".st-key-draw_probabilities [data-testid='stPlotlyChart']").wait_for()
+        page.locator(".st-key-draw_probabilities [data-testid='stPlotlyChart']").first.wait_for()
         wait_for_idle(page, timeout=90_000)
         assert said(page) == "7"
         page.get_by_role("tab", name="Grad-CAM: where it looked").click()
-        page.locator(".st-key-draw_grad_cam_untrained [data-testid='stPlotlyChart']").wait_for()
+        page.locator(".st-key-draw_grad_cam_untrained [data-testid='stPlotlyChart']") \
+            .first.wait_for()
         assert page.evaluate(OVERFLOWING, CHECKED) == []
         page.locator(".st-key-draw_source").get_by_text("MNIST test image").click()
         page.locator("[data-testid='stMetric']").filter(has_text="True label").first.wait_for()

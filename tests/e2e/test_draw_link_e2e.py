@@ -19,7 +19,8 @@ def metric(page, label: str) -> str:
 
 def settings(page) -> dict[str, str]:
     """What the controls show, and what the network says about the digit they pick."""
-    page.locator(".st-key-shift_curves [data-testid='stPlotlyChart']").wait_for(
+    # .first: while a rerun replaces the chart, the old copy and the new one share the key.
+    page.locator(".st-key-shift_curves [data-testid='stPlotlyChart']").first.wait_for(
         timeout=MODEL_WAIT)
     wait_for_idle(page, timeout=MODEL_WAIT)
     return {
