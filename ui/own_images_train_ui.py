@@ -362,8 +362,9 @@ def _answer(approach: str, request: OwnImagesRequest, result, seen: np.ndarray) 
     key = (result.model_path, hashlib.blake2b(seen.tobytes(), digest_size=16).hexdigest())
     if key not in answers:
         try:
-            answers[key] = inference_client().call(own_images_probabilities,
-                                                   result.model_path, seen[None])[0]
+            with st.spinner("Asking this network..."):  # the model process may be starting
+                answers[key] = inference_client().call(own_images_probabilities,
+                                                       result.model_path, seen[None])[0]
         except (InferenceError, ValueError, OSError) as error:
             st.error(str(error))
             return

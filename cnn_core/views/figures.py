@@ -166,8 +166,10 @@ def comparison_curves_figure(runs: list[tuple[str, tuple | list, dict[str, list[
         # A wide gap: the accuracy axis title sits in it, clear of the loss panel.
         **loss_accuracy_axes([0, max(epochs, 1) * 1.03], gap=(0.42, 0.6),
                              accuracy_range=[0, 105]),
-        height=380, margin={"l": 50, "r": 20, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.22}, uirevision="comparison")
+        # The legend starts well below the epoch axis titles: in one row (a wide screen) at
+        # -0.22 it ran over them.
+        height=420, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.42}, uirevision="comparison")
     return fig
 
 
