@@ -150,6 +150,8 @@ def start(requests_: dict[str, OwnImagesRequest]) -> bool:
     the queue lets each learner wait with one job at a time. False when the queue refused."""
     for job in _jobs().values():
         job.stop()
+        if not job.running:  # its results leave the page now; a running one's file is
+            Path(job.model_path).unlink(missing_ok=True)  # swept with the session's folder
     st.session_state[JOBS_KEY] = {}
     st.session_state.pop(PENDING_KEY, None)
     if not _queue("scratch", requests_["scratch"], quiet=False):

@@ -141,6 +141,7 @@ class FinishedJob:
 
     def __init__(self, request: OwnImagesRequest, result: OwnImagesResult):
         self.request, self.result, self.error, self.running = request, result, None, False
+        self.model_path = result.model_path
 
     def snapshot(self) -> ProgressSnapshot:
         return ProgressSnapshot(status="done", epoch=3, epochs=3, history=self.result.history)
@@ -241,3 +242,15 @@ def test_hostile_links_give_the_defaults_and_a_note(query):
     assert "cat 200, dog 200" in text_of(app)
     assert any("link" in w.value for w in app.warning)
     assert JOBS_KEY not in app.session_state or not app.session_state[JOBS_KEY]
+
+
+def test_training_again_deletes_the_models_it_replaces(monkeypatch, tmp_path):
+    monkeypatch.setattr("ui.own_images_train_ui._queue", lambda *args, **kwargs: True)
+    jobs = {"scratch": finished("scratch", 20, tmp_path),
+            "transfer": finished("transfer", 36, tmp_path)}
+    paths = [tmp_path / "scratch.keras", tmp_path / "transfer.keras"]
+    assert all(path.is_file() for path in paths)
+    app = open_app_page(PAGE, {"per_class": "20"}, state={JOBS_KEY: jobs}, timeout=90)
+    app.button(key="own_train").click().run()
+    assert not app.exception
+    assert not any(path.exists() for path in paths)
