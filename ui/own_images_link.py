@@ -15,7 +15,7 @@ NOT_IN_LINK = ("Your own pictures and trained networks are not in the link: whoe
 SOURCES = {"example": "A built-in example", "own": "My own pictures"}
 DEFAULT_EXAMPLE = "cats_vs_dogs"
 # 200 a class is where bench/transfer_cats_dogs.py measured the base's lead (9 points).
-MIN_PER_CLASS, DEFAULT_PER_CLASS = 10, 200
+MIN_EXAMPLE_PER_CLASS, DEFAULT_PER_CLASS = 10, 200
 MAX_EPOCHS, DEFAULT_EPOCHS = 60, 20
 MAX_FINE_TUNE_EPOCHS, DEFAULT_FINE_TUNE_EPOCHS = 20, 5
 
@@ -29,7 +29,7 @@ def own_images_settings() -> list[Setting]:
         choice("source", "Pictures from", list(SOURCES), "example", key="own_source"),
         choice("example", "Built-in example", list(EXAMPLES), DEFAULT_EXAMPLE,
                key="own_example"),
-        whole("per_class", "Photos per class", MIN_PER_CLASS, max_per_class(),
+        whole("per_class", "Photos per class", MIN_EXAMPLE_PER_CLASS, max_per_class(),
               DEFAULT_PER_CLASS, key="own_per_class"),
         choice("base", "Pretrained base", list(BASES), SHIPPED, key="own_base"),
         whole("epochs", "Epochs", 1, MAX_EPOCHS, DEFAULT_EPOCHS, key="own_epochs"),

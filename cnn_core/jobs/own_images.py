@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cnn_core.data.own_classes import MAX_CLASSES, MIN_CLASSES, MIN_PER_CLASS
 from cnn_core.data.pixels import to_model_input
 from cnn_core.jobs.mobilenet_download import NO_MOBILENET, fetch_mobilenet
 from cnn_core.jobs.training import (
@@ -34,10 +35,9 @@ from cnn_core.jobs.transfer_models import (
 )
 
 APPROACHES = ("scratch", "transfer")
+# More than a learner's session keeps (own_classes.MAX_PICTURES): scripts and benches may
+# send more; a learner's classes, their limits and names come from cnn_core.data.own_classes.
 MAX_IMAGES = 2000
-MIN_CLASSES, MAX_CLASSES = 2, 10
-# One image of each class is held out to check the model, and one is left to learn from.
-MIN_PER_CLASS = 2
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 256
 # Pictures a scratch CNN takes; a transfer job takes exactly its base's input size.
