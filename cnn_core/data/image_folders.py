@@ -42,11 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import cv2
 import numpy as np
 
 from cnn_core import config
-from cnn_core.data.images import ImageError, load_image
+from cnn_core.data.images import ImageError, load_image, resize_to
 
 MIN_CLASSES = 2
 MAX_CLASSES = 10
@@ -490,13 +489,7 @@ def decode_picture(data: bytes, size: tuple[int, int]) -> np.ndarray | str:
         return _IMAGE_REASONS.get(err.reason, DAMAGED)
     except Exception:  # whatever else a decoder raises on a crafted file: it is damaged
         return DAMAGED
-    height, width = image.shape[:2]
-    if (height, width) == size:
-        return image
-    shrink = size[0] <= height and size[1] <= width
-    resized = cv2.resize(image, (size[1], size[0]),
-                         interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return np.ascontiguousarray(resized.reshape(size[0], size[1], 3), dtype=np.uint8)
+    return np.ascontiguousarray(resize_to(image, *size), dtype=np.uint8)
 
 
 def _layout_error(what: str, files: list[_File], classes: dict[str, list[_File]]) -> None:

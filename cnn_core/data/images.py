@@ -119,24 +119,38 @@ def load_image(source: ImageSource, max_pixels: int = MAX_IMAGE_PIXELS,
     return np.ascontiguousarray(rgb, dtype=np.uint8)
 
 
+def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The picture at exactly height x width (aspect ratio not kept): the one resize rule.
+
+    image: (H, W) or (H, W, C) uint8 or float. Shrinking averages areas (no aliasing, thin
+    strokes fade rather than vanish); anything that grows a side is bilinear. Returns the same
+    dtype and layout (the array itself when the size is already right).
+    """
+    image = np.asarray(image)
+    if image.shape[:2] == (height, width):
+        return image
+    if min(image.shape[:2]) < 1 or min(height, width) < 1:
+        raise ValueError(f"Cannot resize a {image.shape[1]}x{image.shape[0]} picture to "
+                         f"{width}x{height} pixels.")
+    shrinks = height <= image.shape[0] and width <= image.shape[1]
+    resized = cv2.resize(image, (width, height),
+                         interpolation=cv2.INTER_AREA if shrinks else cv2.INTER_LINEAR)
+    # OpenCV drops a single channel axis; keep the caller's layout.
+    return resized.reshape(height, width, *image.shape[2:])
+
+
 def resize_to_side(image: np.ndarray, side: int) -> np.ndarray:
     """Resize so the longer side is `side` pixels, keeping the aspect ratio (every side >= 1).
 
-    image: (H, W) or (H, W, C) uint8 or float. Shrinking averages areas (no aliasing, thin
-    strokes fade rather than vanish); enlarging is bilinear. Returns the same dtype and layout.
+    image: (H, W) or (H, W, C) uint8 or float; see `resize_to` for how. Returns the same dtype
+    and layout.
     """
     image = np.asarray(image)
     height, width = image.shape[:2]
     if min(height, width) < 1 or side < 1:
         raise ValueError(f"Cannot resize a {width}x{height} picture to {side} pixels.")
     scale = side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if size == (width, height):
-        return image
-    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, size, interpolation=method)
-    # OpenCV drops a single channel axis; keep the caller's layout.
-    return resized.reshape(size[1], size[0], *image.shape[2:])
+    return resize_to(image, max(1, round(height * scale)), max(1, round(width * scale)))
 
 
 def fit_within(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

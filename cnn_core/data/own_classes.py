@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-import cv2
 import numpy as np
 
 from cnn_core.data.image_folders import (
@@ -27,6 +26,7 @@ from cnn_core.data.image_folders import (
     decode_picture,
     duplicate_pairs,
 )
+from cnn_core.data.images import resize_to
 
 STORE_SIDE = 96
 MAX_PICTURES = 1_000
@@ -175,14 +175,12 @@ def from_folders(folders: ImageFolders) -> list[OwnClass]:
 
 
 def resize_pictures(x: np.ndarray, side: int) -> np.ndarray:
-    """(N, H, W, 3) uint8 at side x side: area averaging when shrinking, linear when growing."""
+    """(N, H, W, 3) uint8 at side x side (`images.resize_to`: areas averaged when shrinking)."""
     if x.shape[1:3] == (side, side):
         return np.ascontiguousarray(x, dtype=np.uint8)
-    shrink = x.shape[1] >= side and x.shape[2] >= side
-    method = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     out = np.empty((len(x), side, side, 3), dtype=np.uint8)
     for i, picture in enumerate(x):
-        out[i] = cv2.resize(picture, (side, side), interpolation=method).reshape(side, side, 3)
+        out[i] = resize_to(picture, side, side)
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_core.data.images import resize_to
 from cnn_core.data.pixels import to_model_input
 
 FEATURE_LAYER_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
@@ -127,7 +128,6 @@ def class_evidence(model, x: np.ndarray, method: str = "hirescam") -> np.ndarray
       position has its own weights, and averaging them can light up background the model
       never used (or give an empty map); the element-wise version shows what it did use.
     """
-    import cv2
     import tensorflow as tf
 
     if method not in GRAD_CAM_METHODS:
@@ -151,8 +151,7 @@ def class_evidence(model, x: np.ndarray, method: str = "hirescam") -> np.ndarray
         if method == "gradcam":
             grads = grads.mean(axis=(0, 1), keepdims=True)  # one weight per feature map
         cam = np.maximum((maps * grads).sum(axis=-1), 0).astype(np.float32)
-        cams.append(np.maximum(cv2.resize(cam, (width, height),
-                                          interpolation=cv2.INTER_LINEAR), 0))
+        cams.append(np.maximum(resize_to(cam, height, width), 0))
     del tape
     cams = np.stack(cams)
     top = float(cams.max())

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from cnn_core.data.images import to_greyscale
+from cnn_core.data.pixels import as_uint8
 from cnn_core.maths.windows import (
     Fill,
     Padding,
@@ -159,7 +160,8 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray, border: Border = "same",
                  display: DisplayMode = "clip", greyscale: bool = False) -> np.ndarray:
     """Filter a whole photo with OpenCV (same maths as `convolve2d`, stride 1), as uint8.
 
-    image: (H, W, 3) or (H, W) uint8. border: "same" pads with zeros like a Keras layer,
+    image: (H, W, 3) or (H, W) uint8, or floats in [0, 1] (turned into uint8); other values
+    or shapes raise ValueError. border: "same" pads with zeros like a Keras layer,
     "reflect" mirrors the edge pixels (no dark frame), "valid" drops the border so the
     result is (H - kh + 1, W - kw + 1). greyscale: convert to one channel first.
     Returns (H', W', 3) or (H', W') uint8.
@@ -171,7 +173,14 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray, border: Border = "same",
     if display not in DISPLAY_MODES:
         raise ValueError(f'Display mode must be one of {", ".join(DISPLAY_MODES)}, '
                          f"not {display!r}.")
-    image = np.asarray(image)
+    # as_uint8 refuses pixels in the wrong range with a sentence; a float photo in [0, 1]
+    # would otherwise come back as faint floats, and OpenCV raises its own error on int64.
+    image = as_uint8(image)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3))):
+        raise ValueError(f"A photo must be (height, width) or (height, width, 3) pixels, not "
+                         f"an array of shape {image.shape}.")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
     if greyscale and image.ndim == 3:
         image = to_greyscale(image)
     crop = valid_crop(image.shape[0], image.shape[1], kernel.shape) if border == "valid" else None

@@ -58,9 +58,10 @@ def thumbnail(photo: np.ndarray, side: int = 300) -> np.ndarray:
     """A display copy at most `side` pixels long, padded with white to 4:3 (width:height)
     or wider, so a row of different photos lines up.
 
-    photo: (H, W) or (H, W, 3) uint8. Returns the same layout, uint8, the photo centred.
+    photo: (H, W) or (H, W, 3) uint8, or floats in [0, 1] (other values raise ValueError: the
+    white padding is 255). Returns the same layout, uint8, the photo centred.
     """
-    small, _ = fit_within(np.asarray(photo), side)
+    small, _ = fit_within(as_uint8(photo), side)
     height, width = small.shape[:2]
     target_h, target_w = max(height, round(width * 3 / 4)), max(width, round(height * 4 / 3))
     top, left = (target_h - height) // 2, (target_w - width) // 2

@@ -19,6 +19,7 @@ from cnn_core.data.images import (
     encode_png,
     fit_within,
     load_image,
+    resize_to,
     resize_to_side,
     shift_image,
     to_greyscale,
@@ -333,3 +334,19 @@ def test_greyscale_is_bt601_luminance_in_every_layout():
 def test_greyscale_refuses_other_layouts_and_ranges(image, message):
     with pytest.raises(ValueError, match=message):
         to_greyscale(image)
+
+
+@pytest.mark.parametrize("shape", [(12, 18), (12, 18, 3), (12, 18, 1)])
+def test_resize_to_is_the_one_rule_areas_when_shrinking_bilinear_when_growing(shape):
+    import cv2
+
+    image = np.random.default_rng(6).integers(0, 256, shape).astype(np.uint8)
+    assert resize_to(image, 12, 18) is image
+    for height, width, method in ((6, 9, cv2.INTER_AREA), (6, 30, cv2.INTER_LINEAR),
+                                  (24, 36, cv2.INTER_LINEAR)):
+        out = resize_to(image, height, width)
+        assert out.shape == (height, width, *shape[2:]) and out.dtype == np.uint8
+        expected = cv2.resize(image, (width, height), interpolation=method)
+        np.testing.assert_array_equal(out, expected.reshape(out.shape))
+    with pytest.raises(ValueError, match="Cannot resize"):
+        resize_to(image, 0, 5)

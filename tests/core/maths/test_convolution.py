@@ -239,3 +239,18 @@ def test_feature_map_stack_is_one_conv_layer_of_several_filters(tf):
         feature_map_stack(SEED_GRID, [])
     with pytest.raises(ValueError, match="same size"):
         feature_map_stack(SEED_GRID, [np.ones((3, 3)), np.ones((2, 2))])
+
+
+def test_apply_kernel_takes_unit_floats_as_the_same_photo_and_refuses_other_pixels():
+    photo = np.random.default_rng(8).integers(0, 256, (9, 11, 3)).astype(np.uint8)
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    as_floats = apply_kernel(photo.astype(np.float32) / 255, sharpen)
+    assert as_floats.dtype == np.uint8
+    np.testing.assert_array_equal(as_floats, apply_kernel(photo, sharpen))
+    for wrong in (photo.astype(np.float32), photo.astype(np.int64)):
+        with pytest.raises(ValueError, match="Pictures|Float pictures"):
+            apply_kernel(wrong, sharpen)
+    with pytest.raises(ValueError, match=r"\(height, width, 3\)"):
+        apply_kernel(np.zeros((9, 11, 4), np.uint8), sharpen)
+    single = apply_kernel(photo[:, :, :1], sharpen)
+    np.testing.assert_array_equal(single, apply_kernel(photo[:, :, 0], sharpen))

@@ -89,3 +89,12 @@ def test_overlay_heatmap_blends():
     heat[0, 0] = 1
     out = overlay_heatmap(image, heat)
     assert out.shape == (4, 4, 3) and out[0, 0].sum() > out[3, 3].sum()
+
+
+def test_thumbnail_of_unit_floats_matches_the_uint8_photo_and_refuses_0_to_255_floats():
+    photo = np.random.default_rng(9).integers(0, 256, (40, 20, 3)).astype(np.uint8)
+    from_floats = thumbnail(photo.astype(np.float32) / 255, 30)
+    assert from_floats.dtype == np.uint8
+    np.testing.assert_array_equal(from_floats, thumbnail(photo, 30))
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        thumbnail(photo.astype(np.float32), 30)
