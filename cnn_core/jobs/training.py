@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn_core.data.pixels import channels_last, pixel_divisor, to_model_input
+from cnn_core.data.pixels import channels_last, pixel_divisor
 
 # Enough points to draw a smooth curve without making each snapshot expensive to copy.
 MAX_CURVE_POINTS = 1500
@@ -306,6 +306,21 @@ def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
     return data.prefetch(tf.data.AUTOTUNE), len(x)
 
 
+def float_batches(x: np.ndarray, batch_size: int):
+    """Pictures as a tf.data pipeline of float32 batches in [0, 1], for predicting or
+    validating: each batch is cast only in its turn. The whole set as floats (31 MB for
+    MNIST's 10,000 test images, and Keras copies an array once more) would push a worker's
+    peak memory past the 600 MB a job may take.
+
+    x: (N, H, W[, C]) uint8 0..255 or float in [0, 1]; anything else raises ValueError.
+    """
+    import tensorflow as tf
+
+    divisor = pixel_divisor(x)
+    return tf.data.Dataset.from_tensor_slices(channels_last(x)).batch(batch_size).map(
+        lambda images: tf.cast(images, tf.float32) / divisor)
+
+
 class TrainingJob:
     """Train `model` on `train_data` in a background thread.
 
@@ -347,12 +362,15 @@ class TrainingJob:
     def _run(self) -> None:
         try:
             data, _ = make_train_dataset(*self._train, self.config)
-            val = None
+            val, n_val = None, 0
             if self._val is not None:
-                val = (to_model_input(self._val[0]), np.asarray(self._val[1]))
-            n_val = 0 if val is None else len(val[1])
+                import tensorflow as tf
+
+                n_val = len(self._val[1])
+                labels = tf.data.Dataset.from_tensor_slices(np.asarray(self._val[1]))
+                val = tf.data.Dataset.zip((float_batches(self._val[0], self._val_batch_size),
+                                           labels.batch(self._val_batch_size)))
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
-                           validation_batch_size=self._val_batch_size,
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,
                            callbacks=[progress_callback(self.recorder, self._stop, n_val)])
             self.recorder.update(status="stopped" if self._stop.is_set() else "done")

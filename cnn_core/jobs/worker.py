@@ -242,7 +242,7 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
 
         import keras
 
-        from cnn_core.data.pixels import channels_last, to_model_input
+        from cnn_core.data.pixels import channels_last
         from cnn_core.jobs.builder import build_model
         from cnn_core.jobs.training import TrainingJob
 
@@ -260,8 +260,7 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
         if job.error is not None:
             raise job.error
         snapshot = job.snapshot()
-        probabilities = _predict_with_progress(model, to_model_input(data.x_test), snapshot,
-                                               send)
+        probabilities = _predict_with_progress(model, data.x_test, snapshot, send)
         test_loss, test_accuracy = evaluate_probabilities(probabilities, data.y_test)
         model.save(model_path)
         n_images = len(data.y_train) * (2 if config.invert_copies else 1)
@@ -299,8 +298,15 @@ def _history_events(model_path: str, history: dict[str, list[float]],
 def _predict_with_progress(model, x: np.ndarray, snapshot: ProgressSnapshot, send,
                            batch_size: int = 512) -> np.ndarray:
     """Class probabilities (N, classes) float32 of the test images, sending "evaluating"
-    snapshots as batches finish, so the page shows progress instead of a frozen bar."""
+    snapshots as batches finish, so the page shows progress instead of a frozen bar.
+
+    x: the test pictures as stored, uint8 or floats in [0, 1] (see `training.float_batches`).
+    """
     import keras
+
+    from cnn_core.jobs.training import float_batches
+
+    batches = float_batches(x, batch_size)
 
     total = len(x)
     evaluating = replace(snapshot, status="evaluating", checked=0, check_total=total)
@@ -315,7 +321,7 @@ def _predict_with_progress(model, x: np.ndarray, snapshot: ProgressSnapshot, sen
                 done = min((batch + 1) * batch_size, total)
                 send("progress", replace(evaluating, checked=done))
 
-    probabilities = model.predict(x, batch_size=batch_size, verbose=0, callbacks=[Progress()])
+    probabilities = model.predict(batches, verbose=0, callbacks=[Progress()])
     return np.asarray(probabilities, dtype=np.float32)
 
 
