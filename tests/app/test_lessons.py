@@ -62,8 +62,20 @@ def test_sobel_on_the_cat_lesson():
 
 
 def test_classic_recipe_lesson_sets_the_form_and_trains_nothing():
+    # The recipe: the MNIST CNN on all 60,000 training digits for 2 epochs.
+    params = BY_TITLE["The classic MNIST recipe"].params
+    assert (params["data"], params["model"], params["subset"], params["epochs"]) == (
+        "mnist", "mnist_cnn", "60000", "2")
     app = open_lesson("The classic MNIST recipe")
     assert not app.exception and not link_notes(app)
+    assert app.selectbox(key="data_name").value == "mnist"
+    assert app.selectbox(key="model_preset_mnist").value == "mnist_cnn"
+    subset = app.slider(key="model_subset")
+    if subset.max >= 60_000:
+        assert subset.value == 60_000
+    else:  # only the bundled digits here: as many as there are, and a sentence saying so
+        assert subset.value == subset.max
+        assert any("60,000 images do not fit" in c.value for c in app.caption)
     assert app.number_input(key="model_epochs").value == 2
     assert "train_job" not in app.session_state  # a link never starts training
 
