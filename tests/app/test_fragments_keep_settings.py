@@ -8,8 +8,17 @@ import ast
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted([*(REPO_ROOT / "ui").glob("*.py"), *(REPO_ROOT / "pages").glob("*.py"),
-                  REPO_ROOT / "app.py"])
+FOLDERS = [REPO_ROOT / "ui", REPO_ROOT / "app_pages"]  # with app.py: every file with fragments
+
+
+def _sources() -> list[Path]:
+    """Every file to scan. A folder that moved (pages/ became app_pages/) fails the tests
+    instead of being skipped in silence."""
+    for folder in FOLDERS:
+        assert folder.is_dir(), f"{folder} does not exist: point the scan at where it moved"
+        assert list(folder.glob("*.py")), f"{folder} has no Python files to scan"
+    return sorted([*(path for folder in FOLDERS for path in folder.glob("*.py")),
+                   REPO_ROOT / "app.py"])
 
 
 def _is_fragment(decorator: ast.expr) -> bool:
@@ -19,7 +28,7 @@ def _is_fragment(decorator: ast.expr) -> bool:
 
 def _fragments() -> list[tuple[str, ast.FunctionDef]]:
     found = []
-    for path in SOURCES:
+    for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef) and any(map(_is_fragment, node.decorator_list)):
                 found.append((f"{path.name}:{node.name}", node))
