@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from cnn_core.data.datasets import Dataset
+from cnn_core.data.pixels import model_input_shape
 from cnn_core.jobs.builder import keras_arguments
 from cnn_core.jobs.keras_code import keras_code
 from cnn_core.models.network_edits import (
@@ -65,11 +66,6 @@ def _field_key(data: str, preset: str, index: int, kind: str, name: str) -> str:
 
 def _field_prefix(data: str, preset: str) -> str:
     return f"network_{data}_{preset}_"
-
-
-def input_shape(data: Dataset) -> tuple[int, ...]:
-    shape = data.info.image_shape
-    return shape if len(shape) == 3 else (*shape, 1)
 
 
 def sync_network(data: str, preset: str) -> None:
@@ -133,7 +129,7 @@ def network_ui(data: Dataset, preset: str, hparams: dict, link: PageLink = NO_LI
         state[key] = hidden_of(preset_layers)
     hidden = state[key]
     layers = with_output(hidden, data.num_classes)
-    shape = input_shape(data)
+    shape = model_input_shape(data.info.image_shape)
     check = check_network(layers, shape)
     st.markdown("**Your network**, from the picture at the top to the answer at the bottom.")
     if link.hidden("net"):

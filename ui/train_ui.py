@@ -12,6 +12,7 @@ import streamlit as st
 
 from cnn_core import config as app_config
 from cnn_core.data.datasets import DATASETS, Dataset, DatasetUnavailable
+from cnn_core.data.pixels import model_input_shape
 from cnn_core.data.splits import validation_size
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
@@ -32,7 +33,7 @@ from cnn_core.models.specs import (
 from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.job_ui import queue_job
 from ui.links import NO_LINK, PageLink
-from ui.network_ui import input_shape, keras_code_ui
+from ui.network_ui import keras_code_ui
 from ui.services import shared_dataset
 from ui.status import device_label
 from ui.train_link import (
@@ -239,7 +240,7 @@ def _preset_settings_ui(control, cols, defaults: dict, key, hparams: dict) -> No
 
 def layer_table_ui(preset: str, hparams: dict, data: Dataset,
                    link: PageLink = NO_LINK) -> None:
-    shape = input_shape(data)
+    shape = model_input_shape(data.info.image_shape)
     try:
         layers = model_spec(preset, data.num_classes, **hparams)
         rows = layer_table(layers, shape)
