@@ -9,12 +9,12 @@ import streamlit as st
 from cnn_core.config import TEXT_DIR
 from cnn_core.data.images import encode_png, to_greyscale
 from cnn_core.maths.convolution import apply_kernel
+from cnn_core.views.marks import mark_output
 from ui.filter_ui import (
     clickable_original,
     filter_options_ui,
     inspected_pixel,
     inspector_ui,
-    mark_output,
 )
 from ui.kernel_ui import kernel_ui
 from ui.kernels_link import NOT_IN_LINK, PAGE, kernels_settings

@@ -7,16 +7,20 @@ import streamlit as st
 
 from cnn_core.data.images import shift_image
 from cnn_core.maths.frames import pool_frames, size_formula_latex
-from cnn_core.maths.pooling import SHIFT_DIRECTIONS, pool2d, shift_effect
+from cnn_core.maths.pooling import (
+    SHIFT_DIRECTIONS,
+    dropped_cells_note,
+    pool2d,
+    shift_effect,
+    shift_study_markdown,
+)
 from cnn_core.views.grid_figures import side_by_side_figure
 from ui.formulas import formula
 from ui.grid_widgets import (
-    dropped_cells_note,
     player_ui,
     pool_figure,
     pool_options_ui,
     pooling_input_ui,
-    shift_study_markdown,
     shift_study_table,
     sum_ui,
     text_section,

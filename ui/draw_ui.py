@@ -21,6 +21,7 @@ from cnn_core.jobs.inference import (
     evidence_maps,
     first_layer_filters,
 )
+from cnn_core.models.reports import agreement_sentence
 from cnn_core.views.figures import feature_maps_figure, grad_cam_figure, probability_bars_figure
 from cnn_core.views.pictures import filter_tiles
 from ui.draw_shared import (
@@ -324,16 +325,3 @@ def grad_cam_ui(model: ModelChoice, digit: np.ndarray, analysis: ImageAnalysis,
         st.info(f"No part of the picture counts as evidence for {name}.")
     st.caption(text("grad_cam"))
     st.caption(text("sanity") + " " + agreement_sentence(agreement))
-
-
-def agreement_sentence(agreement: float | None) -> str:
-    if agreement is None:
-        return "One of the two maps is empty, so there is nothing to compare."
-    if agreement >= 0.8:
-        return (f"Here the two maps look alike (correlation {agreement:.2f}): this map says "
-                "little about what the network learned.")
-    if agreement >= 0.5:
-        return (f"Here the two maps look somewhat alike (correlation {agreement:.2f}): read "
-                "this map with care.")
-    return (f"Here they look different (correlation {agreement:.2f}): the trained map shows "
-            "something the network learned.")

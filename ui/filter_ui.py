@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,15 +12,14 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnn_core.maths.frames import (
     filtered_shape,
     format_arithmetic,
-    format_number,
-    format_term,
     inspect_pixel,
     pixel_under_click,
+    shorten_arithmetic,
     window_origin,
 )
 from cnn_core.maths.kernels import common_fraction
 from cnn_core.views.figures import number_grid_figure
-from cnn_core.views.pictures import to_rgb_uint8
+from cnn_core.views.marks import mark_window
 from ui.links import NO_LINK, PageLink
 
 # Short enough for the select box in the narrow controls column; BORDER_HELP says the rest.
@@ -43,8 +41,9 @@ DISPLAY_LABELS = {
     "rescale": "Rescale min-max to 0-255",
 }
 CHANNELS = {"Red": 0, "Green": 1, "Blue": 2}
-# Up to 5x5 every product is written out; bigger kernels show the first few.
+# Up to 5x5 every product is written out; bigger kernels show the first 12 and how many more.
 MAX_WRITTEN_TERMS = 25
+FIRST_WRITTEN_TERMS = 12
 # Inspector grids: wide enough for a 4-character number per cell; three 3x3 grids fit in a row
 # of a 1024-pixel-wide projector beside the page list.
 GRID_CELL_PX = 30
@@ -88,27 +87,6 @@ def filter_options_ui(signed_output: bool, key: str = "filter",
     return FilterOptions(colour == "Greyscale", border, display)
 
 
-def _mark(image: np.ndarray, top: int, left: int, size: tuple[int, int]) -> np.ndarray:
-    """A copy of the preview with the window whose top-left pixel is (top, left) outlined."""
-    marked = np.array(to_rgb_uint8(image))
-    kh, kw = size
-    thickness = max(1, round(max(marked.shape[:2]) / 300))
-    cv2.rectangle(marked, (left - 1, top - 1), (left + kw, top + kh), (255, 0, 255), thickness)
-    # Ticks pointing at the window, so a 3x3 box is easy to find on a large photo.
-    centre_x, centre_y = left + kw // 2, top + kh // 2
-    reach, gap = max(12, max(marked.shape[:2]) // 25), max(kh, kw) // 2 + 3
-    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        start = (centre_x + dx * gap, centre_y + dy * gap)
-        end = (centre_x + dx * (gap + reach), centre_y + dy * (gap + reach))
-        cv2.line(marked, start, end, (255, 0, 255), thickness)
-    return marked
-
-
-def mark_output(result: np.ndarray, row: int, col: int) -> np.ndarray:
-    """A copy of the result with the inspected output pixel outlined, as on the original."""
-    return _mark(result, row, col, (1, 1))
-
-
 def inspected_pixel(key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
     """The inspected output pixel from the session, kept inside the result (middle at first)."""
     for name, limit in zip(("row", "col"), out_shape, strict=True):
@@ -128,7 +106,7 @@ def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], borde
     out_shape = filtered_shape(preview.shape, kernel_shape, border)
     row, col = inspected_pixel(key, out_shape)
     top, left = window_origin(row, col, preview.shape, kernel_shape, border)
-    click = streamlit_image_coordinates(_mark(preview, top, left, kernel_shape),
+    click = streamlit_image_coordinates(mark_window(preview, top, left, kernel_shape),
                                         key=f"{key}_click", width="stretch",
                                         image_format="JPEG", jpeg_quality=90,
                                         cursor="crosshair")
@@ -140,15 +118,6 @@ def clickable_original(preview: np.ndarray, kernel_shape: tuple[int, int], borde
                                      kernel_shape, border)
         st.session_state[f"{key}_row"], st.session_state[f"{key}_col"] = row, col
         st.rerun()
-
-
-def _sum_line(window: np.ndarray, kernel: np.ndarray, total: float) -> str:
-    """pixel x weight for every cell, row by row, as on the sliding-window page."""
-    if kernel.size <= MAX_WRITTEN_TERMS:
-        return format_arithmetic(window, kernel, total, order="row")
-    head = " + ".join(f"{format_term(a)}x{format_term(b)}"
-                      for a, b in zip(window.ravel()[:12], kernel.ravel()[:12], strict=True))
-    return f"{head} + ... ({kernel.size - 12} more products) = {format_number(total)}"
 
 
 def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
@@ -197,8 +166,10 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
                "from 0 (black) to 255 (white), weights and products red below 0 and blue above "
                "0, as strong as this kernel can make them.")
     st.markdown(f"**Sum of the products** for output pixel (row {row}, column {col}):")
-    st.code(_sum_line(inspection.window, inspection.kernel, inspection.value), language=None,
-            wrap_lines=True)
+    written = format_arithmetic(inspection.window, inspection.kernel, inspection.value,
+                                order="row")  # pixel x weight, row by row
+    st.code(shorten_arithmetic(written, keep=MAX_WRITTEN_TERMS, head=FIRST_WRITTEN_TERMS, tail=0,
+                               say_how_many=True), language=None, wrap_lines=True)
     st.markdown(
         f"The sum is **{inspection.value:.4g}**; shown as pixel value **{int(shown)}** "
         f"after '{DISPLAY_LABELS[options.display].lower()}'."

@@ -42,6 +42,7 @@ from cnn_core.data.grids import (
     digit_maps,
     dot_maps,
     feature_map_grid,
+    fitted_grid,
     image_to_grid,
     parse_grid,
     photo_edge_maps,
@@ -59,8 +60,7 @@ from cnn_core.maths.kernels import (
     kernel_latex,
     parse_kernel,
 )
-from cnn_core.maths.pooling import ShiftSummary, shift_study
-from cnn_core.maths.windows import uncovered
+from cnn_core.maths.pooling import shift_study
 from cnn_core.views.grid_figures import conv_step_figure, pool_step_figure
 from ui.formulas import formula
 from ui.links import NO_LINK, PageLink, keep_settings_across_pages
@@ -148,16 +148,6 @@ def _photo_ui(key: str, link: PageLink) -> Grid | None:
                         key=f"{key}_side")
     part = crop_square(grey, down / 100, across / 100, round(min(grey.shape) * crop / 100))
     return Grid(f"Crop of {label}", image_to_grid(part, side), PIXEL_UNIT)
-
-
-def fitted_grid(base: np.ndarray | None, rows: int, cols: int) -> np.ndarray:
-    """The table a rows x cols editor starts from: `base` (the classic 5x5 when None) in the
-    top-left corner, zeros around it."""
-    base = np.array(CLASSIC_GRID, dtype=np.float64) if base is None else np.asarray(base)
-    start = np.zeros((rows, cols))
-    h, w = min(rows, base.shape[0]), min(cols, base.shape[1])
-    start[:h, :w] = base[:h, :w]
-    return start
 
 
 def _editor_key(key: str, start: np.ndarray) -> str:
@@ -454,33 +444,6 @@ def pooling_input_ui(key: str = "pool", link: PageLink = NO_LINK) -> Grid | None
     return Grid(f"{label} through {kernel}, then ReLU", values, "edge strength")
 
 
-def _listed(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def dropped_cells_note(shape: tuple[int, int], size: int, padding: str,
-                       stride: int) -> str | None:
-    """A sentence naming the rows and columns no pooling window covers, or None."""
-    rows = uncovered(shape[0], size, padding, stride)
-    cols = uncovered(shape[1], size, padding, stride)
-    if not rows and not cols:
-        return None
-    parts = [f"row{'s' if len(rows) > 1 else ''} {_listed([str(r) for r in rows])}"] if rows \
-        else []
-    if cols:
-        parts.append(f"column{'s' if len(cols) > 1 else ''} {_listed([str(c) for c in cols])}")
-    lost = shape[0] * shape[1] - (shape[0] - len(rows)) * (shape[1] - len(cols))
-    why = []
-    if stride > size:
-        why.append(f"the stride of {stride} jumps over cells between {size}x{size} windows")
-    last = (rows and rows[-1] == shape[0] - 1) or (cols and cols[-1] == shape[1] - 1)
-    if padding == "valid" and last:
-        why.append(f"no whole {size}x{size} window fits at the end, and \"valid\" pooling "
-                   "adds no padding (\"same\" would keep them)")
-    return (f"No window ever covers {' and '.join(parts)}, so {lost} of the {shape[0] * shape[1]}"
-            f" numbers are dropped: {'; '.join(why)}.")
-
-
 def pool_options_ui(key: str = "pool", link: PageLink = NO_LINK) -> tuple[str, int, int, str]:
     """Returns (mode, window size, stride, padding)."""
     mode = link.control("mode", st.radio, "Pooling", POOL_MODES, key=f"{key}_mode",
@@ -529,17 +492,3 @@ def shift_study_table(size: int, stride: int, mode: str, padding: str) -> dict[s
                                         per_photo, side, SEED + i)]
     return {f"{label} ({len(maps)})": shift_study(maps, (1, 2, 3), size, stride, mode, padding)
             for label, maps in kinds.items()}
-
-
-def shift_study_markdown(table: dict[str, list[ShiftSummary]]) -> str:
-    """The study as a Markdown table: median share of pooled numbers unchanged, and the
-    median correlation of the pooled maps before and after, per input and shift."""
-    distances = [s.distance for s in next(iter(table.values()))]
-    head = "| Input (maps) | " + " | ".join(f"{d} cell{'s' if d > 1 else ''}"
-                                          for d in distances) + " |"
-    lines = [head, "|---" * (len(distances) + 1) + "|"]
-    for label, summaries in table.items():
-        cells = [f"{s.pooled_unchanged[1]:.0%} · r {s.pooled_correlation[1]:.2f}"
-                 for s in summaries]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)

@@ -12,7 +12,7 @@ import streamlit as st
 from cnn_core.jobs.iris import IrisRequest
 from cnn_core.jobs.job_queue import QueueError
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
-from cnn_core.models.reports import epochs_summary
+from cnn_core.models.reports import epochs_summary, format_eta
 from cnn_core.views.figures import training_curves_figure
 from ui.links import keep_settings_across_pages
 from ui.services import session_files, session_owner, training_pool
@@ -34,13 +34,6 @@ def queue_job(job_key: str, request: TrainRequest | IrisRequest) -> TrainingProc
         return None
     st.session_state[job_key] = job
     return job
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "estimating..."
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
 def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool = True) -> None:

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from cnn_core.config import CLASSIC_GRID
 from cnn_core.data.images import fit_within, to_greyscale
 from cnn_core.maths.convolution import convolve2d
 
@@ -74,6 +75,17 @@ def parse_grid(cells, max_size: int = 16) -> np.ndarray:
                 raise ValueError(f"Row {r + 1}, column {c + 1}: {what}; type a number there.")
             values[r, c] = number
     return values
+
+
+def fitted_grid(base: np.ndarray | None, rows: int, cols: int) -> np.ndarray:
+    """The rows x cols float64 table a grid editor starts from: `base` ((h, w) numbers; the
+    classic 5x5 when None) in the top-left corner, cut off where it is larger, zeros around
+    it where it is smaller."""
+    base = np.array(CLASSIC_GRID, dtype=np.float64) if base is None else np.asarray(base)
+    start = np.zeros((rows, cols))
+    h, w = min(rows, base.shape[0]), min(cols, base.shape[1])
+    start[:h, :w] = base[:h, :w]
+    return start
 
 
 def feature_map_grid(image: np.ndarray, kernel: np.ndarray, side: int) -> np.ndarray:

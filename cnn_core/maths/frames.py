@@ -333,17 +333,26 @@ def size_formula_latex(n: int, k: int, padding: Padding = "valid", stride: int =
             rf"+ {after} - {k}}}{{{stride}}} \right\rfloor + 1 = {out}\end{{aligned}}")
 
 
-def shorten_arithmetic(text: str, keep: int = 9) -> str:
-    """A written-out sum with at most `keep` terms: the first few, "...", the last two.
+def shorten_arithmetic(text: str, keep: int = 9, *, head: int | None = None, tail: int = 2,
+                       say_how_many: bool = False) -> str:
+    """A written-out sum with at most `keep` terms: the first `head`, "...", the last `tail`.
 
     Works on every line of a `ConvFrame.arithmetic` / `PoolFrame.arithmetic` text
-    ("3x1 + 1x1 + ... = -3", "max(1, 2, ...) = 9", "(1 + 2 + ...) / 9 = 3"); lines that are
-    short enough are returned as they are.
+    ("3x1 + 1x1 + ... = -3", "max(1, 2, ...) = 9", "(1 + 2 + ...) / 9 = 3") and of
+    `format_arithmetic`; lines of at most `keep` terms are returned as they are.
+    head: terms kept at the start (default keep - tail, at least 1); tail: at the end (0 for
+    none). say_how_many: "... (13 more products)" instead of a bare "..." ("numbers" where
+    the terms are not products: max, averages, channel totals), for a sum not shown in full
+    anywhere else.
     """
-    return "\n".join(_shorten_line(line, keep) for line in text.split("\n"))
+    if keep < 1 or tail < 0 or (head is not None and head < 1):
+        raise ValueError("Keep at least one term, and no negative number of terms at the end.")
+    first = max(keep - tail, 1) if head is None else head
+    return "\n".join(_shorten_line(line, keep, first, tail, say_how_many)
+                     for line in text.split("\n"))
 
 
-def _shorten_line(line: str, keep: int) -> str:
+def _shorten_line(line: str, keep: int, first: int, tail: int, say_how_many: bool) -> str:
     head, equals, total = line.rpartition(" = ")
     if not equals:
         return line
@@ -356,7 +365,10 @@ def _shorten_line(line: str, keep: int) -> str:
         opening, closing, head = "(", f") / {count}", inner
     sep = ", " if opening == "max(" else " + "
     terms = head.split(sep)
-    if len(terms) <= keep:
+    if len(terms) <= keep or len(terms) <= first + tail:
         return line
-    shown = terms[: max(keep - 2, 1)] + ["..."] + terms[-2:]
+    hidden = len(terms) - first - tail
+    what = "product" if all("x" in term for term in terms) else "number"
+    dots = f"... ({hidden} more {what}{'s' if hidden > 1 else ''})" if say_how_many else "..."
+    shown = terms[:first] + [dots] + terms[len(terms) - tail:]
     return f"{label}{colon}{opening}{sep.join(shown)}{closing} = {total}"

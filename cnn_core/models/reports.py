@@ -126,6 +126,37 @@ def epochs_summary(done: float, asked: int, stopped: bool) -> str:
     return f"stopped in epoch {finished + 1} of {asked} ({shown} epochs done)"
 
 
+def format_eta(seconds: float | None) -> str:
+    """A training time or the time left, to the second: "42 s", "3 min 05 s"; None (not
+    known yet) reads "estimating..."."""
+    if seconds is None:
+        return "estimating..."
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+# Grad-CAM's sanity check: a map that an untrained copy of the network draws alike (correlation
+# of the two maps at least this) says little about what training taught.
+MAPS_ALIKE = 0.8
+MAPS_SOMEWHAT_ALIKE = 0.5
+
+
+def agreement_sentence(agreement: float | None) -> str:
+    """What the correlation (-1 to 1) of the trained network's evidence map with its untrained
+    copy's says about the trained map, in one sentence; None when either map is empty
+    (`cnn_core.jobs.inference.evidence_agreement`)."""
+    if agreement is None:
+        return "One of the two maps is empty, so there is nothing to compare."
+    if agreement >= MAPS_ALIKE:
+        return (f"Here the two maps look alike (correlation {agreement:.2f}): this map says "
+                "little about what the network learned.")
+    if agreement >= MAPS_SOMEWHAT_ALIKE:
+        return (f"Here the two maps look somewhat alike (correlation {agreement:.2f}): read "
+                "this map with care.")
+    return (f"Here they look different (correlation {agreement:.2f}): the trained map shows "
+            "something the network learned.")
+
+
 # Iris: a small dense network tells the species apart on more than 9 test flowers in 10.
 IRIS_GOOD_ACCURACY = 0.9
 

@@ -85,7 +85,7 @@ def test_zero_sum_kernel_error_names_the_checkbox_by_its_label(run_page):
 
 
 def test_the_result_is_marked_at_the_inspected_pixel(run_page):
-    from ui.filter_ui import mark_output
+    from cnn_core.views.marks import mark_output
 
     app = run_page(PAGE)
     app.slider(key="inspect_row").set_value(40).run()
