@@ -3,14 +3,17 @@ thin, CMYK, 16-bit, palette with transparency, animated, EXIF-rotated, not an im
 uploaded at every upload point that takes a picture. None may end in a traceback; a file the
 app refuses gets a one-sentence error; a file it accepts is shown at its true size.
 
-The upload points: the Image kernels page's photo uploader and the Draw and predict page's
-digit photo (ui/photo_ui.py and ui/draw_ui.py; the Train page's uploader takes .keras models).
+The upload points: the Image kernels page's photo uploader, the Draw and predict page's digit
+photo (ui/photo_ui.py and ui/draw_ui.py), and Your own images' many-photos uploader and zip of
+class folders (ui/own_images_ui.py; its Try it photo goes through the same `load_image`, and the
+Train page's uploader takes .keras models).
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,4 +212,51 @@ def test_draw_page_survives_every_awkward_upload(page, app_url):
         answered = page.locator(f"{ERROR}, .st-key-draw_probabilities").count()
         if upload.size is not None and not answered:
             problems.append(f"{upload.name}: neither a prediction nor a message")
+    assert not problems, "\n".join(problems)
+
+
+def _corpus_zip() -> bytes:
+    """Every awkward file in one class folder, two plain pictures in the other."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for upload in CORPUS:
+            archive.writestr(f"awkward/{upload.name}", upload.data)
+        for i in range(2):
+            archive.writestr(f"plain/{i}.png", _encode(_rgb(30 + i, 20), "PNG"))
+    return buffer.getvalue()
+
+
+def test_own_images_page_survives_every_awkward_upload(page, app_url):
+    """Your own images takes many photos at once and zips of class folders: every awkward
+    file is either added or skipped and counted, in the one sentence that reports the add."""
+    page.set_default_timeout(60_000)
+    open_page(page, app_url, "Your_own_images")
+    page.locator(".st-key-own_source").get_by_text("My own pictures").click()
+    wait_for_idle(page)
+    main = page.get_by_test_id("stMain")
+    readable = sum(u.size is not None for u in CORPUS)
+    skipped = len(CORPUS) - readable
+    main.locator("[class*='st-key-own_files_'] input[type='file']").set_input_files(
+        files=[u.file for u in CORPUS])
+    page.get_by_role("button", name=f"Add {len(CORPUS)} photos to").click()
+    settle(page)
+    problems = []
+    expect_text = [f"Added {readable} pictures to", f"{skipped} files were skipped"]
+    problems += [f"photos: no {text!r}" for text in expect_text
+                 if text not in main.inner_text()]
+    # (The page also says, rightly, that the other class has no pictures yet.)
+    if page.locator(EXCEPTION).count():
+        problems.append("photos: an exception on screen")
+
+    main.locator("[data-testid='stFileUploader']").filter(has_text="zip with one folder") \
+        .locator("input[type='file']").set_input_files(
+            files=[{"name": "awkward.zip", "mimeType": "application/zip",
+                    "buffer": _corpus_zip()}])
+    settle(page)
+    wanted = f"Read {readable + 2} pictures in 2 classes from awkward.zip."
+    if wanted not in main.inner_text():
+        problems.append(f"zip: no {wanted!r}")
+    if f"{skipped} files were skipped" not in main.inner_text():
+        problems.append("zip: the skipped files are not counted")
+    problems += [f"zip: {p}" for p in problems_on_screen(page, CORPUS[0])]
     assert not problems, "\n".join(problems)

@@ -23,6 +23,7 @@ PAGES = [
     ("Sliding_window", "Sliding window"),
     ("Pooling", "Pooling"),
     ("Train_a_CNN", "Train a CNN"),
+    ("Your_own_images", "Your own images"),
     ("Draw_and_predict", "Draw and predict"),
     ("Precision_and_recall", "Accuracy vs precision and recall"),
 ]
