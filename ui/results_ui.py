@@ -92,6 +92,14 @@ def _mistakes_ui(report: ModelReport, data: Dataset, key: str) -> None:
                       for m in mistakes], width=96)
 
 
+def first_layer_caption(weights_shape: tuple[int, ...]) -> str:
+    """What the first layer's filters show: a greyscale model's kernels share one scale and
+    look like the kernel page's edge detectors; a colour model's are colour pictures, each
+    stretched on its own, which edge-detector words would misdescribe."""
+    k, _, channels, count = weights_shape
+    return text("grey_filters" if channels == 1 else "rgb_filters").format(count=count, k=k)
+
+
 def _insides_ui(report: ModelReport, data: Dataset, key: str) -> None:
     client = inference_client()
     st.markdown("#### What the first layer learned")
@@ -103,11 +111,9 @@ def _insides_ui(report: ModelReport, data: Dataset, key: str) -> None:
     if weights is None:
         st.info("This model has no convolution layer, so there are no filters to show.")
     else:
-        k, _, channels, count = weights.shape
         st.image(filter_tiles(weights), width=60,
-                 caption=[f"filter {i + 1}" for i in range(count)])
-        st.caption(text("grey_filters" if channels == 1 else "rgb_filters").format(
-            count=count, k=k))
+                 caption=[f"filter {i + 1}" for i in range(weights.shape[-1])])
+        st.caption(first_layer_caption(weights.shape))
     st.markdown("#### Feature maps of one test image")
     position = st.number_input("Test image number", 0, len(data.y_test) - 1, 0,
                                key=f"{key}_image")

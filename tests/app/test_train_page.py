@@ -278,3 +278,14 @@ def test_a_runs_history_downloads_for_tensorboard():
     app.run()
     assert TENSORBOARD_BUTTON not in download_labels(app)
     assert "Download the training history (CSV)" in download_labels(app)
+
+
+def test_first_layer_filters_are_captioned_for_their_colours():
+    from ui.results_ui import first_layer_caption
+
+    grey = first_layer_caption((3, 3, 1, 16))
+    colour = first_layer_caption((5, 5, 3, 32))
+    assert grey.startswith("The 16 learned 3x3 kernels") and "edge detectors" in grey
+    assert "black = most negative" in grey
+    assert colour.startswith("The 32 learned 5x5 kernels") and "red, green and blue" in colour
+    assert "edge detector" not in colour and "one scale" not in colour
