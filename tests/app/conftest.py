@@ -21,6 +21,23 @@ def open_app_page(relative_path: str, query: dict[str, str] | None = None,
     return app.run()
 
 
+
+def open_through_app(page_path: str, timeout: float = 60) -> AppTest:
+    """The whole app (app.py, its navigation and its settings keeper), switched to one page."""
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=timeout).run()
+    return app.switch_page(page_path).run()
+
+
+def elsewhere_and_back(app: AppTest, page_path: str) -> AppTest:
+    """Leave for another page and come back through app.py. (AppTest cannot switch to the home
+    page, a function page; Pooling stands in. A real browser clears the query string on a page
+    switch, which AppTest does not, so this does.)"""
+    app.query_params.clear()
+    app.switch_page("app_pages/3_Pooling.py").run()
+    assert any(t.value == "Pooling" for t in app.title) and not app.exception
+    app.query_params.clear()
+    return app.switch_page(page_path).run()
+
 @pytest.fixture
 def run_page():
     """Run a page file (or app.py) in AppTest, with a timeout that allows for slow CI."""

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import REPO_ROOT, open_app_page
+from tests.app.conftest import (
+    elsewhere_and_back,
+    open_app_page,
+    open_through_app,
+)
 
 PAGE = "app_pages/1_Image_kernels.py"
 WIDGETS = {  # key -> AppTest accessor
@@ -343,19 +347,11 @@ def test_a_link_never_holds_an_uploaded_photo():
 # ---- Leaving the page and coming back ---------------------------------------------------------
 
 def open_app() -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    return app.switch_page(PAGE).run()
+    return open_through_app(PAGE, timeout=60)
 
 
-def home_and_back(app) -> AppTest:
-    """Leave for another page and come back. (AppTest cannot switch to the home page, a
-    function page; Pooling stands in. A real browser clears the query string on a page
-    switch, which AppTest does not, so the test does.)"""
-    app.query_params.clear()
-    app.switch_page("app_pages/3_Pooling.py").run()
-    assert any(t.value == "Pooling" for t in app.title) and not app.exception
-    app.query_params.clear()
-    return app.switch_page(PAGE).run()
+def home_and_back(app: AppTest) -> AppTest:
+    return elsewhere_and_back(app, PAGE)
 
 
 def test_settings_outlive_a_visit_to_home():

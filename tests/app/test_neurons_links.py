@@ -10,7 +10,11 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.jobs.iris import IrisRequest
 from cnn_core.maths.frames import format_number
 from cnn_core.maths.neurons import neuron
-from tests.app.conftest import REPO_ROOT, open_app_page
+from tests.app.conftest import (
+    elsewhere_and_back,
+    open_app_page,
+    open_through_app,
+)
 from ui.neurons_link import DEFAULT_INPUTS, DEFAULT_WEIGHTS, neurons_settings
 from ui.neurons_ui import IRIS_JOB_KEY
 
@@ -144,18 +148,8 @@ def test_hidden_controls_are_absent_and_their_linked_values_still_used(monkeypat
 # ---- Leaving the page and coming back ---------------------------------------------------------
 
 def open_app() -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    return app.switch_page(PAGE).run()
+    return open_through_app(PAGE, timeout=60)
 
-
-def elsewhere_and_back(app: AppTest) -> AppTest:
-    """Leave for another page and come back through app.py. (A real browser clears the query
-    string on a page switch, which AppTest does not, so the test does.)"""
-    app.query_params.clear()
-    app.switch_page("app_pages/3_Pooling.py").run()
-    assert any(t.value == "Pooling" for t in app.title) and not app.exception
-    app.query_params.clear()
-    return app.switch_page(PAGE).run()
 
 
 def test_settings_and_the_address_bar_outlive_a_visit_to_another_page():
@@ -174,7 +168,7 @@ def test_settings_and_the_address_bar_outlive_a_visit_to_another_page():
     assert address == {"x2": "-1.5", "activation": "relu", "score_bird": "4", "batch": "300",
                        "height": "256", "width": "256", "units": "1000", "kernel": "5",
                        "up": "sepal_width", "iris_epochs": "90"}
-    back = elsewhere_and_back(app)
+    back = elsewhere_and_back(app, PAGE)
     assert not back.exception and not link_notes(back)
     assert seen(back) == before
     assert params_of(back) == address

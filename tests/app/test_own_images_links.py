@@ -9,7 +9,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import REPO_ROOT, open_app_page
+from tests.app.conftest import (
+    elsewhere_and_back,
+    open_app_page,
+    open_through_app,
+)
 from ui.own_images_link import own_images_settings
 from ui.own_images_train_ui import JOBS_KEY, PENDING_KEY
 
@@ -165,18 +169,8 @@ def test_hidden_controls_are_absent_and_training_uses_their_linked_values(monkey
 # ---- Leaving the page and coming back ---------------------------------------------------------
 
 def open_app() -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=90).run()
-    return app.switch_page(PAGE).run()
+    return open_through_app(PAGE, timeout=90)
 
-
-def elsewhere_and_back(app: AppTest) -> AppTest:
-    """Leave for another page and come back through app.py. (A real browser clears the query
-    string on a page switch, which AppTest does not, so the test does.)"""
-    app.query_params.clear()
-    app.switch_page("app_pages/3_Pooling.py").run()
-    assert any(t.value == "Pooling" for t in app.title) and not app.exception
-    app.query_params.clear()
-    return app.switch_page(PAGE).run()
 
 
 def test_settings_and_the_address_bar_outlive_a_visit_to_another_page():
@@ -189,7 +183,7 @@ def test_settings_and_the_address_bar_outlive_a_visit_to_another_page():
     assert address == {"example": "bird_vs_not_bird", "per_class": "30",
                        "base": "mobilenet_v2", "epochs": "1", "fine_tune": "1",
                        "fine_tune_epochs": "20"}
-    back = elsewhere_and_back(app)
+    back = elsewhere_and_back(app, PAGE)
     assert not back.exception and not link_notes(back)
     assert seen(back) == before
     assert params_of(back) == address
