@@ -18,9 +18,11 @@ folder (env CNN_CLASSROOM_DATA, else ../shared/data beside the checkout) and wri
   classifier is named "features", where `transfer_models.load_base` cuts it.
 
 The choice of photos is seeded (--seed) and the zip's timestamps fixed, so the examples are
-the same bytes on every run. The base is saved without optimizer state. Training its 10
-epochs took 30 minutes on a 2-core CPU that other work shared (about 140 s an epoch when it
-did not); nothing is replaced when the base misses its targets.
+the same bytes on every run. The base is saved without optimizer state. Training its 24
+epochs took 74 minutes on a 2-core CPU that other work shared (about 130 s an epoch when it
+did not); nothing is replaced when the base misses its targets. 24 epochs rather than 10: the
+base's test accuracy rose from 88.0% to 90.9%, and its lead over scratch in
+bench/transfer_cats_dogs.py from 7.9 to 12.3 points.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ TRY_PER_CLASS = 10
 MAX_ZIP_BYTES = 2_000_000
 MAX_BASE_BYTES = 3_000_000
 MIN_BASE_ACCURACY = 0.75  # a base worse than this would teach little about transfer
-EPOCHS = 10
+EPOCHS = 24  # see the docstring: 10 gave a base whose lead missed the issue's 8 points
 BATCH_SIZE = 128
 SHIFT = 0.1  # the CIFAR-10 recipe's random shifts, and mirror images
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # fixed, so a rebuild gives the same bytes

@@ -14,7 +14,7 @@ NOT_IN_LINK = ("Your own pictures and trained networks are not in the link: whoe
 
 SOURCES = {"example": "A built-in example", "own": "My own pictures"}
 DEFAULT_EXAMPLE = "cats_vs_dogs"
-# 200 a class is where bench/transfer_cats_dogs.py measured the base's lead (about 8 points).
+# 200 a class is where bench/transfer_cats_dogs.py measured the base's lead (about 12 points).
 MIN_EXAMPLE_PER_CLASS, DEFAULT_PER_CLASS = 10, 200
 MAX_EPOCHS, DEFAULT_EPOCHS = 60, 20
 MAX_FINE_TUNE_EPOCHS, DEFAULT_FINE_TUNE_EPOCHS = 20, 5
