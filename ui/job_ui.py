@@ -10,7 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.jobs.iris import IrisRequest
-from cnn_core.jobs.job_queue import QueueError
+from cnn_core.jobs.job_queue import (
+    LIVE_REFRESH_S,
+    WAITING_REFRESH_S,
+    QueueError,
+    refresh_seconds,
+)
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.models.reports import epochs_summary, format_eta
 from cnn_core.views.figures import training_curves_figure
@@ -80,15 +85,22 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
                         key="live_curves", config={"displayModeBar": False})
 
 
-@st.fragment(run_every=1.0)
 def live_job_panel(job_key: str, stop_key: str, caption: str = "",
                    examples: str = "images") -> None:
-    """Redraw the job in st.session_state[job_key] about once a second, with a Stop button.
+    """Redraw the job in st.session_state[job_key] while it runs, with a Stop button: once a
+    second, or every few seconds while it waits further back in line (`refresh_seconds`).
 
     Call it only while the job runs. When the job ends, the whole page reruns once so that
     it can file the results; that run no longer calls this panel, which ends the polling.
     """
-    keep_settings_across_pages()
+    job: TrainingProcess | None = st.session_state.get(job_key)
+    position = job.queue_position() if job is not None else None
+    panel = _waiting_panel if refresh_seconds(position) == WAITING_REFRESH_S else _live_panel
+    panel(job_key, stop_key, caption, examples)
+
+
+def _job_panel(job_key: str, stop_key: str, caption: str, examples: str,
+               refresh_s: float) -> None:
     job: TrainingProcess | None = st.session_state.get(job_key)
     if job is None:
         return
@@ -101,5 +113,19 @@ def live_job_panel(job_key: str, stop_key: str, caption: str = "",
     elif job.running:
         st.button("Stop training", key=stop_key, on_click=job.stop, icon=":material/stop:",
                   help="Ends after the current batch; the partly trained model is kept.")
-    else:
+    if not job.running or refresh_seconds(job.queue_position()) != refresh_s:
+        # The job ended (the page files its results) or moved up to where it is redrawn at
+        # another pace: a full run picks the panel anew and stops this fragment's polling.
         st.rerun(scope="app")
+
+
+@st.fragment(run_every=LIVE_REFRESH_S)
+def _live_panel(job_key: str, stop_key: str, caption: str, examples: str) -> None:
+    keep_settings_across_pages()
+    _job_panel(job_key, stop_key, caption, examples, LIVE_REFRESH_S)
+
+
+@st.fragment(run_every=WAITING_REFRESH_S)
+def _waiting_panel(job_key: str, stop_key: str, caption: str, examples: str) -> None:
+    keep_settings_across_pages()
+    _job_panel(job_key, stop_key, caption, examples, WAITING_REFRESH_S)

@@ -41,6 +41,20 @@ def waiting_message(position: int, eta_seconds: float | None) -> str:
     return text + ". Training starts by itself."
 
 
+# A live panel redraws once a second while its job trains or starts next. Further back in
+# line the place changes only when some job ends, seconds apart at best, so a slower redraw
+# costs a waiting learner nothing and spares the server: thirty learners waiting are thirty
+# reruns a second otherwise, on the same cores as the kernel page and the training.
+LIVE_REFRESH_S = 1.0
+WAITING_REFRESH_S = 3.0
+
+
+def refresh_seconds(position: int | None) -> float:
+    """Seconds between redraws of a job's live panel, given its place in line (None: not
+    waiting, so it trains, starts or has ended)."""
+    return WAITING_REFRESH_S if position is not None and position > 1 else LIVE_REFRESH_S
+
+
 def estimated_wait(position: int, slots: int, job_seconds: float,
                    running_elapsed: list[float]) -> float:
     """Seconds until the job at `position` (1 = next) starts, from the average job length.

@@ -9,7 +9,15 @@ import time
 
 import pytest
 
-from cnn_core.jobs.job_queue import QueueError, estimated_wait, ordinal, waiting_message
+from cnn_core.jobs.job_queue import (
+    LIVE_REFRESH_S,
+    WAITING_REFRESH_S,
+    QueueError,
+    estimated_wait,
+    ordinal,
+    refresh_seconds,
+    waiting_message,
+)
 from cnn_core.jobs.pool import WORKER_NICENESS, WorkerPool, default_slots
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
@@ -35,6 +43,13 @@ def test_queue_messages_read_like_a_sentence():
     assert waiting_message(3, 41) == "Waiting: 3rd in line, about 40 s. Training starts by itself."
     assert "about 2 min 05 s" in waiting_message(9, 124)
     assert waiting_message(1, None) == "Waiting: 1st in line. Training starts by itself."
+
+
+def test_only_jobs_further_back_than_next_are_redrawn_slowly():
+    assert WAITING_REFRESH_S > LIVE_REFRESH_S
+    assert refresh_seconds(None) == LIVE_REFRESH_S  # training, starting or ended
+    assert refresh_seconds(1) == LIVE_REFRESH_S  # starts next: show it start at once
+    assert refresh_seconds(2) == refresh_seconds(30) == WAITING_REFRESH_S
 
 
 def test_wait_estimate_counts_running_jobs_and_rounds_of_slots():

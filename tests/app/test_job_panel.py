@@ -1,0 +1,97 @@
+"""The live job panel: how often it redraws a job, and what it offers while the job waits."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from cnn_core.jobs.training import ProgressSnapshot
+
+JOB_KEY = "panel_job"
+
+
+class QueuedJob:
+    """What the panel reads of a TrainingProcess, with a place in line set by the test."""
+
+    def __init__(self, position: int | None):
+        self.position, self.running, self.result, self.stopped = position, True, None, False
+
+    def queue_position(self) -> int | None:
+        return self.position
+
+    def snapshot(self) -> ProgressSnapshot:
+        if self.position is None:
+            return ProgressSnapshot(status="training", epoch=1, epochs=1, batch=3,
+                                    batches_per_epoch=10, images_seen=96, images_total=320)
+        return ProgressSnapshot(status="queued",
+                                message=f"Waiting: place {self.position}. Starts by itself.")
+
+    def stop(self) -> None:
+        self.stopped, self.running = True, False
+
+
+def _panel_script() -> None:
+    import streamlit as st
+
+    from ui.job_ui import live_job_panel
+
+    # As the pages do: the panel only while the job runs, the results once it has ended.
+    if st.session_state["panel_job"].running:
+        live_job_panel("panel_job", stop_key="panel_stop")
+    else:
+        st.write("Results")
+
+
+def test_a_job_far_back_in_line_is_redrawn_slowly_and_at_the_live_pace_once_next(monkeypatch):
+    import ui.job_ui as job_ui
+
+    drawn = []
+    for name in ("_live_panel", "_waiting_panel"):
+        real = getattr(job_ui, name)
+        monkeypatch.setattr(job_ui, name, lambda *args, _real=real, _name=name: (
+            drawn.append(_name), _real(*args)))
+    job = QueuedJob(position=4)
+    app = AppTest.from_function(_panel_script, default_timeout=30)
+    app.session_state[JOB_KEY] = job
+    app.run()
+    assert not app.exception
+    assert drawn == ["_waiting_panel"]
+    assert "Waiting: place 4" in app.get("progress")[0].proto.text
+    assert app.button(key="panel_stop").label == "Leave the queue"
+    job.position = 1  # next in line: it must show the start of training within a second
+    app.run()
+    assert drawn[-1] == "_live_panel" and not app.exception
+    job.position = None
+    app.run()
+    assert drawn[-1] == "_live_panel"
+    assert app.button(key="panel_stop").label == "Stop training"
+    assert "batch 3 of 10" in app.get("progress")[0].proto.text
+    app.button(key="panel_stop").click().run()
+    assert job.stopped and not app.exception
+    assert "Results" in [m.value for m in app.markdown]
+
+
+def _own_images_script() -> None:
+    from ui.own_images_train_ui import jobs_ui
+
+    jobs_ui()
+
+
+def test_own_images_panels_slow_down_only_while_the_first_network_waits_far_back(monkeypatch):
+    import ui.own_images_train_ui as own
+
+    drawn = []
+    for name in ("live_panels", "waiting_panels"):
+        real = getattr(own, name)
+        monkeypatch.setattr(own, name, lambda _real=real, _name=name: (
+            drawn.append(_name), _real()))
+    scratch = QueuedJob(position=3)
+    scratch.error = None
+    app = AppTest.from_function(_own_images_script, default_timeout=30)
+    app.session_state[own.JOBS_KEY] = {"scratch": scratch}
+    app.session_state[own.PENDING_KEY] = "the transfer request, queued once scratch starts"
+    app.run()
+    assert drawn == ["waiting_panels"] and not app.exception
+    assert "Waiting: place 3" in app.get("progress")[0].proto.text
+    scratch.position = 1
+    app.run()
+    assert drawn[-1] == "live_panels" and not app.exception
