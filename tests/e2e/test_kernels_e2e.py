@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import cv2
+import numpy as np
 import pytest
 
 from cnn_core.config import SAMPLES_DIR
+from cnn_core.data.images import load_image
+from cnn_core.maths.convolution import apply_kernel
+from cnn_core.maths.kernels import get_kernel
+from cnn_core.views.marks import mark_output
 from tests.e2e.conftest import choose, open_page, wait_for_idle
+from ui.filter_ui import BORDER_LABELS, COLOUR_MODES, DISPLAY_LABELS
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +38,16 @@ def test_upload_photo_pick_sobel_and_inspect(page, app_url, artifacts_dir, tmp_p
     result = page.locator("[data-testid='stImage'] img").first
     result.wait_for()
     assert result.evaluate("img => img.naturalWidth") == 600
+    # The picture the browser received is the filtered photo itself, pixel for pixel: a PNG
+    # (JPEG would blur the edges a kernel finds), with the inspected pixel marked.
+    served = page.request.get(urljoin(page.url, result.get_attribute("src"))).body()
+    assert served[:8] == b"\x89PNG\r\n\x1a\n"
+    filtered = apply_kernel(load_image(photo.read_bytes()), get_kernel("Sobel y").matrix,
+                            border=next(iter(BORDER_LABELS)), display=next(iter(DISPLAY_LABELS)),
+                            greyscale=COLOUR_MODES[0] == "Greyscale")
+    caption = page.get_by_text("The magenta mark: output pixel").first.inner_text()
+    row, col = map(int, re.search(r"row (\d+), column (\d+)", caption).groups())
+    np.testing.assert_array_equal(load_image(served), mark_output(filtered, row, col))
     page.get_by_text("The sum is").wait_for()
     assert "shown as pixel value" in page.locator("[data-testid='stMain']").inner_text()
     page.screenshot(path=str(artifacts_dir / "kernels-sobel-upload.png"), full_page=True)
