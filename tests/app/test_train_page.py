@@ -121,6 +121,8 @@ def test_a_missing_data_set_says_what_to_do(run_page, monkeypatch, tmp_path):
     try:
         app = run_page(PAGE)
         assert "bundled subset" in text_of(app)  # MNIST still works offline
+        # Said once: the bundled source's own description already counts its images.
+        assert text_of(app).count(f"{config.BUNDLED_MNIST_TRAIN:,} training") == 1
         app.selectbox(key="data_name").set_value("cifar10").run()
         assert not app.exception
         assert len(app.error) == 1 and "CNN_CLASSROOM_DATA" in app.error[0].value
