@@ -20,8 +20,10 @@ from ui.train_ui import (
     expectation_ui,
     layer_table_ui,
     model_ui,
+    press_train,
     start_training,
     started_with,
+    train_pressed,
     train_request,
 )
 
@@ -49,17 +51,21 @@ model, problem = (preset, "") if network is None else network
 st.subheader("3. Train")
 expectation_ui(data, model, hparams, config, n_train, link)
 request = train_request(data, model, hparams, config, n_train, validation)
+# The button's callback only notes the press; the job starts here, before the button is
+# drawn, so that the button is drawn disabled at once (a learner whose job waits in the queue
+# would otherwise see a Train button that does nothing). Callback arguments would be fixed
+# when the button was drawn, and a setting typed just before clicking lost: the request
+# comes from this very run.
+if train_pressed() and not problem:
+    start_training(request)
 job = st.session_state.get(JOB_KEY)
 running = job is not None and job.running
 if problem:
     st.caption("Train waits for a network that works: see the red message above.")
-# Not an on_click callback: callback arguments are fixed when the button is drawn, so a
-# setting typed just before clicking would be lost. Here they come from this very run.
-if st.button("Train", type="primary", key="train_start", disabled=running or bool(problem),
-             icon=":material/play_arrow:",
-             help="Your network does not work yet." if problem
-             else "Starts a fresh model with the settings above."):
-    start_training(request)
+st.button("Train", type="primary", key="train_start", disabled=running or bool(problem),
+          icon=":material/play_arrow:", on_click=press_train,
+          help="Your network does not work yet." if problem
+          else "Starts a fresh model with the settings above.")
 collect_finished_job()
 job = st.session_state.get(JOB_KEY)
 # A job keeps its own data set; after a switch above, say so rather than show its curves

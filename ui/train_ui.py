@@ -57,6 +57,7 @@ from ui.train_link import (
 )
 
 JOB_KEY = "train_job"          # the running (or last) TrainingProcess of this session
+TRAIN_PRESSED_KEY = "train_pressed"  # set by the Train button, read once by the next run
 REPORT_KEY = "train_report"    # the last finished model's ModelReport, kept until replaced
 FILED_KEY = "_train_filed_job"  # the job whose results REPORT_KEY holds
 REPORT_REQUEST_KEY = "_train_report_request"  # the TrainRequest of the report's run
@@ -366,6 +367,16 @@ def train_request(data: Dataset, model: str | Sequence[LayerSpec], hparams: dict
     return TrainRequest(data.name, model, dict(hparams), config,
                         n_train=n_train if n_train < len(data.y_train) else None,
                         validation_fraction=validation_fraction)
+
+
+def press_train() -> None:
+    """The Train button's callback: note the press for the run it triggers."""
+    st.session_state[TRAIN_PRESSED_KEY] = True
+
+
+def train_pressed() -> bool:
+    """True once after the Train button was pressed."""
+    return bool(st.session_state.pop(TRAIN_PRESSED_KEY, False))
 
 
 def start_training(request: TrainRequest) -> None:

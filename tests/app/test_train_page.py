@@ -291,3 +291,52 @@ def test_first_layer_filters_are_captioned_for_their_colours():
     assert "black = most negative" in grey
     assert colour.startswith("The 32 learned 5x5 kernels") and "red, green and blue" in colour
     assert "edge detector" not in colour and "one scale" not in colour
+
+
+class _WaitingJob:
+    """A job that waits 3rd in line, as the page and its live panel read one."""
+
+    running, result, error = True, None, None
+
+    def __init__(self, request):
+        self.request, self.stopped = request, False
+
+    def queue_position(self) -> int:
+        return 3
+
+    def snapshot(self):
+        from cnn_core.jobs.training import ProgressSnapshot
+
+        return ProgressSnapshot(status="queued", message="Waiting: 3rd in line.")
+
+    @property
+    def done(self) -> bool:
+        return not self.running
+
+    def stop(self) -> None:  # as TrainingProcess ends a job that leaves the queue
+        self.stopped, self.running = True, False
+        self.error = "Training was stopped while it waited in the queue."
+
+
+def test_train_is_drawn_disabled_in_the_very_run_that_queued_the_job(run_page, monkeypatch):
+    queued = []
+
+    def queue_job(key, request):
+        queued.append(request)
+        import streamlit as st
+
+        st.session_state[key] = _WaitingJob(request)
+
+    monkeypatch.setattr("ui.train_ui.queue_job", queue_job)
+    app = run_page(PAGE)
+    app.number_input(key="model_epochs").set_value(3).run()
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    assert len(queued) == 1 and queued[0].config.epochs == 3  # the settings of that run
+    # A Train button that looked pressable while the job waits would do nothing.
+    assert app.button(key="train_start").disabled
+    assert app.button(key="train_stop").label == "Leave the queue"
+    app.run()  # a later run starts nothing more
+    assert len(queued) == 1
+    app.button(key="train_stop").click().run()
+    assert not app.exception and not app.button(key="train_start").disabled
