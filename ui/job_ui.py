@@ -7,19 +7,16 @@ the job runs, and files the results itself on the next full run after the job en
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from cnn_core.jobs.iris import IrisRequest
-from cnn_core.jobs.job_queue import (
-    LIVE_REFRESH_S,
-    WAITING_REFRESH_S,
-    QueueError,
-    refresh_seconds,
-)
+from cnn_core.jobs.job_queue import QueueError, refresh_seconds
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.models.reports import epochs_summary, format_eta
 from cnn_core.views.figures import training_curves_figure
-from ui.links import keep_settings_across_pages
+from ui.live_panel import live_panel
 from ui.services import session_files, session_owner, training_pool
 
 
@@ -93,14 +90,18 @@ def live_job_panel(job_key: str, stop_key: str, caption: str = "",
     Call it only while the job runs. When the job ends, the whole page reruns once so that
     it can file the results; that run no longer calls this panel, which ends the polling.
     """
+    live_panel(partial(_job_panel, job_key, stop_key, caption, examples),
+               partial(_job_pace, job_key))
+
+
+def _job_pace(job_key: str) -> float | None:
     job: TrainingProcess | None = st.session_state.get(job_key)
-    position = job.queue_position() if job is not None else None
-    panel = _waiting_panel if refresh_seconds(position) == WAITING_REFRESH_S else _live_panel
-    panel(job_key, stop_key, caption, examples)
+    if job is None:  # nothing to draw, nor to file: the page's next full run drops the panel
+        return refresh_seconds(None)
+    return refresh_seconds(job.queue_position()) if job.running else None
 
 
-def _job_panel(job_key: str, stop_key: str, caption: str, examples: str,
-               refresh_s: float) -> None:
+def _job_panel(job_key: str, stop_key: str, caption: str, examples: str) -> None:
     job: TrainingProcess | None = st.session_state.get(job_key)
     if job is None:
         return
@@ -113,19 +114,3 @@ def _job_panel(job_key: str, stop_key: str, caption: str, examples: str,
     elif job.running:
         st.button("Stop training", key=stop_key, on_click=job.stop, icon=":material/stop:",
                   help="Ends after the current batch; the partly trained model is kept.")
-    if not job.running or refresh_seconds(job.queue_position()) != refresh_s:
-        # The job ended (the page files its results) or moved up to where it is redrawn at
-        # another pace: a full run picks the panel anew and stops this fragment's polling.
-        st.rerun(scope="app")
-
-
-@st.fragment(run_every=LIVE_REFRESH_S)
-def _live_panel(job_key: str, stop_key: str, caption: str, examples: str) -> None:
-    keep_settings_across_pages()
-    _job_panel(job_key, stop_key, caption, examples, LIVE_REFRESH_S)
-
-
-@st.fragment(run_every=WAITING_REFRESH_S)
-def _waiting_panel(job_key: str, stop_key: str, caption: str, examples: str) -> None:
-    keep_settings_across_pages()
-    _job_panel(job_key, stop_key, caption, examples, WAITING_REFRESH_S)

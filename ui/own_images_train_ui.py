@@ -13,12 +13,7 @@ from cnn_core.config import UPLOAD_TYPES
 from cnn_core.data import own_classes as oc
 from cnn_core.data.images import ImageError, load_image
 from cnn_core.jobs.inference import InferenceError
-from cnn_core.jobs.job_queue import (
-    LIVE_REFRESH_S,
-    WAITING_REFRESH_S,
-    QueueError,
-    refresh_seconds,
-)
+from cnn_core.jobs.job_queue import LIVE_REFRESH_S, QueueError, refresh_seconds
 from cnn_core.jobs.mobilenet_download import fetch_mobilenet, mobilenet_available
 from cnn_core.jobs.own_images import OwnImagesRequest, own_images_probabilities
 from cnn_core.jobs.transfer_models import (
@@ -38,7 +33,8 @@ from cnn_core.views.figures import (
     probability_bars_figure,
 )
 from ui.job_ui import progress_panel
-from ui.links import PageLink, keep_settings_across_pages
+from ui.links import PageLink
+from ui.live_panel import live_panel
 from ui.own_images_link import (
     DEFAULT_EPOCHS,
     DEFAULT_FINE_TUNE_EPOCHS,
@@ -219,45 +215,27 @@ def _panels() -> None:
                         config=NO_BAR)
 
 
-def _refresh_s() -> float:
-    """Redraw at the live pace while either network trains or starts next, slower while the
-    learner's only job waits further back in line."""
+def _pace() -> float | None:
+    """The live pace while either network trains or starts next, slower while the learner's
+    only job waits further back in line; None once training has ended."""
+    if not running():
+        return None
     return min((refresh_seconds(job.queue_position()) for job in _jobs().values()
                 if job.running), default=LIVE_REFRESH_S)
 
 
-def _live_panels_body(refresh_s: float) -> None:
+def _running_panels() -> None:
     _start_pending()
     _panels()
     if running():
         st.button("Stop training", key="own_stop", on_click=stop_all, icon=":material/stop:",
                   help="Both networks end after their current batch; what they learnt so far "
                        "is kept.")
-    if not running() or _refresh_s() != refresh_s:
-        # Training ended (the page shows the results), or the pace changed: a full run picks
-        # the panel anew and ends this fragment's polling.
-        st.rerun(scope="app")
-
-
-@st.fragment(run_every=LIVE_REFRESH_S)
-def live_panels() -> None:
-    """Both networks' progress, redrawn about once a second while either trains."""
-    keep_settings_across_pages()
-    _live_panels_body(LIVE_REFRESH_S)
-
-
-@st.fragment(run_every=WAITING_REFRESH_S)
-def waiting_panels() -> None:
-    """The same panels every few seconds while the first network waits further back in line."""
-    keep_settings_across_pages()
-    _live_panels_body(WAITING_REFRESH_S)
 
 
 def jobs_ui() -> None:
-    if running() and _refresh_s() == WAITING_REFRESH_S:
-        waiting_panels()
-    elif running():
-        live_panels()
+    if running():
+        live_panel(_running_panels, _pace)
     elif _jobs():
         _panels()
 

@@ -41,14 +41,20 @@ def _panel_script() -> None:
         st.write("Results")
 
 
-def test_a_job_far_back_in_line_is_redrawn_slowly_and_at_the_live_pace_once_next(monkeypatch):
-    import ui.job_ui as job_ui
+def _record_panels(monkeypatch) -> list[str]:
+    """The names of the shared fragments the pages draw, one per full run, in order."""
+    import ui.live_panel as live_panel
 
     drawn = []
     for name in ("_live_panel", "_waiting_panel"):
-        real = getattr(job_ui, name)
-        monkeypatch.setattr(job_ui, name, lambda *args, _real=real, _name=name: (
+        real = getattr(live_panel, name)
+        monkeypatch.setattr(live_panel, name, lambda *args, _real=real, _name=name: (
             drawn.append(_name), _real(*args)))
+    return drawn
+
+
+def test_a_job_far_back_in_line_is_redrawn_slowly_and_at_the_live_pace_once_next(monkeypatch):
+    drawn = _record_panels(monkeypatch)
     job = QueuedJob(position=4)
     app = AppTest.from_function(_panel_script, default_timeout=30)
     app.session_state[JOB_KEY] = job
@@ -79,19 +85,15 @@ def _own_images_script() -> None:
 def test_own_images_panels_slow_down_only_while_the_first_network_waits_far_back(monkeypatch):
     import ui.own_images_train_ui as own
 
-    drawn = []
-    for name in ("live_panels", "waiting_panels"):
-        real = getattr(own, name)
-        monkeypatch.setattr(own, name, lambda _real=real, _name=name: (
-            drawn.append(_name), _real()))
+    drawn = _record_panels(monkeypatch)
     scratch = QueuedJob(position=3)
     scratch.error = None
     app = AppTest.from_function(_own_images_script, default_timeout=30)
     app.session_state[own.JOBS_KEY] = {"scratch": scratch}
     app.session_state[own.PENDING_KEY] = "the transfer request, queued once scratch starts"
     app.run()
-    assert drawn == ["waiting_panels"] and not app.exception
+    assert drawn == ["_waiting_panel"] and not app.exception
     assert "Waiting: place 3" in app.get("progress")[0].proto.text
     scratch.position = 1
     app.run()
-    assert drawn[-1] == "live_panels" and not app.exception
+    assert drawn[-1] == "_live_panel" and not app.exception
