@@ -19,6 +19,9 @@ from typing import Any, Protocol
 
 # Until the queue has timed a job, assume a default MNIST run takes this long.
 DEFAULT_JOB_SECONDS = 20.0
+# What a worker says when a job's training has ended and only its test and save remain: the
+# job no longer needs its training slot, so the next one may start beside it.
+TRAINING_DONE = "training_done"
 
 
 class QueueError(ValueError):

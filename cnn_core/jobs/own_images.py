@@ -19,6 +19,7 @@ import numpy as np
 
 from cnn_core.data.own_classes import MAX_CLASSES, MIN_CLASSES, MIN_PER_CLASS
 from cnn_core.data.pixels import to_model_input
+from cnn_core.jobs.job_queue import TRAINING_DONE
 from cnn_core.jobs.mobilenet_download import NO_MOBILENET, fetch_mobilenet
 from cnn_core.jobs.training import (
     ProgressRecorder,
@@ -306,6 +307,7 @@ def run_own_images_job(request: OwnImagesRequest, model_path: str, send, stop_ev
         model.fit(data, initial_epoch=request.epochs, epochs=request.total_epochs, **fit)
 
     snapshot = recorder.snapshot()
+    send(TRAINING_DONE, None)  # the next job may start while this one is checked and saved
     # Named for the panel: a learner's pictures have no test set, only the held-out ones.
     send("progress", replace(snapshot, status="evaluating",
                              message="checking it on the held-out validation pictures",

@@ -6,6 +6,11 @@ So at most `slots` jobs train at once, each in a worker process that imported Te
 once and is reused across jobs (a fresh Keras session per job); the rest wait first come,
 first served, one waiting job per learner.
 
+The pool keeps one warm worker more than it has slots. A job leaves its slot when its
+training ends (the worker says `TRAINING_DONE`), so the next job starts in the spare worker
+while the previous one is still tested and saved: on one slot those seconds added up to a
+third of a class's time (bench/classroom_load.py).
+
 A worker that crashes, or grows past its memory ceiling, is replaced; its job (if any) ends
 with a one-sentence failure and the queue goes on. The queue itself (order, fairness, the
 place in line) is `cnn_core.jobs.job_queue.JobQueue`; a running job whose learner's session
@@ -23,7 +28,7 @@ import time
 import weakref
 
 from cnn_core.jobs.device import visible_gpu_count
-from cnn_core.jobs.job_queue import JobQueue, PooledJob
+from cnn_core.jobs.job_queue import TRAINING_DONE, JobQueue, PooledJob
 from cnn_core.jobs.spawning import exit_with_parent, limit_malloc_arenas, plain_main
 
 # Each MNIST job peaks near 1 GB with TensorFlow loaded; keep a margin for the server itself.
@@ -38,6 +43,9 @@ DEFAULT_WORKER_CEILING_MB = 2_500
 # After a stop request, how long a job may take to finish its batch and save before its
 # worker is killed (and replaced).
 STOP_GRACE_S = 30.0
+# Warm workers beyond the slots: one starts the next job while another tests and saves the
+# last (about 0.5 GB more, TensorFlow's libraries being shared between workers).
+SPARE_WORKERS = 1
 # How much lower than the server's the workers' CPU priority is (Unix `nice`, 0 to 19).
 WORKER_NICENESS = 10
 MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
@@ -89,6 +97,8 @@ class _Worker:
             args=(self.inbox, self.outbox, self.stop_event, pool.ceiling_mb))
         self.job_ref: weakref.ref | None = None
         self.job_started: float = 0.0
+        # True from a job's launch until its training ends; a slot is a training worker.
+        self.training = False
         self.stop_requested: float | None = None
         self.retired = False
         with plain_main():
@@ -106,17 +116,20 @@ class _Worker:
 
 
 class WorkerPool(JobQueue):
-    """At most `slots` warm workers, a FIFO queue in front, one waiting job per owner."""
+    """At most `slots` jobs training, in `slots + spare` warm workers; a FIFO queue in
+    front, one waiting job per owner."""
 
-    def __init__(self, slots: int | None = None, ceiling_mb: int | None = None):
+    def __init__(self, slots: int | None = None, ceiling_mb: int | None = None,
+                 spare: int = SPARE_WORKERS):
         super().__init__(slots or machine_slots())
         self.ceiling_mb = ceiling_mb or int(os.environ.get(CEILING_ENV,
                                                            DEFAULT_WORKER_CEILING_MB))
-        self.executor_name = (f"Local pool of {self.slots} worker process"
-                              + ("es" if self.slots != 1 else ""))
+        workers = self.slots + max(0, spare)
+        self.executor_name = (f"Local pool of {workers} worker process"
+                              + ("es" if workers != 1 else ""))
         self._workers: list[_Worker] = []
         self._next_index = 0
-        for _ in range(self.slots):
+        for _ in range(workers):
             self._workers.append(self._spawn())
 
     def _spawn(self) -> _Worker:
@@ -125,6 +138,8 @@ class WorkerPool(JobQueue):
 
     # -- the executor's part of the queue --------------------------------------------------
     def _free_slot(self) -> _Worker | None:
+        if sum(w.training for w in self._workers) >= self.slots:
+            return None
         return next((w for w in self._workers
                      if not w.busy and not w.retired and w.process.is_alive()), None)
 
@@ -133,11 +148,12 @@ class WorkerPool(JobQueue):
         worker.stop_requested = None
         worker.job_ref = weakref.ref(job, self._job_dropped(worker))
         worker.job_started = time.monotonic()
+        worker.training = True
         worker.inbox.put(job.task())
         job.on_started(worker.process.pid or 0)
 
     def _running_started(self) -> list[float]:
-        return [w.job_started for w in self._workers if w.busy]
+        return [w.job_started for w in self._workers if w.busy and w.training]
 
     def _alive(self) -> int:
         return sum(1 for w in self._workers if w.process.is_alive())
@@ -189,11 +205,17 @@ class WorkerPool(JobQueue):
             # Retire first: the job's owner may submit again the moment it hears of the end.
             worker.retired = worker.retired or retire
             job = worker.job()
-            if worker.job_ref is not None:
-                self._record_duration(time.monotonic() - worker.job_started)
+            if worker.training:  # ended before it said its training was done
+                self._training_ended(worker)
             worker.job_ref = None
         if job is not None:
             job.on_ended(error)
+
+    def _training_ended(self, worker: _Worker) -> None:
+        """The job on `worker` no longer trains: its slot frees. The queue's estimates time
+        a job from launch to here, when the next one can start (called with the lock held)."""
+        worker.training = False
+        self._record_duration(time.monotonic() - worker.job_started)
 
     def _replace(self, worker: _Worker) -> None:
         with self._lock:
@@ -227,6 +249,12 @@ class WorkerPool(JobQueue):
                     self._replace(worker)
                     return
                 self._dispatch()
+                continue
+            if kind == TRAINING_DONE:
+                with self._lock:
+                    if worker.training:
+                        self._training_ended(worker)
+                    self._dispatch()
                 continue
             job = worker.job()
             if job is not None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.jobs.iris import IrisRequest, run_iris_job
+from cnn_core.jobs.job_queue import TRAINING_DONE
 from cnn_core.jobs.own_images import OwnImagesRequest, run_own_images_job
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 from cnn_core.models.specs import LayerSpec, model_title
@@ -265,6 +266,7 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
             snapshot = job.snapshot()
             send("progress", snapshot)
             first_batch_sent = snapshot.images_seen > 0
+        send(TRAINING_DONE, None)  # the next job may start while this one is tested and saved
         if job.error is not None:
             raise job.error
         snapshot = job.snapshot()

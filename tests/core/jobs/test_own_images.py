@@ -14,6 +14,7 @@ import pytest
 
 from cnn_core.jobs import mobilenet_download
 from cnn_core.jobs.inference import InferenceClient
+from cnn_core.jobs.job_queue import TRAINING_DONE
 from cnn_core.jobs.mobilenet_download import NO_MOBILENET, fetch_mobilenet, mobilenet_available
 from cnn_core.jobs.own_images import (
     MAX_IMAGES,
@@ -210,6 +211,11 @@ def test_a_cnn_from_scratch_trains_reports_and_answers_try_it(tmp_path):
     assert "training" in statuses
     [evaluating] = [s for s in snapshots if s.status == "evaluating"]
     assert "validation pictures" in evaluating.message  # no test set here
+    # The pool frees the slot once both models' training is over, before the check.
+    kinds = [kind for kind, _ in send.messages]
+    assert kinds.count(TRAINING_DONE) == 1
+    checked_at = next(i for i, (_, payload) in enumerate(send.messages) if payload is evaluating)
+    assert checked_at > kinds.index(TRAINING_DONE)
     assert evaluating.check_total == len(send.of("result")[0].y_val)
     final = snapshots[-1]
     assert (final.status, final.epochs) == ("done", 3)

@@ -18,7 +18,7 @@ from cnn_core.jobs.job_queue import (
     refresh_seconds,
     waiting_message,
 )
-from cnn_core.jobs.pool import WORKER_NICENESS, WorkerPool, default_slots
+from cnn_core.jobs.pool import SPARE_WORKERS, WORKER_NICENESS, WorkerPool, default_slots
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 
@@ -121,7 +121,40 @@ def test_a_killed_worker_fails_its_job_and_the_queue_goes_on(pool, tmp_path):
     assert waiting.join(120), waiting.snapshot()
     assert waiting.error is None and waiting.result.test_accuracy > 0.3
     assert waiting.worker_pid != victim.worker_pid
-    assert pool.status().workers_alive == 1
+    assert pool.status().workers_alive == 2  # its slot's worker and the spare, healed
+
+
+class _TimedEnd(TrainingProcess):
+    """A job handle that notes when the pool told it the job had ended."""
+
+    ended_at: float | None = None
+
+    def on_ended(self, error):
+        self.ended_at = time.monotonic()
+        super().on_ended(error)
+
+
+@pytest.mark.slow
+def test_the_next_job_starts_while_the_last_one_is_still_tested_and_saved(pool, tmp_path):
+    """One slot, two warm workers: the slot frees when training ends, not when the job does.
+
+    The worker's messages are read in order by one thread, so with the slot held until the
+    job's end the second job would start after the first had ended."""
+    assert SPARE_WORKERS == 1 and pool.status().workers_alive == pool.slots + 1
+    request = TrainRequest("mnist", "dense_baseline", {}, TrainConfig(epochs=50, batch_size=32),
+                           n_train=1_500)
+    first = _TimedEnd(request, tmp_path, pool=pool).start()
+    second = _TimedEnd(request, tmp_path, pool=pool).start()
+    deadline = time.monotonic() + 60
+    while first.snapshot().status != "training" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert second.queue_position() == 1 and pool.status().running == 1
+    first.stop()  # ends its training after this batch; it is then tested and saved
+    assert first.join(60) and first.error is None and first.result.stopped
+    assert second.started_at is not None and second.started_at < first.ended_at
+    assert second.worker_pid != first.worker_pid
+    second.kill()
+    assert second.join(60)
 
 
 @pytest.mark.slow
@@ -130,9 +163,14 @@ def test_a_worker_over_its_memory_ceiling_is_replaced_after_its_job(tmp_path):
     try:
         first = _tiny(tmp_path, pool=pool).start()
         assert first.join(120) and first.error is None
+        deadline = time.monotonic() + 30
+        while first.worker_pid in pool.worker_pids() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert first.worker_pid not in pool.worker_pids()  # retired and replaced
         second = _tiny(tmp_path, pool=pool).start()
         assert second.join(120) and second.error is None
         assert second.worker_pid != first.worker_pid
+        assert pool.status().workers_alive == 2
         assert first.result.test_accuracy > 0.3 and second.result.test_accuracy > 0.3
     finally:
         pool.close()

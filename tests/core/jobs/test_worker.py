@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from cnn_core.jobs.job_queue import TRAINING_DONE
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import (
     BinaryTask,
@@ -176,6 +177,14 @@ def test_history_validates_on_held_out_images_and_tests_once_with_progress(tmp_p
     evaluating = [p for p in statuses if p.status == "evaluating"]
     assert evaluating and {p.check_total for p in evaluating} == {len(data.y_test)}
     assert all(p.epoch == 2 and p.images_seen == p.images_total for p in evaluating)
+    # The pool frees the job's slot on this message: after the last batch, before the test.
+    kinds = [kind for kind, _ in messages]
+    assert kinds.count(TRAINING_DONE) == 1
+    done = kinds.index(TRAINING_DONE)
+    before = [p.status for k, p in messages[:done] if k == "progress"]
+    after = [p.status for k, p in messages[done:] if k == "progress"]
+    assert "training" in before and "evaluating" not in before
+    assert "training" not in after and after[0] == "evaluating"
 
 
 def test_without_a_validation_share_the_test_set_is_not_used_during_training(tmp_path):
