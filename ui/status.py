@@ -44,6 +44,15 @@ def _device_line() -> None:
         st.rerun(scope="app")
 
 
+def _source_line(source: datasets.DataSource) -> str:
+    """Where a data set will load from, with its size when that is known unread: a teacher
+    should see at a glance that the offline fallback is a small subset."""
+    if source.known_counts is None:
+        return source.description
+    n_train, n_test = source.known_counts
+    return f"{source.description}: {n_train:,} training and {n_test:,} test images"
+
+
 def status_box() -> None:
     with st.container(border=True):
         if device_label() is None:
@@ -57,6 +66,6 @@ def status_box() -> None:
         rows = []
         for name, info in datasets.DATASETS.items():
             source = datasets.locate_dataset(name)
-            rows.append(f"- **{info.title}:** " + (source.description if source
+            rows.append(f"- **{info.title}:** " + (_source_line(source) if source
                                                    else f"not available. {info.how_to_get}"))
         st.markdown("**Data sets on this machine**\n" + "\n".join(rows))

@@ -71,11 +71,17 @@ class DatasetUnavailable(ValueError):
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where a data set comes from: kind is "local", "keras_cache", "download" or "bundled"."""
+    """Where a data set comes from: kind is "local", "keras_cache", "download" or "bundled".
+
+    description names the place only ("local data folder (/data/mnist.npz)"); a page that has
+    loaded the data counts its images itself. known_counts: (training, test) images where
+    they are known without reading the file (the bundled subset's), for the home page.
+    """
 
     kind: str
     path: str
     description: str
+    known_counts: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,9 +165,9 @@ def _cached_folder(prefix, path, read, classes, shape) -> files.Arrays:
 
 def _bundled() -> tuple[DataSource, Callable[[], bool], Reader]:
     path = config.BUNDLED_MNIST
-    text = (f"bundled subset: {config.BUNDLED_MNIST_TRAIN:,} training and "
-            f"{config.BUNDLED_MNIST_TEST:,} test MNIST digits (offline fallback)")
-    return DataSource("bundled", str(path), text), path.is_file, partial(files.read_npz, path)
+    source = DataSource("bundled", str(path), "bundled subset of MNIST (offline fallback)",
+                        known_counts=(config.BUNDLED_MNIST_TRAIN, config.BUNDLED_MNIST_TEST))
+    return source, path.is_file, partial(files.read_npz, path)
 
 
 def _check_info(name: str) -> DatasetInfo:

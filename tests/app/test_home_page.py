@@ -31,5 +31,7 @@ def test_missing_data_sets_say_what_to_do(run_page, monkeypatch, tmp_path):
     monkeypatch.setattr(config, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "none")
     app = run_page("app.py")
     text = "\n".join(m.value for m in app.markdown)
-    assert "bundled subset" in text  # MNIST still works offline
+    assert "bundled subset" in text  # MNIST still works offline, and how small it is
+    assert (f"(offline fallback): {config.BUNDLED_MNIST_TRAIN:,} training and "
+            f"{config.BUNDLED_MNIST_TEST:,} test images") in text
     assert "CIFAR-10:** not available" in text and "CNN_CLASSROOM_DATA" in text

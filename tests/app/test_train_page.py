@@ -121,8 +121,11 @@ def test_a_missing_data_set_says_what_to_do(run_page, monkeypatch, tmp_path):
     try:
         app = run_page(PAGE)
         assert "bundled subset" in text_of(app)  # MNIST still works offline
-        # Said once: the bundled source's own description already counts its images.
+        # Counted once, from the images loaded.
         assert text_of(app).count(f"{config.BUNDLED_MNIST_TRAIN:,} training") == 1
+        assert (f"bundled subset of MNIST (offline fallback): {config.BUNDLED_MNIST_TRAIN:,} "
+                f"training and {config.BUNDLED_MNIST_TEST:,} test images of 28 x 28 pixels"
+                ) in text_of(app)
         app.selectbox(key="data_name").set_value("cifar10").run()
         assert not app.exception
         assert len(app.error) == 1 and "CNN_CLASSROOM_DATA" in app.error[0].value

@@ -361,8 +361,8 @@ def test_a_broken_local_file_falls_through_to_the_next_source(env, caplog):
 def test_bundled_subset_is_real_mnist(env, shared_data):
     ds = load_dataset("mnist")
     assert ds.source.kind == "bundled" and ds.source.path == str(config.BUNDLED_MNIST)
-    assert ds.source.description == ("bundled subset: 6,000 training and 1,000 test MNIST "
-                                     "digits (offline fallback)")
+    assert ds.source.description == "bundled subset of MNIST (offline fallback)"
+    assert ds.source.known_counts == (len(ds.y_train), len(ds.y_test))  # what the home page says
     assert ds.x_train.shape == (6000, 28, 28) and ds.x_test.shape == (1000, 28, 28)
     assert np.abs(class_counts(ds.y_train, 10) - MNIST_COUNTS / 10).max() <= 1
     assert class_counts(ds.y_test, 10).min() >= 85
