@@ -163,7 +163,12 @@ def _rect(top: float, left: float, h: float, w: float) -> tuple[list, list]:
     return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
 
 
-def _circle(row: int, col: int, radius: float = 0.36) -> tuple[list, list]:
+# The ring around the kept number runs along the inside of its cell: drawn nearer the middle,
+# its thick outline covered a three-digit number on a projector's small cells.
+KEPT_RING_RADIUS = 0.46
+
+
+def _circle(row: int, col: int, radius: float = KEPT_RING_RADIUS) -> tuple[list, list]:
     angles = np.linspace(0, 2 * np.pi, 25)
     return (np.round(col + radius * np.cos(angles), 3).tolist(),
             np.round(row + radius * np.sin(angles), 3).tolist())
