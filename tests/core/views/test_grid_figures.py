@@ -91,7 +91,7 @@ def test_pool_animation_circles_the_kept_number():
     assert np.mean(circle_y) == pytest.approx(kept[0], abs=0.05)
     # Around the number, not over it: the ring keeps to the edge of the kept cell.
     distances = np.hypot(np.array(circle_x) - kept[1], np.array(circle_y) - kept[0])
-    assert 0.44 <= distances.min() and distances.max() <= 0.5
+    assert distances.min() >= 0.44 and distances.max() <= 0.5
     padding = next(t for t in fig.data if t.name == "padding")
     assert "pad" in set(np.asarray(padding.text).ravel())
     # The pooled map shares the input's colours, so a kept number keeps its colour.
