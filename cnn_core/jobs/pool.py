@@ -97,7 +97,8 @@ class _Worker:
             args=(self.inbox, self.outbox, self.stop_event, pool.ceiling_mb))
         self.job_ref: weakref.ref | None = None
         self.job_started: float = 0.0
-        # True from a job's launch until its training ends; a slot is a training worker.
+        # True from a job's launch until its training ends (so only while busy); a slot is a
+        # training worker.
         self.training = False
         self.stop_requested: float | None = None
         self.retired = False
@@ -138,7 +139,7 @@ class WorkerPool(JobQueue):
 
     # -- the executor's part of the queue --------------------------------------------------
     def _free_slot(self) -> _Worker | None:
-        if sum(w.training for w in self._workers) >= self.slots:
+        if len(self._running_started()) >= self.slots:
             return None
         return next((w for w in self._workers
                      if not w.busy and not w.retired and w.process.is_alive()), None)
@@ -153,7 +154,7 @@ class WorkerPool(JobQueue):
         job.on_started(worker.process.pid or 0)
 
     def _running_started(self) -> list[float]:
-        return [w.job_started for w in self._workers if w.busy and w.training]
+        return [w.job_started for w in self._workers if w.training]
 
     def _alive(self) -> int:
         return sum(1 for w in self._workers if w.process.is_alive())
