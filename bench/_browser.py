@@ -86,7 +86,8 @@ class Server:
         self._log.close()
 
 
-def _tree_pids_proc(root: int) -> list[int]:
+def tree_pids(root: int) -> list[int]:
+    """`root` and all its descendants now, from /proc."""
     children: dict[int, list[int]] = defaultdict(list)
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -119,7 +120,7 @@ def tree_rss(root: int) -> dict[int, int]:
     try:
         import psutil
     except ImportError:
-        return {pid: _rss_bytes_proc(pid) for pid in _tree_pids_proc(root)}
+        return {pid: _rss_bytes_proc(pid) for pid in tree_pids(root)}
     try:
         processes = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
     except psutil.NoSuchProcess:

@@ -48,6 +48,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import sys
 import tempfile
 import threading
@@ -308,11 +309,20 @@ def niced_chromium(niceness: int) -> str:
     the server's cores, and 30 pages drawing live panels would take CPU the server needs
     to answer everyone (the kernel learner among them). Lowering their priority makes them
     use only what the server leaves, as their own computers would. The kernel learner's
-    browser, which the page times, keeps the normal priority."""
+    browser, which the page times, keeps the normal priority.
+
+    Run as root, chromium raises its own processes' priority again (its main and GPU
+    processes to nice -8, each page's renderer to 0), so `nice` alone lowered nothing: the
+    wrapper first takes away the right to raise a priority (CAP_SYS_NICE), which chromium's
+    pages never need."""
     if niceness <= 0:
         return CHROMIUM
+    keep_low = ""
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        keep_low = "setpriv --bounding-set -sys_nice --inh-caps -sys_nice "
     wrapper = Path(tempfile.mkdtemp(prefix="classroom_load_")) / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {niceness} {shlex.quote(CHROMIUM)} "$@"\n')
+    wrapper.write_text(
+        f'#!/bin/sh\nexec {keep_low}nice -n {niceness} {shlex.quote(CHROMIUM)} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
