@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
@@ -18,8 +17,8 @@ from cnn_core.maths.frames import (
     window_origin,
 )
 from cnn_core.maths.kernels import common_fraction
-from cnn_core.views.figures import number_grid_figure
 from cnn_core.views.marks import mark_window
+from cnn_core.views.number_table import number_table_html
 from ui.links import NO_LINK, PageLink
 
 # Short enough for the select box in the narrow controls column; BORDER_HELP says the rest.
@@ -48,7 +47,7 @@ FIRST_WRITTEN_TERMS = 12
 # of a 1024-pixel-wide projector beside the page list.
 GRID_CELL_PX = 30
 GRID_MIN_PX = 180
-GREY_SCALE = [[0.0, "black"], [1.0, "white"]]
+GREY_SCALE = [[0.0, "rgb(0, 0, 0)"], [1.0, "rgb(255, 255, 255)"]]
 SIGNED_SCALE = "RdBu"  # red below 0, white at 0, blue above
 
 
@@ -153,15 +152,11 @@ def inspector_ui(source: np.ndarray, result: np.ndarray, kernel: np.ndarray,
     # Side by side where they fit, one under another on a narrow screen.
     with st.container(horizontal=True, gap="small"):
         for title, values, unit, (low, high) in figures:
-            # The title goes above as text: it wraps, where a figure title would be cut off.
-            fig: go.Figure = number_grid_figure(values, colorbar_title=unit,
-                                                cell_px=GRID_CELL_PX)
             scale_colours = GREY_SCALE if unit == "pixel value" else SIGNED_SCALE
-            fig.update_traces(zmin=low, zmax=high, colorscale=scale_colours, showscale=False)
-            fig.update_layout(margin={"b": 10})
             with st.container(width=grid_px):
                 st.markdown(f"**{title}**")
-                st.plotly_chart(fig, key=f"{key}_{unit}", config={"displayModeBar": False})
+                st.html(number_table_html(values, low, high, scale_colours, unit=unit,
+                                          cell_px=GRID_CELL_PX))
     st.caption("The colours use fixed scales, so two similar numbers get similar colours: pixels "
                "from 0 (black) to 255 (white), weights and products red below 0 and blue above "
                "0, as strong as this kernel can make them.")

@@ -10,6 +10,9 @@ from cnn_core.config import PREVIEW_MAX_SIDE
 from cnn_core.data.images import fit_within
 from cnn_core.maths.frames import filtered_shape
 from cnn_core.maths.kernels import PRESET_KERNELS
+from cnn_core.views.number_table import cell_colour
+from tests.core.views.number_table_cells import TableCell, table_cells
+from ui.filter_ui import GREY_SCALE, SIGNED_SCALE
 
 PAGE = "app_pages/1_Image_kernels.py"
 
@@ -104,35 +107,41 @@ def test_the_result_is_marked_at_the_inspected_pixel(run_page):
     assert np.all(marked[~magenta] == 128)  # nothing else drawn on the result
 
 
+def inspector_tables(app) -> dict[str, list[list[TableCell]]]:
+    """The inspector's three number tables by their unit (in each cell's hover text)."""
+    tables = {}
+    for element in app.get("html"):
+        cells = table_cells(element.proto.body)
+        if cells:
+            tables[cells[0][0].title.rsplit("(", 1)[1].rstrip(")")] = cells
+    return tables
+
+
 def test_inspector_colours_use_fixed_scales(run_page):
     """154 and 162 must look alike: pixels on 0-255, weights and products centred on 0."""
-    import base64
-    import json
-
-    def values(z) -> np.ndarray:  # Plotly sends numpy arrays as base64 "typed arrays"
-        if isinstance(z, dict):
-            shape = [int(n) for n in str(z["shape"]).split(",")]
-            return np.frombuffer(base64.b64decode(z["bdata"]), z["dtype"]).reshape(shape)
-        return np.asarray(z, dtype=np.float64)
-
     app = run_page(PAGE)
-    charts = {}
-    for chart in app.get("plotly_chart"):
-        trace = json.loads(chart.proto.spec)["data"][0]
-        charts[chart.proto.id] = (trace["zmin"], trace["zmax"], values(trace["z"]))
-    ranges = sorted((low, high) for low, high, _ in charts.values())
+    tables = inspector_tables(app)
+    assert set(tables) == {"pixel value", "weight", "product"}
     largest_weight = float(np.abs(PRESET_KERNELS["Sobel x"].matrix).max())
-    assert ranges == sorted([(0.0, 255.0), (-largest_weight, largest_weight),
-                             (-255 * largest_weight, 255 * largest_weight)])
-    for low, high, z in charts.values():
-        assert low <= np.min(z) and np.max(z) <= high
+    ranges = {"pixel value": (0.0, 255.0, GREY_SCALE),
+              "weight": (-largest_weight, largest_weight, SIGNED_SCALE),
+              "product": (-255 * largest_weight, 255 * largest_weight, SIGNED_SCALE)}
+    for unit, cells in tables.items():
+        low, high, scale = ranges[unit]
+        for cell in (cell for row in cells for cell in row):
+            assert cell.background == cell_colour(float(cell.text), low, high, scale)
+    window = tables["pixel value"]
+    assert [[float(c.text) for c in row] for row in tables["weight"]] == \
+        PRESET_KERNELS["Sobel x"].matrix.tolist()
+    assert len(window) == 3 and all(len(row) == 3 for row in window)
 
 
 def test_a_blur_shows_its_weights_as_whole_numbers_times_a_fraction(run_page):
     app = run_page(PAGE)
     app.selectbox(key="kernel_preset").set_value("Mean blur 8x8").run()
     assert "**Weights (each x 1/64)**" in markdown_text(app)
-    assert "0.0156" not in " ".join(str(c.proto.spec) for c in app.get("plotly_chart"))
+    weights = inspector_tables(app)["weight"]
+    assert len(weights) == 8 and {c.text for row in weights for c in row} == {"1"}
 
 
 def test_custom_kernel_normalised_and_even_sizes(run_page):

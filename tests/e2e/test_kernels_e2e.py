@@ -50,6 +50,16 @@ def test_upload_photo_pick_sobel_and_inspect(page, app_url, artifacts_dir, tmp_p
     np.testing.assert_array_equal(load_image(served), mark_output(filtered, row, col))
     page.get_by_text("The sum is").wait_for()
     assert "shown as pixel value" in page.locator("[data-testid='stMain']").inner_text()
+    # The inspector's number tables keep their colours through Streamlit's HTML sanitiser:
+    # Sobel y's weights, -1 -2 -1 over 0 0 0 over 1 2 1, red above, white between, blue below.
+    weights = page.locator("td[title$='(weight)']")
+    assert weights.all_inner_texts() == ["-1", "-2", "-1", "0", "0", "0", "1", "2", "1"]
+    colours = weights.evaluate_all("cells => cells.map(c => getComputedStyle(c).backgroundColor)")
+    red, green, blue = map(int, re.findall(r"\d+", colours[1])[:3])
+    assert red > blue
+    red, green, blue = map(int, re.findall(r"\d+", colours[7])[:3])
+    assert blue > red
+    assert colours[4] == "rgb(247, 247, 247)"
     page.screenshot(path=str(artifacts_dir / "kernels-sobel-upload.png"), full_page=True)
 
 
