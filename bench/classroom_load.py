@@ -27,8 +27,9 @@ class done within 1.25x of ideal_s.
 Notes: the browsers run on the same machine as the server. In a classroom each learner's
 browser runs on their own computer, so the class's browser runs at the lowest CPU priority
 (--class-browser-nice 19) and takes only what the server leaves; the kernel learner's browser,
-whose page is timed, runs at normal priority. Other work on a shared machine makes the timings
-noisy: compare runs made in the same conditions. Details of every learner go to
+whose page is timed, runs at normal priority. Both run as an ordinary user's browser does,
+unable to raise their priority (`_browser.user_chromium`). Other work on a shared machine
+makes the timings noisy: compare runs made in the same conditions. Details of every learner go to
 bench/results/classroom_load-<learners>.json, the server's log next to it.
 
 Usage: python bench/classroom_load.py [--learners 30] [--subset] [--max-jobs N]
@@ -47,10 +48,7 @@ import json
 import os
 import random
 import re
-import shlex
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -61,13 +59,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _browser import (  # noqa: E402
-    CHROMIUM,
     CHROMIUM_ARGS,
     IDLE_JS,
     REPO_ROOT,
     MemorySampler,
     Server,
     open_page,
+    user_chromium,
     wait_for_idle,
 )
 
@@ -302,39 +300,14 @@ async def kernel_learner(page, url: str, samples: list[KernelSample], pages_open
             await asyncio.sleep(KERNEL_PAUSE_S)
 
 
-def niced_chromium(niceness: int) -> str:
-    """The browser for the class's pages, started at a lower CPU priority than the server.
-
-    In a classroom each learner's browser runs on their own computer; here all of them share
-    the server's cores, and 30 pages drawing live panels would take CPU the server needs
-    to answer everyone (the kernel learner among them). Lowering their priority makes them
-    use only what the server leaves, as their own computers would. The kernel learner's
-    browser, which the page times, keeps the normal priority.
-
-    Run as root, chromium raises its own processes' priority again (its main and GPU
-    processes to nice -8, each page's renderer to 0), so `nice` alone lowered nothing: the
-    wrapper first takes away the right to raise a priority (CAP_SYS_NICE), which chromium's
-    pages never need."""
-    if niceness <= 0:
-        return CHROMIUM
-    keep_low = ""
-    if os.geteuid() == 0 and shutil.which("setpriv"):
-        keep_low = "setpriv --bounding-set -sys_nice --inh-caps -sys_nice "
-    wrapper = Path(tempfile.mkdtemp(prefix="classroom_load_")) / "chromium"
-    wrapper.write_text(
-        f'#!/bin/sh\nexec {keep_low}nice -n {niceness} {shlex.quote(CHROMIUM)} "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
-
-
 async def run_class(args, url: str, learners: list[Learner], kernel: list[KernelSample],
                     info: dict, deadline: float) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=niced_chromium(args.class_browser_nice), args=CHROMIUM_ARGS)
-        kernel_browser = await playwright.chromium.launch(executable_path=CHROMIUM,
+            executable_path=user_chromium(args.class_browser_nice), args=CHROMIUM_ARGS)
+        kernel_browser = await playwright.chromium.launch(executable_path=user_chromium(0),
                                                           args=CHROMIUM_ARGS)
         try:
             home = await (await browser.new_context(viewport=VIEWPORT)).new_page()

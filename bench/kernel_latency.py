@@ -56,7 +56,8 @@ def page_rerun_seconds(photo_bytes: bytes, name: str, repeats: int) -> float:
 
     decoded = photo_ui._make_photo(name, load_image(photo_bytes))
     original = photo_ui.photo_ui
-    photo_ui.photo_ui = lambda key="photo": decoded  # an upload decoded once, as on the page
+    # An upload decoded once, as on the page.
+    photo_ui.photo_ui = lambda key="photo", link=None: decoded
     try:
         app = AppTest.from_file(str(REPO_ROOT / "app_pages/1_Image_kernels.py"), default_timeout=60)
         app.run()

@@ -1,6 +1,7 @@
 """Training speed through the real app against a bare model.fit, on full MNIST.
 
-1. App: starts `streamlit run app.py`, opens the training page in headless chromium (its
+1. App: starts `streamlit run app.py`, opens the training page in headless chromium (run
+   as an ordinary user's browser, at normal priority: `_browser.user_chromium`; its
    live curves polling as a learner sees them) through a link that sets the subset (default
    all 60,000 images) and the epochs (default 2), and trains the "MNIST CNN" preset with the
    page's other defaults: batch size 64, and 10% of the chosen images held out (stratified)
@@ -47,10 +48,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
 os.environ.setdefault("CNN_CLASSROOM_DATA", str(REPO_ROOT.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
+from _browser import user_chromium  # noqa: E402
+
+from tests.e2e.conftest import CHROMIUM_ARGS, running_server  # noqa: E402
 
 EPOCHS = 2
 SUBSET = 60_000   # all of MNIST's training images (the page's slider at its end)
@@ -117,7 +121,7 @@ def run_app(url: str, subset: int, epochs: int) -> dict:
     from tests.e2e.conftest import open_page, wait_for_idle
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=user_chromium(), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                       accept_downloads=True)
         kernels = context.new_page()
