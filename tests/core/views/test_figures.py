@@ -9,7 +9,6 @@ from cnn_core.views.figures import (
     MAX_DRAWN_POINTS,
     confusion_matrix_figure,
     grad_cam_figure,
-    number_grid_figure,
     per_class_figure,
     probability_bars_figure,
     training_curves_figure,
@@ -20,15 +19,6 @@ def axis_titles(fig) -> list[str]:
     layout = fig.to_plotly_json()["layout"]
     return [axis["title"]["text"] for name, axis in layout.items()
             if name.startswith(("xaxis", "yaxis")) and axis.get("title", {}).get("text")]
-
-
-def test_number_grid_writes_every_number_with_row_zero_on_top():
-    fig = number_grid_figure(np.array([[1, -2.5], [0.125, 4]]), title="t", colorbar_title="u")
-    heatmap = fig.data[0]
-    assert [list(r) for r in heatmap.text] == [["1", "-2.5"], ["0.125", "4"]]
-    assert fig.layout.yaxis.autorange == "reversed"
-    assert {"row", "column"} <= set(axis_titles(fig))
-    assert heatmap.colorbar.title.text == "u"
 
 
 def test_training_curves_are_thinned_but_keep_the_latest_point():
