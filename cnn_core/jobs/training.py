@@ -268,6 +268,24 @@ def progress_callback(recorder: ProgressRecorder, stop_event: threading.Event, n
     return ProgressCallback()
 
 
+# tf.data's autotuner runs a thread for each iterator, and Keras starts a new iterator every
+# epoch (and for every validation pass); deleting the old one waited for that thread, the
+# worker idle for about 4 s (py-spy: RootDataset::Iterator::~Iterator), so a 2-epoch MNIST
+# job trained a third slower in some runs (bench/train_mnist.py). Fixed parallelism serves
+# these small pipelines as well.
+PIPELINE_THREADS = 2
+PREFETCH_BATCHES = 2
+
+
+def without_autotune(dataset):
+    """`dataset` with tf.data's autotuning off (see PIPELINE_THREADS)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
     """A shuffled, batched tf.data pipeline of float32 images in [0, 1], then augmentation.
 
@@ -286,7 +304,7 @@ def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
     data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
         len(x), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
     data = data.map(lambda images, labels: (tf.cast(images, tf.float32) / divisor, labels),
-                    num_parallel_calls=tf.data.AUTOTUNE)
+                    num_parallel_calls=PIPELINE_THREADS)
     if config.augments:
         layers = []
         if config.flip:
@@ -302,8 +320,8 @@ def make_train_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig):
                                                   seed=config.seed))
         augment = keras.Sequential(layers, name="augmentation")
         data = data.map(lambda images, labels: (augment(images, training=True), labels),
-                        num_parallel_calls=tf.data.AUTOTUNE)
-    return data.prefetch(tf.data.AUTOTUNE), len(x)
+                        num_parallel_calls=PIPELINE_THREADS)
+    return without_autotune(data.prefetch(PREFETCH_BATCHES)), len(x)
 
 
 def float_batches(x: np.ndarray, batch_size: int):
@@ -317,8 +335,8 @@ def float_batches(x: np.ndarray, batch_size: int):
     import tensorflow as tf
 
     divisor = pixel_divisor(x)
-    return tf.data.Dataset.from_tensor_slices(channels_last(x)).batch(batch_size).map(
-        lambda images: tf.cast(images, tf.float32) / divisor)
+    return without_autotune(tf.data.Dataset.from_tensor_slices(channels_last(x)).batch(
+        batch_size).map(lambda images: tf.cast(images, tf.float32) / divisor))
 
 
 class TrainingJob:
@@ -368,8 +386,9 @@ class TrainingJob:
 
                 n_val = len(self._val[1])
                 labels = tf.data.Dataset.from_tensor_slices(np.asarray(self._val[1]))
-                val = tf.data.Dataset.zip((float_batches(self._val[0], self._val_batch_size),
-                                           labels.batch(self._val_batch_size)))
+                val = without_autotune(tf.data.Dataset.zip((
+                    float_batches(self._val[0], self._val_batch_size),
+                    labels.batch(self._val_batch_size))))
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,
                            callbacks=[progress_callback(self.recorder, self._stop, n_val)])
