@@ -9,7 +9,6 @@ feels most). The numbers are text, so they stay sharp on a projector and wrap wi
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 import numpy as np
@@ -26,13 +25,24 @@ DARK_CELL_LUMINANCE = 0.179
 NOT_A_NUMBER_COLOUR = "rgb(200, 200, 200)"
 
 
+def cell_colours(values: np.ndarray, low: float, high: float,
+                 colorscale: Colorscale) -> list[str]:
+    """The colour of each of `values` (flattened, row by row) on `colorscale` stretched from
+    `low` to `high` ("rgb(r, g, b)"), as a plotly heat map with zmin=low and zmax=high
+    colours it; values outside are clipped. One call to plotly for the whole grid: a 15x15
+    grid cell by cell took about 45 ms, three times on every kernel change."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    finite = np.isfinite(values)
+    positions = (np.full(values.shape, 0.5) if high <= low
+                 else np.clip((np.where(finite, values, low) - low) / (high - low), 0.0, 1.0))
+    sampled = sample_colorscale(colorscale, positions.tolist()) if len(values) else []
+    return [colour if ok else NOT_A_NUMBER_COLOUR
+            for colour, ok in zip(sampled, finite, strict=True)]
+
+
 def cell_colour(value: float, low: float, high: float, colorscale: Colorscale) -> str:
-    """The colour of `value` on `colorscale` stretched from `low` to `high` ("rgb(r, g, b)"),
-    as a plotly heat map with zmin=low and zmax=high colours it; values outside are clipped."""
-    if not math.isfinite(value):
-        return NOT_A_NUMBER_COLOUR
-    position = 0.5 if high <= low else (value - low) / (high - low)
-    return sample_colorscale(colorscale, [min(1.0, max(0.0, position))])[0]
+    """The colour of one value, as `cell_colours` gives it."""
+    return cell_colours(np.array([value]), low, high, colorscale)[0]
 
 
 def relative_luminance(colour: str) -> float:
@@ -68,11 +78,12 @@ def number_table_html(values: np.ndarray, low: float, high: float, colorscale: C
             "</tr>",
             f'<tr><th style="{label}">row</th>'
             + "".join(f'<th style="{label}">{c}</th>' for c in range(width)) + "</tr>"]
+    backgrounds = iter(cell_colours(values, low, high, colorscale))
     for r in range(height):
         cells = []
         for c in range(width):
             value = float(values[r, c])
-            background = cell_colour(value, low, high, colorscale)
+            background = next(backgrounds)
             number = escape(format_number(value))
             tooltip = escape(f"row {r}, column {c}: {number} ({unit})")
             cells.append(f'<td title="{tooltip}" style="{cell} background: {background};'
