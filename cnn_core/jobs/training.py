@@ -386,9 +386,9 @@ class TrainingJob:
 
                 n_val = len(self._val[1])
                 labels = tf.data.Dataset.from_tensor_slices(np.asarray(self._val[1]))
-                val = without_autotune(tf.data.Dataset.zip((
-                    float_batches(self._val[0], self._val_batch_size),
-                    labels.batch(self._val_batch_size))))
+                # The pictures' pipeline has autotuning off, and the zip inherits that.
+                val = tf.data.Dataset.zip((float_batches(self._val[0], self._val_batch_size),
+                                           labels.batch(self._val_batch_size)))
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,
                            callbacks=[progress_callback(self.recorder, self._stop, n_val)])
