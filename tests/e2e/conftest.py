@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.e2e
 # Playwright's waiting assertions give up after 5 s by default; a class's shared server (or a
 # loaded CI) can take longer to draw a page, as the locators' own default here allows.
 expect.set_options(timeout=30_000)
+
+OPEN_LIST_TRIES = 3  # a selectbox's list, opened again when a rerun closed it (`choose`)
 
 
 def _free_port() -> int:
@@ -163,9 +166,24 @@ def eventually(read, expected, timeout_s: float = 30.0, every_ms: int = 250):
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of the Streamlit selectbox labelled `label`."""
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option of the Streamlit selectbox labelled `label`.
+
+    A rerun that redraws the page just as the list opens (the first run of a page on a busy
+    server) closes the list again, and the option never shows: open it again, a few times.
+    """
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(OPEN_LIST_TRIES - 1):
+        box.click()
+        try:
+            wanted.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            wait_for_idle(page)
+    else:
+        box.click()
+    wanted.click()
     wait_for_idle(page)
 
 
