@@ -3,7 +3,8 @@
 `TrainingJob` never touches Streamlit. A Keras callback records per-batch metrics (the
 running mean of the epoch so far, which Keras reports) and per-epoch history into a
 snapshot guarded by a lock; `stop()` sets a flag that the callback turns into
-`model.stop_training = True`, which Keras checks after every batch.
+`model.stop_training = True`, which Keras checks after every call of its training step (a
+few batches, `batches_per_call`).
 
 In the app the job runs inside a worker process (see `cnn_core.jobs.worker`), so the Streamlit
 server never imports Keras; the class works the same in any process.
@@ -25,6 +26,17 @@ from cnn_core.data.pixels import channels_last, pixel_divisor
 MAX_CURVE_POINTS = 1500
 # Exponential smoothing of the per-batch training curve (about the last 10 batches).
 SMOOTHING = 0.1
+# Images Keras trains on in one call of its compiled step (`batches_per_call`). One batch per
+# call leaves Python's work between batches (about a millisecond) in every small MNIST batch:
+# 512 images trained 10-40% faster on 2 CPU cores, and more on a GPU, where a batch takes
+# less time than that work. A call takes about 0.05 s for MNIST's CNN and 0.2 s for the CIFAR
+# DCNN on 2 cores, so the live curve, the progress and a stop still answer within a moment.
+IMAGES_PER_CALL = 512
+
+
+def batches_per_call(batch_size: int) -> int:
+    """How many batches Keras trains in one call of its step (its steps_per_execution)."""
+    return max(1, IMAGES_PER_CALL // batch_size)
 
 
 @dataclass(frozen=True)
@@ -123,10 +135,12 @@ class ProgressRecorder:
         self._batch_size = batch_size
         self._n_train = n_train
         self._started: float | None = None
-        self._stride = 1  # keep every n-th batch once the curve is long
+        self._stride = 1  # keep every n-th report once the curve is long
         self._smoothed: tuple[float, float] | None = None
         self._last_means = (0.0, 0.0)
-        self._updates = 0
+        self._last_report = (-1, -1)  # (epoch, batch) of the latest report
+        self._reports = 0
+        self._batches_smoothed = 0
 
     def update(self, **changes: Any) -> None:
         with self._lock:
@@ -136,20 +150,24 @@ class ProgressRecorder:
         self._started = time.perf_counter()
         self.update(status="training")
 
-    def _smooth(self, batch: int, mean_loss: float, mean_accuracy: float) -> tuple[float, float]:
-        """Keras reports the running mean of the epoch so far, which jumps at every new epoch.
-        Recover each batch's own value from consecutive means, then smooth it across epochs
-        with an exponential moving average (weight 1/(n+1) at first, so early points are fair).
+    def _smooth(self, epoch: int, batch: int, mean_loss: float,
+                mean_accuracy: float) -> tuple[float, float]:
+        """Keras reports the running mean of the epoch so far, which jumps at every new epoch,
+        after every call of its training step (one batch or several, `batches_per_call`).
+        Recover the mean of the batches since the last report from consecutive means, then
+        smooth it across epochs with an exponential moving average per batch (weighted by the
+        batches seen at first, so early points are fair).
         """
-        if batch == 0:
-            values = (mean_loss, mean_accuracy)
-        else:
-            values = tuple((batch + 1) * m - batch * last
-                           for m, last in zip((mean_loss, mean_accuracy), self._last_means,
-                                              strict=True))
+        last_epoch, last_batch = self._last_report
+        before = last_batch + 1 if epoch == last_epoch else 0  # batches already in the mean
+        new = max(batch + 1 - before, 1)
+        values = tuple(((batch + 1) * m - before * last) / new
+                       for m, last in zip((mean_loss, mean_accuracy), self._last_means,
+                                          strict=True))
         self._last_means = (mean_loss, mean_accuracy)
-        self._updates += 1
-        weight = max(1.0 / self._updates, SMOOTHING)
+        self._last_report = (epoch, batch)
+        self._batches_smoothed += new
+        weight = max(new / self._batches_smoothed, 1.0 - (1.0 - SMOOTHING) ** new)
         if self._smoothed is None:
             self._smoothed = values
         else:
@@ -158,17 +176,20 @@ class ProgressRecorder:
         return self._smoothed
 
     def batch_done(self, epoch: int, batch: int, loss: float, accuracy: float) -> None:
+        # Keras numbers a call's last batch as if the call were full, past the epoch's end.
+        batch = min(batch, self._snapshot.batches_per_epoch - 1)
         seen = min(epoch * self._n_train + (batch + 1) * self._batch_size,
                    (epoch + 1) * self._n_train)
         position = seen / self._n_train  # epochs done, as a fraction
         elapsed = time.perf_counter() - (self._started or time.perf_counter())
         with self._lock:
-            loss, accuracy = self._smooth(batch, loss, accuracy)
-            if batch % self._stride == 0:
+            loss, accuracy = self._smooth(epoch, batch, loss, accuracy)
+            if self._reports % self._stride == 0:
                 self._curve.append((position, loss, accuracy))
                 if len(self._curve) > MAX_CURVE_POINTS:
                     self._curve = self._curve[::2]
                     self._stride *= 2
+            self._reports += 1
             self._snapshot = replace(self._snapshot, epoch=epoch + 1, batch=batch + 1,
                                      images_seen=seen, train_seconds=elapsed)
 
@@ -389,6 +410,7 @@ class TrainingJob:
                 # The pictures' pipeline has autotuning off, and the zip inherits that.
                 val = tf.data.Dataset.zip((float_batches(self._val[0], self._val_batch_size),
                                            labels.batch(self._val_batch_size)))
+            self.model.steps_per_execution = batches_per_call(self.config.batch_size)
             self.model.fit(data, epochs=self.config.epochs, validation_data=val,
                            class_weight=self.config.class_weight, verbose=0, shuffle=False,
                            callbacks=[progress_callback(self.recorder, self._stop, n_val)])

@@ -10,9 +10,11 @@ import pytest
 from cnn_core.data.pixels import to_model_input
 from cnn_core.jobs.builder import build_model
 from cnn_core.jobs.training import (
+    MAX_CURVE_POINTS,
     ProgressRecorder,
     TrainConfig,
     TrainingJob,
+    batches_per_call,
     float_batches,
     make_train_dataset,
     progress_callback,
@@ -43,7 +45,10 @@ def test_job_completes_and_fills_history(digits):
     snapshot = job.snapshot()
     assert snapshot.status == "done" and snapshot.fraction == 1.0
     assert snapshot.images_seen == 3 * 600 and snapshot.images_per_second > 0
-    assert len(snapshot.curve) == 3 * 19  # one point per batch
+    # One point per call of Keras' training step: 19 batches of 32 are 16 and 3 in two calls.
+    assert batches_per_call(32) == 16
+    assert len(snapshot.curve) == 3 * 2
+    assert [snapshot.batch, snapshot.batches_per_epoch] == [19, 19]
     assert snapshot.curve[-1][0] == pytest.approx(3.0)
 
 
@@ -222,6 +227,53 @@ def test_recorder_smooths_running_means_into_a_continuous_curve():
     curve = recorder.snapshot().curve
     assert [round(p, 2) for p, _, _ in curve] == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
     assert all(loss == pytest.approx(1.0) for _, loss, _ in curve)
+
+
+def test_batches_per_call_keeps_about_512_images_a_call():
+    assert [batches_per_call(b) for b in (16, 32, 64, 128, 256, 512, 1000)] == [
+        32, 16, 8, 4, 2, 1, 1]
+
+
+def keras_reports(losses_per_epoch: list[list[float]], every: int):
+    """(epoch, batch, running mean) as Keras reports them with `every` batches per call."""
+    for epoch, losses in enumerate(losses_per_epoch):
+        for batch in range(len(losses)):
+            if (batch + 1) % every == 0 or batch == len(losses) - 1:
+                # Keras numbers a short last call's batch as if the call were full.
+                reported = batch if (batch + 1) % every == 0 else batch + every - 1 - batch % every
+                yield epoch, reported, float(np.mean(losses[:batch + 1]))
+
+
+@pytest.mark.parametrize("every", [1, 3, 8])
+def test_recorder_recovers_the_mean_of_each_call_from_kerass_running_means(monkeypatch, every):
+    """With smoothing off, each point is the mean loss of the batches since the last report,
+    across epoch boundaries and a short last call."""
+    monkeypatch.setattr("cnn_core.jobs.training.SMOOTHING", 1.0)
+    rng = np.random.default_rng(3)
+    epochs = [list(rng.uniform(0, 5, 20)), list(rng.uniform(0, 5, 20))]
+    recorder = ProgressRecorder(epochs=2, batches_per_epoch=20, batch_size=10, n_train=200)
+    recorder.training_started()
+    expected = []
+    for epoch, reported, mean in keras_reports(epochs, every):
+        recorder.batch_done(epoch, reported, mean, 0.5)
+        last = min(reported, 19)
+        expected.append(float(np.mean(epochs[epoch][last - last % every:last + 1])))
+    curve = recorder.snapshot().curve
+    assert [loss for _, loss, _ in curve] == pytest.approx(expected)
+    assert curve[-1][0] == pytest.approx(2.0)
+
+
+def test_a_long_curve_keeps_following_reports_every_few_batches():
+    """Thinning the curve keeps every n-th report, whatever the batch numbers: with 8
+    batches a call every reported batch number is odd, and every other batch is none."""
+    batches = 8 * 5000
+    recorder = ProgressRecorder(epochs=1, batches_per_epoch=batches, batch_size=1, n_train=batches)
+    recorder.training_started()
+    for batch in range(7, batches, 8):
+        recorder.batch_done(0, batch, 1.0, 0.5)
+    curve = recorder.snapshot().curve
+    assert MAX_CURVE_POINTS // 2 <= len(curve) <= MAX_CURVE_POINTS
+    assert curve[-1][0] > 0.99  # still drawn up to the latest report
 
 
 def test_config_rejects_nonsense():
