@@ -80,6 +80,13 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
             result.test_loss, result.test_accuracy, result.epochs_run or snap.epochs_done)
         st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs, test),
                         key="live_curves", config={"displayModeBar": False})
+    elif curves and (snap.status in ("starting", "loading")
+                     or snap.status == "training" and snap.images_seen == 0):
+        # Empty axes while the worker starts: the learner sees what will be drawn, and the
+        # browser lays out its first chart, about a second of a core, before training
+        # begins rather than during it (on a one-computer set-up it slowed the training).
+        st.plotly_chart(training_curves_figure((), {}, job.request.config.epochs),
+                        key="live_curves", config={"displayModeBar": False})
 
 
 def live_job_panel(job_key: str, stop_key: str, caption: str = "",

@@ -93,6 +93,11 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         **loss_accuracy_axes(x_range, gap=(0.45, 0.55)),
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
+    if not fig.data:  # drawn while the job starts: say what will appear, and when
+        for x in (0.225, 0.775):
+            fig.add_annotation(text="drawn from the first batch on", x=x, y=0.5,
+                               xref="paper", yref="paper", showarrow=False,
+                               font={"size": 13, "color": "#555555"})
     return fig
 
 

@@ -35,7 +35,13 @@ def test_training_curves_are_thinned_but_keep_the_latest_point():
 
 
 def test_training_curves_before_any_batch():
-    assert len(training_curves_figure((), {}, 3).data) == 0
+    empty = training_curves_figure((), {}, 3)
+    assert len(empty.data) == 0
+    assert list(empty.layout.xaxis.range) == list(empty.layout.xaxis2.range) == [0, 3 * 1.03]
+    notes = [a.text for a in empty.layout.annotations]
+    assert notes.count("drawn from the first batch on") == 2  # one in each panel
+    started = training_curves_figure(((0.01, 2.3, 0.1),), {}, 3)
+    assert "drawn from the first batch on" not in [a.text for a in started.layout.annotations]
 
 
 def test_confusion_matrix_counts_and_row_percentages():
