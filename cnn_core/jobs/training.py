@@ -383,7 +383,9 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         n_train = len(train_data[0]) * (2 if self.config.invert_copies else 1)
         batches = -(-n_train // self.config.batch_size)
-        self._val_batch_size = max(self.config.batch_size, 256)
+        # Validation goes in the training's batches, so that each call of Keras' step checks
+        # as many images as it trains (`batches_per_call`) and the bar and Stop answer as soon.
+        self._val_batch_size = self.config.batch_size
         self.recorder = ProgressRecorder(self.config.epochs, batches, self.config.batch_size,
                                          n_train, self._val_batch_size)
         self.error: BaseException | None = None
@@ -411,9 +413,14 @@ class TrainingJob:
                 val = tf.data.Dataset.zip((float_batches(self._val[0], self._val_batch_size),
                                            labels.batch(self._val_batch_size)))
             self.model.steps_per_execution = batches_per_call(self.config.batch_size)
-            self.model.fit(data, epochs=self.config.epochs, validation_data=val,
-                           class_weight=self.config.class_weight, verbose=0, shuffle=False,
-                           callbacks=[progress_callback(self.recorder, self._stop, n_val)])
+            try:
+                self.model.fit(data, epochs=self.config.epochs, validation_data=val,
+                               class_weight=self.config.class_weight, verbose=0, shuffle=False,
+                               callbacks=[progress_callback(self.recorder, self._stop, n_val)])
+            finally:
+                # A later predict would gather as many of its own, larger batches per call:
+                # the whole test set at once for small training batches.
+                self.model.steps_per_execution = 1
             self.recorder.update(status="stopped" if self._stop.is_set() else "done")
         except BaseException as exc:  # noqa: BLE001 - reported to the page, never re-raised
             self.error = exc

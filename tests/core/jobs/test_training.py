@@ -229,6 +229,27 @@ def test_recorder_smooths_running_means_into_a_continuous_curve():
     assert all(loss == pytest.approx(1.0) for _, loss, _ in curve)
 
 
+def test_after_training_predict_goes_one_batch_a_call(digits):
+    """The worker predicts the test set with the trained model: with the training's
+    batches per call left set, Keras would gather 16 of its 100-image batches into one call
+    (all 300 here), and its progress would not move until the end."""
+    import keras
+
+    x, y, xt, yt = digits
+    model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=16)
+    job = TrainingJob(model, (x, y), None, TrainConfig(epochs=1, batch_size=32)).start()
+    assert job.join(timeout=120) and job.error is None
+
+    seen = []
+
+    class Batches(keras.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    model.predict(float_batches(xt, 100), verbose=0, callbacks=[Batches()])
+    assert seen == [0, 1, 2]
+
+
 def test_batches_per_call_keeps_about_512_images_a_call():
     assert [batches_per_call(b) for b in (16, 32, 64, 128, 256, 512, 1000)] == [
         32, 16, 8, 4, 2, 1, 1]
