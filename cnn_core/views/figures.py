@@ -11,6 +11,8 @@ from cnn_core.data.pixels import as_unit_float
 # The live curves are redrawn about once a second while a job trains; more points than
 # this add drawing cost without showing anything new at chart width.
 MAX_DRAWN_POINTS = 400
+# Over the empty axes while a job starts (one line, centred: it fits a 1024 px projector).
+CURVES_PENDING = "The curves are drawn here from the first batch on"
 
 
 def loss_accuracy_axes(x_range: list[float], gap: tuple[float, float] = (0.45, 0.55),
@@ -94,10 +96,9 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
     if not fig.data:  # drawn while the job starts: say what will appear, and when
-        for x in (0.225, 0.775):
-            fig.add_annotation(text="drawn from the first batch on", x=x, y=0.5,
-                               xref="paper", yref="paper", showarrow=False,
-                               font={"size": 13, "color": "#555555"})
+        fig.add_annotation(text=CURVES_PENDING, x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font={"size": 14, "color": "#444444"},
+                           bgcolor="rgba(255, 255, 255, 0.85)")
     return fig
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_core.views.figures import (
+    CURVES_PENDING,
     MAX_DRAWN_POINTS,
     confusion_matrix_figure,
     grad_cam_figure,
@@ -38,10 +39,9 @@ def test_training_curves_before_any_batch():
     empty = training_curves_figure((), {}, 3)
     assert len(empty.data) == 0
     assert list(empty.layout.xaxis.range) == list(empty.layout.xaxis2.range) == [0, 3 * 1.03]
-    notes = [a.text for a in empty.layout.annotations]
-    assert notes.count("drawn from the first batch on") == 2  # one in each panel
+    assert [a.text for a in empty.layout.annotations].count(CURVES_PENDING) == 1
     started = training_curves_figure(((0.01, 2.3, 0.1),), {}, 3)
-    assert "drawn from the first batch on" not in [a.text for a in started.layout.annotations]
+    assert CURVES_PENDING not in [a.text for a in started.layout.annotations]
 
 
 def test_confusion_matrix_counts_and_row_percentages():
