@@ -120,4 +120,5 @@ def _job_panel(job_key: str, stop_key: str, caption: str, examples: str) -> None
                   help="Takes this job out of the queue; nothing is trained.")
     elif job.running:
         st.button("Stop training", key=stop_key, on_click=job.stop, icon=":material/stop:",
-                  help="Ends after the current batch; the partly trained model is kept.")
+                  help="Ends within a moment, after the batches in progress; the partly "
+                       "trained model is kept.")

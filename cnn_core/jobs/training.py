@@ -222,9 +222,10 @@ class ProgressRecorder:
 def progress_callback(recorder: ProgressRecorder, stop_event: threading.Event, n_val: int = 0,
                       on_progress: Callable[[], None] | None = None,
                       every_s: float = 0.0):
-    """A Keras callback that records every batch and epoch in `recorder` and turns a set
-    `stop_event` into the end of training after the batch in progress (a stop during the
-    check after an epoch cuts that check short and ends training there).
+    """A Keras callback that records every call of the training step (one batch or several)
+    and every epoch in `recorder`, and turns a set `stop_event` into the end of training after
+    the call in progress (a stop during the check after an epoch cuts that check short and
+    ends training there).
 
     One callback may serve several fits of the same model (fine-tuning after a new head):
     the clock starts at the first fit only, so the curve and the time run on, and Keras

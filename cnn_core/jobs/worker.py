@@ -470,7 +470,7 @@ class TrainingProcess:
         return True
 
     def stop(self) -> None:
-        """Leave the queue, or stop after the current batch (the partial model is kept)."""
+        """Leave the queue, or stop after the batches in progress (the partial model is kept)."""
         if self._pool is not None and not self._leave_queue():
             self._pool.stop_job(self)
 
