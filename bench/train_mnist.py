@@ -19,15 +19,15 @@
    (cnn_core.jobs.worker.prepare_data: the same training images and validation split),
    with a plain `model.fit` validating on that split in a subprocess; speed measured over the
    same span as the page's (start of training to the last batch, so the earlier epochs'
-   validation passes count in both), in training images a second. Plain means Keras'
-   defaults, one batch per call of its compiled step: the `ratio` (target >= 0.9) is against
-   the median of four such runs, two before the app and two after, because this machine's
-   speed drifts. About every other plain fit idles 4-5 s at an epoch's start (tf.data's
-   autotuner, which the app's pipelines do not use); a bare run's pauses over IDLE_GAP_S are
-   left out of its speed and printed. The app trains several batches per call
-   (cnn_core.jobs.training.batches_per_call); one bare run before the app and one after train
-   that way too, and `overhead_ratio` is the app against their mean: what the page, the
-   worker process and the server cost on their own.
+   validation passes count in both), in training images a second. Plain means one batch
+   per call of Keras' compiled step, as the app trains on a CPU: the `ratio` (target >= 0.9)
+   is against the median of the plain runs, three before the app and three after, because
+   this machine's speed drifts. About every other plain fit idles 4-5 s at an epoch's start
+   (tf.data's autotuner, which the app's pipelines do not use); a bare run's pauses over
+   IDLE_GAP_S are left out of its speed and printed. On a GPU the app trains several batches
+   per call (cnn_core.jobs.training.batches_per_call): then one bare run on each side trains
+   that way instead of plainly, and `overhead_ratio` is the app against their mean (null on a
+   CPU, where `ratio` is that already).
 
 Data from CNN_CLASSROOM_DATA (default ../shared/data). The last line is JSON:
 {"app_img_per_s", "bare_img_per_s", "ratio", "same_calls_img_per_s", "overhead_ratio",
@@ -74,25 +74,26 @@ PLAIN_RUNS_EACH_SIDE = 2  # plain fits before the app's run, and as many after i
 # here), and is left out of its speed: the baseline is Keras training, not Keras waiting.
 IDLE_GAP_S = 2.0
 
-# argv: batch size, epochs, subset (0: all), batches per call, idle gap. Prints JSON: training
-# images a second (the idle waits left out), those waits in seconds, test and final validation
-# accuracy, the number of training images.
+# argv: batch size, epochs, subset (0: all), 1 to train with the app's batches per call (else
+# one), idle gap. Prints JSON: training images a second (the idle waits left out), those waits
+# in seconds, the batches per call, test and final validation accuracy, the training images.
 BARE_FIT = """
 import json, sys, time
 import numpy as np, keras
 from cnn_core import config
 from cnn_core.data.pixels import to_model_input
 from cnn_core.jobs.builder import build_model
-from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.training import TrainConfig, batches_per_call, training_on_gpu
 from cnn_core.jobs.worker import TrainRequest, prepare_data
-batch, epochs, subset, batches_per_call = (int(a) for a in sys.argv[1:5])
+batch, epochs, subset, app_calls = (int(a) for a in sys.argv[1:5])
 IDLE_GAP_S = float(sys.argv[5])
 request = TrainRequest("mnist", "mnist_cnn", {}, TrainConfig(epochs=epochs, batch_size=batch),
                        n_train=subset or None, validation_fraction=config.VALIDATION_FRACTION)
 data = prepare_data(request)  # the app's own subset and validation split
 keras.utils.set_random_seed(0)
 model = build_model("mnist_cnn", (28, 28, 1), 10)
-model.steps_per_execution = batches_per_call
+calls = batches_per_call(batch, training_on_gpu()) if app_calls else 1
+model.steps_per_execution = calls
 x, y = to_model_input(data.x_train), np.asarray(data.y_train)
 xv, yv = to_model_input(data.x_val), np.asarray(data.y_val)
 xt, yt = to_model_input(data.x_test), np.asarray(data.y_test)
@@ -106,13 +107,15 @@ class Clock(keras.callbacks.Callback):
             self.idle += now - self.end
         self.end = now
 clock = Clock()
-# Validation in the training's batch size, Keras' default and the app's.
+# Validation in batches as the app's (cnn_core.jobs.training.TrainingJob).
 history = model.fit(x, y, batch_size=batch, epochs=epochs, validation_data=(xv, yv), verbose=0,
+                    validation_batch_size=batch if calls > 1 else max(batch, 256),
                     callbacks=[clock])
 model.steps_per_execution = 1
 _, accuracy = model.evaluate(xt, yt, verbose=0)
 seconds = clock.end - clock.start - clock.idle
 print(json.dumps({"img_per_s": len(x) * epochs / seconds, "idle_s": clock.idle,
+                  "batches_per_call": calls,
                   "accuracy": accuracy,
                   "val_accuracy": history.history["val_accuracy"][-1], "train_images": len(x)}))
 """
@@ -198,21 +201,22 @@ def run_app(url: str, subset: int, epochs: int) -> dict:
             "kernel_rerun_s": {"before": before, "during": during, "after": after}}
 
 
-def run_bare(subset: int, epochs: int, batches_per_call: int = 1) -> dict:
+def run_bare(subset: int, epochs: int, app_calls: bool = False) -> dict:
     done = subprocess.run([sys.executable, "-c", BARE_FIT, str(BATCH_SIZE), str(epochs),
-                           str(subset), str(batches_per_call), str(IDLE_GAP_S)],
+                           str(subset), str(int(app_calls)), str(IDLE_GAP_S)],
                           cwd=REPO_ROOT, capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT),
                                "CNN_CLASSROOM_OFFLINE": "1"})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_bare_side(subset: int, epochs: int) -> tuple[list[dict], dict]:
-    """Plain fits and one fit with the app's batches per call, on one side of the app run."""
-    from cnn_core.jobs.training import batches_per_call
-
-    plain = [run_bare(subset, epochs) for _ in range(PLAIN_RUNS_EACH_SIDE)]
-    return plain, run_bare(subset, epochs, batches_per_call(BATCH_SIZE))
+def run_bare_side(subset: int, epochs: int) -> tuple[list[dict], list[dict]]:
+    """(plain fits, fits with the app's batches per call) on one side of the app run. Where
+    the app trains one batch per call (on a CPU) the latter is a plain fit too."""
+    runs = [run_bare(subset, epochs) for _ in range(PLAIN_RUNS_EACH_SIDE)]
+    runs.append(run_bare(subset, epochs, app_calls=True))
+    return ([run for run in runs if run["batches_per_call"] == 1],
+            [run for run in runs if run["batches_per_call"] > 1])
 
 
 def speeds(runs: list[dict]) -> str:
@@ -230,8 +234,9 @@ def main() -> None:
     logs = REPO_ROOT / "bench" / "results"
     logs.mkdir(parents=True, exist_ok=True)
     plain, same_calls = run_bare_side(args.subset, args.epochs)
-    print(f"bare (before): plain {speeds(plain)}, with the app's batches per call "
-          f"{speeds([same_calls])} images/s on {same_calls['train_images']:,} training images")
+    print(f"bare (before): plain {speeds(plain)}; with the app's batches per call "
+          f"{speeds(same_calls) or '(one: plain)'} images/s on {plain[0]['train_images']:,} "
+          f"training images")
     with running_server(logs / "train_mnist-server.log") as url:
         app = run_app(url, args.subset, args.epochs)
     print(f"app:  {app['img_per_s']:,.0f} images/s, test accuracy {app['accuracy']:.4f}, "
@@ -242,24 +247,26 @@ def main() -> None:
           f"{rerun['before']:.3f} s, while training {rerun['during']:.3f} s, after "
           f"{rerun['after']:.3f} s")
     plain_after, same_after = run_bare_side(args.subset, args.epochs)
-    print(f"bare (after): plain {speeds(plain_after)}, with the app's batches per call "
-          f"{speeds([same_after])} images/s; plain test accuracy "
+    print(f"bare (after): plain {speeds(plain_after)}; with the app's batches per call "
+          f"{speeds(same_after) or '(one: plain)'} images/s; plain test accuracy "
           f"{plain_after[-1]['accuracy']:.4f}, validation accuracy "
           f"{plain_after[-1]['val_accuracy']:.4f}")
     plain += plain_after
+    same_calls += same_after
     plain_speed = statistics.median(run["img_per_s"] for run in plain)
-    same_speed = statistics.mean(run["img_per_s"] for run in (same_calls, same_after))
+    same_speed = (statistics.mean(run["img_per_s"] for run in same_calls) if same_calls
+                  else None)
     print(json.dumps({"app_img_per_s": round(app["img_per_s"], 1),
                       "bare_img_per_s": round(plain_speed, 1),
                       "ratio": round(app["img_per_s"] / plain_speed, 3),
-                      "same_calls_img_per_s": round(same_speed, 1),
-                      "overhead_ratio": round(app["img_per_s"] / same_speed, 3),
+                      "same_calls_img_per_s": same_speed and round(same_speed, 1),
+                      "overhead_ratio": same_speed and round(app["img_per_s"] / same_speed, 3),
                       "test_accuracy": app["accuracy"],
                       "seconds_to_98": app["seconds_to_98"],
                       "val_accuracy": app["val_accuracy"],
                       "bare_runs_img_per_s": [round(run["img_per_s"], 1) for run in plain],
                       "bare_runs_idle_s": [round(run["idle_s"], 2) for run in plain],
-                      "train_images": same_calls["train_images"],
+                      "train_images": plain[0]["train_images"],
                       "epochs": args.epochs}))
 
 

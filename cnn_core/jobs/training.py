@@ -3,8 +3,8 @@
 `TrainingJob` never touches Streamlit. A Keras callback records per-batch metrics (the
 running mean of the epoch so far, which Keras reports) and per-epoch history into a
 snapshot guarded by a lock; `stop()` sets a flag that the callback turns into
-`model.stop_training = True`, which Keras checks after every call of its training step (a
-few batches, `batches_per_call`).
+`model.stop_training = True`, which Keras checks after every call of its training step (one
+batch, or a few on a GPU: `batches_per_call`).
 
 In the app the job runs inside a worker process (see `cnn_core.jobs.worker`), so the Streamlit
 server never imports Keras; the class works the same in any process.
@@ -26,17 +26,25 @@ from cnn_core.data.pixels import channels_last, pixel_divisor
 MAX_CURVE_POINTS = 1500
 # Exponential smoothing of the per-batch training curve (about the last 10 batches).
 SMOOTHING = 0.1
-# Images Keras trains on in one call of its compiled step (`batches_per_call`). One batch per
-# call leaves Python's work between batches (about a millisecond) in every small MNIST batch:
-# 512 images trained 10-40% faster on 2 CPU cores, and more on a GPU, where a batch takes
-# less time than that work. A call takes about 0.05 s for MNIST's CNN and 0.2 s for the CIFAR
-# DCNN on 2 cores, so the live curve, the progress and a stop still answer within a moment.
+# Images Keras trains on in one call of its compiled step on a GPU (`batches_per_call`). There
+# a small batch takes less time than Python's work between calls (about a millisecond), so one
+# batch per call leaves the card waiting. On 2 CPU cores 8 batches of 64 per call trained
+# MNIST only ~5% faster (within the machine's drift), and in the class of 30 the kernel page's
+# p95 was 0.83-1.00 s against 0.75-0.87 s with one (bench/classroom_load.py), so a CPU
+# trains one batch per call. A call of 512 MNIST images is a few milliseconds on a GPU.
 IMAGES_PER_CALL = 512
 
 
-def batches_per_call(batch_size: int) -> int:
+def batches_per_call(batch_size: int, on_gpu: bool) -> int:
     """How many batches Keras trains in one call of its step (its steps_per_execution)."""
-    return max(1, IMAGES_PER_CALL // batch_size)
+    return max(1, IMAGES_PER_CALL // batch_size) if on_gpu else 1
+
+
+def training_on_gpu() -> bool:
+    """Whether TensorFlow trains on a GPU here (imports TensorFlow)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,7 @@ class ProgressRecorder:
     def _smooth(self, epoch: int, batch: int, mean_loss: float,
                 mean_accuracy: float) -> tuple[float, float]:
         """Keras reports the running mean of the epoch so far, which jumps at every new epoch,
-        after every call of its training step (one batch or several, `batches_per_call`).
+        after every call of its training step (one batch, or several on a GPU).
         Recover the mean of the batches since the last report from consecutive means, then
         smooth it across epochs with an exponential moving average per batch (weighted by the
         batches seen at first, so early points are fair).
@@ -384,9 +392,12 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         n_train = len(train_data[0]) * (2 if self.config.invert_copies else 1)
         batches = -(-n_train // self.config.batch_size)
-        # Validation goes in the training's batches, so that each call of Keras' step checks
-        # as many images as it trains (`batches_per_call`) and the bar and Stop answer as soon.
-        self._val_batch_size = self.config.batch_size
+        self._batches_per_call = batches_per_call(self.config.batch_size, training_on_gpu())
+        # With several batches per call, validation goes in the training's batches, so that a
+        # call checks as many images as it trains and the bar and Stop answer as soon; with
+        # one, in batches of at least 256 (fewer calls).
+        self._val_batch_size = (self.config.batch_size if self._batches_per_call > 1
+                                else max(self.config.batch_size, 256))
         self.recorder = ProgressRecorder(self.config.epochs, batches, self.config.batch_size,
                                          n_train, self._val_batch_size)
         self.error: BaseException | None = None
@@ -413,7 +424,7 @@ class TrainingJob:
                 # The pictures' pipeline has autotuning off, and the zip inherits that.
                 val = tf.data.Dataset.zip((float_batches(self._val[0], self._val_batch_size),
                                            labels.batch(self._val_batch_size)))
-            self.model.steps_per_execution = batches_per_call(self.config.batch_size)
+            self.model.steps_per_execution = self._batches_per_call
             try:
                 self.model.fit(data, epochs=self.config.epochs, validation_data=val,
                                class_weight=self.config.class_weight, verbose=0, shuffle=False,

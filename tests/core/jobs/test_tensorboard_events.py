@@ -93,8 +93,14 @@ def read_scalars(folder) -> dict[str, dict[int, float]]:
 
 
 @pytest.mark.slow
-def test_a_tiny_jobs_history_reads_back_in_tensorboard(tmp_path):
+# 900 training digits in batches of 64: 15 batches an epoch, every one a point on the curve;
+# on a GPU trained in calls of 8 and 7 (batches_per_call), a point per call, numbered by the
+# batches done.
+@pytest.mark.parametrize("on_gpu, steps", [(False, list(range(1, 31))),
+                                           (True, [8, 15, 23, 30])])
+def test_a_tiny_jobs_history_reads_back_in_tensorboard(tmp_path, monkeypatch, on_gpu, steps):
     pytest.importorskip("tensorboard", reason="pip install -r requirements-dev.txt")
+    monkeypatch.setattr("cnn_core.jobs.training.training_on_gpu", lambda: on_gpu)
     from cnn_core.jobs.worker import TrainRequest, run_job
 
     request = TrainRequest("mnist", "dense_baseline", {"dense_units": 16},
@@ -119,9 +125,7 @@ def test_a_tiny_jobs_history_reads_back_in_tensorboard(tmp_path):
             (train, "epoch_" + name)
         assert run[tag] == pytest.approx(dict(enumerate(values)), rel=1e-6), name
     assert set(validation) == {"epoch_loss", "epoch_accuracy"}
-    # 900 training digits in batches of 64: 15 batches an epoch, trained in calls of 8 and 7
-    # (batches_per_call), each call a point on the curve, numbered by the batches done.
-    assert sorted(train["batch_loss"]) == [8, 15, 23, 30]
-    assert [train["batch_loss"][s] for s in (8, 15, 23, 30)] == \
+    assert sorted(train["batch_loss"]) == steps
+    assert [train["batch_loss"][s] for s in steps] == \
         pytest.approx([loss for _, loss, _ in curve], rel=1e-6)
     assert all(math.isfinite(v) for v in train["batch_accuracy"].values())

@@ -32,6 +32,12 @@ def digits():
     return x, y, data.x_test[:300], data.y_test[:300]
 
 
+@pytest.fixture
+def as_on_a_gpu(monkeypatch):
+    """Train as on a GPU, several batches per call of Keras' step (on this CPU)."""
+    monkeypatch.setattr("cnn_core.jobs.training.training_on_gpu", lambda: True)
+
+
 def test_job_completes_and_fills_history(digits):
     x, y, xt, yt = digits
     model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=32)
@@ -45,8 +51,20 @@ def test_job_completes_and_fills_history(digits):
     snapshot = job.snapshot()
     assert snapshot.status == "done" and snapshot.fraction == 1.0
     assert snapshot.images_seen == 3 * 600 and snapshot.images_per_second > 0
+    assert len(snapshot.curve) == 3 * 19  # one point per batch
+    assert snapshot.curve[-1][0] == pytest.approx(3.0)
+
+
+def test_on_a_gpu_a_job_trains_several_batches_a_call(digits, as_on_a_gpu):
+    x, y, xt, yt = digits
+    model = build_model("dense_baseline", (28, 28, 1), 10, dense_units=32)
+    job = TrainingJob(model, (x, y), (xt, yt), TrainConfig(epochs=3, batch_size=32)).start()
+    assert job.join(timeout=120) and job.error is None
+    snapshot = job.snapshot()
+    assert snapshot.status == "done" and snapshot.images_seen == 3 * 600
+    assert len(job.history["val_accuracy"]) == 3
     # One point per call of Keras' training step: 19 batches of 32 are 16 and 3 in two calls.
-    assert batches_per_call(32) == 16
+    assert batches_per_call(32, on_gpu=True) == 16
     assert len(snapshot.curve) == 3 * 2
     assert [snapshot.batch, snapshot.batches_per_epoch] == [19, 19]
     assert snapshot.curve[-1][0] == pytest.approx(3.0)
@@ -229,7 +247,7 @@ def test_recorder_smooths_running_means_into_a_continuous_curve():
     assert all(loss == pytest.approx(1.0) for _, loss, _ in curve)
 
 
-def test_after_training_predict_goes_one_batch_a_call(digits):
+def test_after_training_predict_goes_one_batch_a_call(digits, as_on_a_gpu):
     """The worker predicts the test set with the trained model: with the training's
     batches per call left set, Keras would gather 16 of its 100-image batches into one call
     (all 300 here), and its progress would not move until the end."""
@@ -250,9 +268,10 @@ def test_after_training_predict_goes_one_batch_a_call(digits):
     assert seen == [0, 1, 2]
 
 
-def test_batches_per_call_keeps_about_512_images_a_call():
-    assert [batches_per_call(b) for b in (16, 32, 64, 128, 256, 512, 1000)] == [
-        32, 16, 8, 4, 2, 1, 1]
+def test_batches_per_call_keeps_about_512_images_a_call_on_a_gpu_and_one_batch_on_a_cpu():
+    sizes = (16, 32, 64, 128, 256, 512, 1000)
+    assert [batches_per_call(b, on_gpu=True) for b in sizes] == [32, 16, 8, 4, 2, 1, 1]
+    assert [batches_per_call(b, on_gpu=False) for b in sizes] == [1] * len(sizes)
 
 
 def keras_reports(losses_per_epoch: list[list[float]], every: int):
