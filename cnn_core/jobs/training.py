@@ -29,9 +29,9 @@ SMOOTHING = 0.1
 # Images Keras trains on in one call of its compiled step on a GPU (`batches_per_call`). There
 # a small batch takes less time than Python's work between calls (about a millisecond), so one
 # batch per call leaves the card waiting. On 2 CPU cores 8 batches of 64 per call trained
-# MNIST only ~5% faster (within the machine's drift), and in the class of 30 the kernel page's
-# p95 was 0.83-1.00 s against 0.75-0.87 s with one (bench/classroom_load.py), so a CPU
-# trains one batch per call. A call of 512 MNIST images is a few milliseconds on a GPU.
+# MNIST only ~5% faster, within the machine's drift, and the class of 30 was no better for it
+# (bench/classroom_load.py), so a CPU keeps one batch per call, as every CPU figure before it
+# was measured. A call of 512 MNIST images is a few milliseconds on a GPU.
 IMAGES_PER_CALL = 512
 
 
