@@ -73,20 +73,21 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
             f"time left: {format_eta(snap.eta_seconds)}"))
     if snap.device:
         st.caption(f"Training on: {snap.device}")
+    figure = None
     if curves and (snap.curve or snap.history):
         result = job.result
         # A job validated only (a learner's own pictures) has no test point to mark.
         test = None if not hasattr(result, "test_accuracy") else (
             result.test_loss, result.test_accuracy, result.epochs_run or snap.epochs_done)
-        st.plotly_chart(training_curves_figure(snap.curve, snap.history, snap.epochs, test),
-                        key="live_curves", config={"displayModeBar": False})
+        figure = training_curves_figure(snap.curve, snap.history, snap.epochs, test)
     elif curves and (snap.status in ("starting", "loading")
                      or snap.status == "training" and snap.images_seen == 0):
         # Empty axes while the worker starts: the learner sees what will be drawn, and the
         # browser lays out its first chart, about a second of a core, before training
         # begins rather than during it (on a one-computer set-up it slowed the training).
-        st.plotly_chart(training_curves_figure((), {}, job.request.config.epochs),
-                        key="live_curves", config={"displayModeBar": False})
+        figure = training_curves_figure((), {}, job.request.config.epochs)
+    if figure is not None:
+        st.plotly_chart(figure, key="live_curves", config={"displayModeBar": False})
 
 
 def live_job_panel(job_key: str, stop_key: str, caption: str = "",
