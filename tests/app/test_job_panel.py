@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
+
 from streamlit.testing.v1 import AppTest
 
-from cnn_core.jobs.training import ProgressSnapshot
+from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
+from cnn_core.views.figures import CURVES_PENDING
 
 JOB_KEY = "panel_job"
 
@@ -97,3 +101,31 @@ def test_own_images_panels_slow_down_only_while_the_first_network_waits_far_back
     scratch.position = 1
     app.run()
     assert drawn[-1] == "_live_panel" and not app.exception
+
+
+class StartingJob(QueuedJob):
+    """A job whose worker is loading its data: no batch yet."""
+
+    def __init__(self, status: str):
+        super().__init__(position=None)
+        self.status = status
+        self.request = SimpleNamespace(config=TrainConfig(epochs=3))
+
+    def snapshot(self) -> ProgressSnapshot:
+        if self.status == "queued":
+            return ProgressSnapshot(status="queued", message="Waiting: place 1.")
+        return ProgressSnapshot(status=self.status, message="Loading the data...")
+
+
+def test_empty_curves_are_drawn_while_a_job_starts_but_not_while_it_waits():
+    for status, charts in (("loading", 1), ("starting", 1), ("queued", 0)):
+        app = AppTest.from_function(_panel_script, default_timeout=30)
+        app.session_state[JOB_KEY] = StartingJob(status)
+        app.run()
+        assert not app.exception
+        drawn = app.get("plotly_chart")
+        assert len(drawn) == charts, status
+        if charts:
+            figure = json.loads(drawn[0].proto.spec)
+            assert list(figure["layout"]["xaxis"]["range"]) == [0, 3 * 1.03]
+            assert CURVES_PENDING in [note["text"] for note in figure["layout"]["annotations"]]
