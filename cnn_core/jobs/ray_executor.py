@@ -26,6 +26,7 @@ from typing import Any
 
 from cnn_core.config import REPO_ROOT
 from cnn_core.jobs.job_queue import JobQueue, PooledJob
+from cnn_core.jobs.spawning import MALLOC_ARENAS
 
 ADDRESS_ENV = "CNN_CLASSROOM_RAY_ADDRESS"
 CPUS_ENV = "CNN_CLASSROOM_RAY_CPUS_PER_JOB"
@@ -75,6 +76,10 @@ def init_arguments(address: str) -> dict[str, Any]:
     remote cluster gets the code uploaded as the job's working directory."""
     env_vars = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
     env_vars["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")
+    # As the local pool's workers limit theirs (spawning.limit_malloc_arenas): about 130 MB
+    # less per training process. Ray sets these before it starts a worker process, which is
+    # when glibc reads this one.
+    env_vars["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
     common = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True}
     if address == "local":
         env_vars["PYTHONPATH"] = str(REPO_ROOT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from cnn_core.jobs.ray_executor import (
     job_request,
     job_slots,
 )
+from cnn_core.jobs.spawning import MALLOC_ARENAS
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 
@@ -44,6 +46,8 @@ def test_local_ray_sees_this_checkout_and_a_cluster_gets_the_code(monkeypatch):
     assert local["runtime_env"]["env_vars"]["CNN_CLASSROOM_DATA"] == "/data"
     assert "PYTHONPATH" in local["runtime_env"]["env_vars"] and "address" not in local
     remote = init_arguments("ray://head:10001")
+    for arguments in (local, remote):  # as the local pool's workers limit theirs
+        assert arguments["runtime_env"]["env_vars"]["MALLOC_ARENA_MAX"] == str(MALLOC_ARENAS)
     assert remote["address"] == "ray://head:10001"
     assert ".git" in remote["runtime_env"]["excludes"]
     assert remote["runtime_env"]["working_dir"] == local["runtime_env"]["env_vars"]["PYTHONPATH"]
@@ -110,5 +114,11 @@ def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
         assert iris.error is None, iris.error
         assert isinstance(iris.result, IrisResult) and iris.result.epochs_run == 5
         assert iris.snapshot().status == "done"
+        # Ray's worker processes start with glibc's arenas limited, as the pool's workers.
+        import ray
+
+        read_setting = ray.remote(num_cpus=0)(lambda: os.environ.get("MALLOC_ARENA_MAX"))
+        arenas = ray.get(read_setting.remote(), timeout=60)
+        assert arenas == str(MALLOC_ARENAS)
     finally:
         executor.close()
