@@ -96,9 +96,15 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
     if not fig.data:  # drawn while the job starts: say what will appear, and when
-        fig.add_annotation(text=CURVES_PENDING, x=0.5, y=0.5, xref="paper", yref="paper",
-                           showarrow=False, font={"size": 14, "color": "#444444"},
-                           bgcolor="rgba(255, 255, 255, 0.85)")
+        # Plotly draws a panel's axes only for a trace on them: one empty trace each, and
+        # accuracy's whole 0-100% scale, so both panels show what is coming.
+        for x, y in (("x", "y"), ("x2", "y2")):
+            fig.add_scatter(x=[], y=[], xaxis=x, yaxis=y, showlegend=False, hoverinfo="skip")
+        fig.update_layout(yaxis2_range=[0, 100], margin_b=80)
+        # Where the legend will be: across the middle it covered the accuracy axis's title.
+        fig.add_annotation(text=CURVES_PENDING, x=0.5, y=-0.26, xref="paper", yref="paper",
+                           xanchor="center", yanchor="top", showarrow=False,
+                           font={"size": 14, "color": "#444444"})
     return fig
 
 

@@ -37,7 +37,9 @@ def test_training_curves_are_thinned_but_keep_the_latest_point():
 
 def test_training_curves_before_any_batch():
     empty = training_curves_figure((), {}, 3)
-    assert len(empty.data) == 0
+    # Nothing drawn, yet both panels' axes are: an empty trace on each, accuracy 0-100%.
+    assert [(len(t.x), t.xaxis, t.yaxis) for t in empty.data] == [(0, "x", "y"), (0, "x2", "y2")]
+    assert list(empty.layout.yaxis2.range) == [0, 100]
     assert list(empty.layout.xaxis.range) == list(empty.layout.xaxis2.range) == [0, 3 * 1.03]
     assert [a.text for a in empty.layout.annotations].count(CURVES_PENDING) == 1
     started = training_curves_figure(((0.01, 2.3, 0.1),), {}, 3)
