@@ -45,7 +45,6 @@ from ui.services import inference_client, session_files, session_owner, training
 
 APPROACHES = {"scratch": "From scratch", "transfer": "On the pretrained base"}
 JOBS_KEY = "own_jobs"        # {"scratch": TrainingProcess, "transfer": TrainingProcess}
-PENDING_KEY = "own_pending"  # the second request, queued once the first has left the line
 NO_BAR = {"displayModeBar": False}
 ANSWERS_KEY = "own_try_answers"  # {(model path, picture digest): both classes' probabilities}
 MAX_ANSWERS_KEPT = 16
@@ -143,50 +142,40 @@ def _jobs() -> dict[str, TrainingProcess]:
 
 
 def running() -> bool:
-    return any(job.running for job in _jobs().values()) or PENDING_KEY in st.session_state
+    return any(job.running for job in _jobs().values())
 
 
 def start(requests_: dict[str, OwnImagesRequest]) -> bool:
-    """Queue the network from scratch now and the other once the first has left the line:
-    the queue lets each learner wait with one job at a time. False when the queue refused."""
-    for job in _jobs().values():
+    """Queue the network from scratch now and the other behind it: the queue lets each
+    learner wait with one job at a time, so the second joins the line once the first has
+    left it (even while the learner is on another page). False when the queue refused."""
+    for job in reversed(list(_jobs().values())):  # the second first, as in stop_all
         job.stop()
         if not job.running:  # its results leave the page now; a running one's file is
             Path(job.model_path).unlink(missing_ok=True)  # swept with the session's folder
     st.session_state[JOBS_KEY] = {}
-    st.session_state.pop(PENDING_KEY, None)
-    if not _queue("scratch", requests_["scratch"], quiet=False):
+    if not _queue("scratch", requests_["scratch"]):
         return False
-    st.session_state[PENDING_KEY] = requests_["transfer"]
+    _queue("transfer", requests_["transfer"], after=_jobs().get("scratch"))
     return True
 
 
-def _queue(approach: str, request: OwnImagesRequest, quiet: bool) -> bool:
+def _queue(approach: str, request: OwnImagesRequest,
+           after: TrainingProcess | None = None) -> bool:
     job = TrainingProcess(request, output_dir=session_files().subfolder("models"),
                           owner=session_owner(), pool=training_pool())
     try:
-        job.start()
+        job.start(after=after)
     except QueueError as refusal:
-        if not quiet:
-            st.toast(str(refusal), icon=":material/hourglass_top:")
+        st.toast(str(refusal), icon=":material/hourglass_top:")
         return False
     _jobs()[approach] = job
     return True
 
 
-def _start_pending() -> None:
-    request = st.session_state.get(PENDING_KEY)
-    first = _jobs().get("scratch")
-    if request is None:
-        return
-    first_left_the_line = first is None or first.snapshot().status != "queued"
-    if first_left_the_line and _queue("transfer", request, quiet=True):
-        st.session_state.pop(PENDING_KEY, None)
-
-
 def stop_all() -> None:
-    st.session_state.pop(PENDING_KEY, None)
-    for job in _jobs().values():
+    # The second first: stopping the first in line would hand the second its place.
+    for job in reversed(list(_jobs().values())):
         job.stop()
 
 
@@ -200,9 +189,7 @@ def _panels() -> None:
             st.markdown(f"**{title}**")
             job = jobs.get(approach)
             if job is None:
-                waiting = approach == "transfer" and PENDING_KEY in st.session_state
-                st.caption("Waits for the first network to start (one job per learner "
-                           "waits in the class's queue)." if waiting else "Not trained yet.")
+                st.caption("Not trained yet.")
                 continue
             progress_panel(job, "pictures", curves=False)
             if job.error:
@@ -220,12 +207,12 @@ def _pace() -> float | None:
     only job waits further back in line; None once training has ended."""
     if not running():
         return None
+    # A second job that has not joined the line yet goes at its first job's pace.
     return min((refresh_seconds(job.queue_position()) for job in _jobs().values()
-                if job.running), default=LIVE_REFRESH_S)
+                if job.running and not job.following()), default=LIVE_REFRESH_S)
 
 
 def _running_panels() -> None:
-    _start_pending()
     _panels()
     if running():
         st.button("Stop training", key="own_stop", on_click=stop_all, icon=":material/stop:",

@@ -107,6 +107,9 @@ class JobQueue(ABC):
         self.slots = slots
         self._lock = threading.RLock()
         self._waiting: deque[weakref.ref] = deque()
+        # (job in line, job that joins the line when it leaves): a learner's second job,
+        # kept here so that it is queued even while the learner is on another page.
+        self._followers: list[tuple[weakref.ref, weakref.ref]] = []
         self._durations: deque[float] = deque(maxlen=20)
         self._closed = False
 
@@ -127,28 +130,65 @@ class JobQueue(ABC):
         return self.slots
 
     # -- the queue -------------------------------------------------------------------------
-    def submit(self, job: PooledJob) -> None:
-        """Queue a job; it starts by itself when a slot is free."""
+    def submit(self, job: PooledJob, after: PooledJob | None = None) -> None:
+        """Queue a job; it starts by itself when a slot is free.
+
+        after: a job of the same learner that may still wait in line. Then `job` joins the
+        line as soon as `after` leaves it (starts, or is cancelled, when `job` takes its
+        place), so the learner never waits with two; if `after` no longer waits, now.
+        """
         with self._lock:
             if self._closed:
                 raise QueueError("The training service is shutting down; try again shortly.")
             self._prune()
+            follows = after is not None and self._place(after) is not None
             if job.owner is not None and any(
                     (other := ref()) is not None and other.owner == job.owner
-                    for ref in self._waiting):
+                    and not (follows and other is after)
+                    for ref in [*self._waiting, *(f for _, f in self._followers)]):
                 raise QueueError("You already have a job waiting in the queue; stop it "
                                  "before starting another.")
+            if follows:
+                self._followers.append((weakref.ref(after), weakref.ref(job)))
+                return
             self._waiting.append(weakref.ref(job))
             self._dispatch()
 
     def cancel(self, job: PooledJob) -> bool:
-        """Take a waiting job out of the queue; False if it is not waiting (running or done)."""
+        """Take a waiting job out of the queue; False if it is not waiting (running or done).
+        A job that was to follow it takes its place."""
         with self._lock:
-            for ref in list(self._waiting):
-                if ref() is job:
-                    self._waiting.remove(ref)
+            for pair in list(self._followers):
+                if pair[1]() is job:
+                    self._followers.remove(pair)
                     return True
-        return False
+            place = self._place(job)
+            if place is None:
+                return False
+            followers = self._followers_of(job)
+            if followers:
+                self._waiting[place] = weakref.ref(followers[0])
+                self._waiting.extend(weakref.ref(f) for f in followers[1:])
+            else:
+                del self._waiting[place]
+            self._dispatch()
+            return True
+
+    def following(self, job: PooledJob) -> bool:
+        """True while `job` waits for another job of its learner to leave the line."""
+        with self._lock:
+            return any(f() is job for _, f in self._followers)
+
+    def _place(self, job: PooledJob) -> int | None:
+        """Index of `job` in the line (0 starts next), or None."""
+        return next((i for i, ref in enumerate(self._waiting) if ref() is job), None)
+
+    def _followers_of(self, job: PooledJob) -> list[PooledJob]:
+        """The jobs that were to follow `job`, taken out of the followers."""
+        pairs = [pair for pair in self._followers if pair[0]() is job]
+        for pair in pairs:
+            self._followers.remove(pair)
+        return [f for _, ref in pairs if (f := ref()) is not None]
 
     def position(self, job: PooledJob) -> int | None:
         """1 for the next job to start; None when the job is not waiting."""
@@ -186,6 +226,13 @@ class JobQueue(ABC):
     def _prune(self) -> None:
         for ref in [r for r in self._waiting if r() is None]:
             self._waiting.remove(ref)
+        for pair in list(self._followers):
+            first, follower = pair[0](), pair[1]()
+            if follower is None:
+                self._followers.remove(pair)
+            elif first is None:  # its session dropped the first job: the follower queues
+                self._followers.remove(pair)
+                self._waiting.append(pair[1])
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -199,3 +246,5 @@ class JobQueue(ABC):
                 job = self._waiting.popleft()()
                 if job is not None:
                     self._launch(slot, job)
+                    # It has had its turn: the job that followed it joins the back of the line.
+                    self._waiting.extend(weakref.ref(f) for f in self._followers_of(job))

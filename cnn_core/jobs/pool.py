@@ -184,6 +184,7 @@ class WorkerPool(JobQueue):
             self._closed = True
             workers, self._workers = self._workers, []
             self._waiting.clear()
+            self._followers.clear()
         for worker in workers:
             worker.retired = True
             job = worker.job()

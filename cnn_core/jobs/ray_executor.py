@@ -214,6 +214,7 @@ class RayExecutor(JobQueue):
         with self._lock:
             self._closed = True
             self._waiting.clear()
+            self._followers.clear()
             runs = list(self._runs.values())
         for run in runs:
             with contextlib.suppress(Exception):

@@ -32,6 +32,9 @@ from cnn_core.jobs.own_images import OwnImagesRequest, run_own_images_job
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 from cnn_core.models.specs import LayerSpec, model_title
 
+# A learner's second job, before it joins the line (JobQueue.submit's `after`).
+FOLLOWING_MESSAGE = ("Joins the queue as soon as your first job starts: each learner waits "
+                     "in line with one job at a time.")
 # How often the worker sends a progress snapshot; the page polls about once a second.
 SEND_EVERY_S = 0.4
 # Until the first batch has trained the worker looks more often, so that the page shows
@@ -399,14 +402,16 @@ class TrainingProcess:
         return (f"TrainingProcess({self.request.dataset}/{self.request.model_slug}, "
                 f"{self.snapshot()!r})")
 
-    def start(self) -> TrainingProcess:
-        """Join the queue; training starts by itself when a worker is free.
+    def start(self, after: TrainingProcess | None = None) -> TrainingProcess:
+        """Join the queue; training starts by itself when a worker is free. With `after` (the
+        same learner's job, perhaps still waiting), join it once that job has left the line,
+        even if no page of the learner's is open then.
 
         Raises cnn_core.jobs.pool.QueueError (a ValueError) when this owner already waits.
         """
         self._pool = self._pool or default_pool()
+        self._pool.submit(self, after=after)
         self._submitted = True
-        self._pool.submit(self)
         return self
 
     # -- called by the pool -------------------------------------------------------------------
@@ -456,11 +461,18 @@ class TrainingProcess:
 
                 eta = self._pool.wait_estimate(position)
                 return replace(snapshot, message=waiting_message(position, eta))
+            if self.following():
+                return replace(snapshot, message=FOLLOWING_MESSAGE)
         return snapshot
 
     def queue_position(self) -> int | None:
-        """1 when this job starts next; None once it runs (or before it was submitted)."""
+        """1 when this job starts next; None once it runs (or before it was submitted, or
+        while it follows another job of its learner's)."""
         return self._pool.position(self) if self._pool is not None else None
+
+    def following(self) -> bool:
+        """True while this job waits for the learner's other job to leave the line."""
+        return self._pool is not None and self._pool.following(self)
 
     def _leave_queue(self) -> bool:
         """True when the job was still waiting and has now left the queue (and ended)."""

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
+from cnn_core.jobs.worker import FOLLOWING_MESSAGE
 from cnn_core.views.figures import CURVES_PENDING
 
 JOB_KEY = "panel_job"
@@ -21,6 +22,9 @@ class QueuedJob:
 
     def queue_position(self) -> int | None:
         return self.position
+
+    def following(self) -> bool:
+        return False
 
     def snapshot(self) -> ProgressSnapshot:
         if self.position is None:
@@ -86,6 +90,20 @@ def _own_images_script() -> None:
     jobs_ui()
 
 
+class FollowingJob(QueuedJob):
+    """The learner's second job, waiting for the first to leave the line."""
+
+    def __init__(self):
+        super().__init__(position=None)
+        self.error = None
+
+    def following(self) -> bool:
+        return True
+
+    def snapshot(self) -> ProgressSnapshot:
+        return ProgressSnapshot(status="queued", message=FOLLOWING_MESSAGE)
+
+
 def test_own_images_panels_slow_down_only_while_the_first_network_waits_far_back(monkeypatch):
     import ui.own_images_train_ui as own
 
@@ -93,11 +111,12 @@ def test_own_images_panels_slow_down_only_while_the_first_network_waits_far_back
     scratch = QueuedJob(position=3)
     scratch.error = None
     app = AppTest.from_function(_own_images_script, default_timeout=30)
-    app.session_state[own.JOBS_KEY] = {"scratch": scratch}
-    app.session_state[own.PENDING_KEY] = "the transfer request, queued once scratch starts"
+    # The second, not yet in line, goes at the first's pace (it has no place of its own).
+    app.session_state[own.JOBS_KEY] = {"scratch": scratch, "transfer": FollowingJob()}
     app.run()
     assert drawn == ["_waiting_panel"] and not app.exception
     assert "Waiting: place 3" in app.get("progress")[0].proto.text
+    assert FOLLOWING_MESSAGE in app.get("progress")[1].proto.text
     scratch.position = 1
     app.run()
     assert drawn[-1] == "_live_panel" and not app.exception

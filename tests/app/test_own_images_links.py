@@ -15,7 +15,7 @@ from tests.app.conftest import (
     open_through_app,
 )
 from ui.own_images_link import own_images_settings
-from ui.own_images_train_ui import JOBS_KEY, PENDING_KEY
+from ui.own_images_train_ui import JOBS_KEY
 
 PAGE = "app_pages/5_Your_own_images.py"
 KINDS = {  # widget key -> AppTest accessor
@@ -142,7 +142,7 @@ def test_only_the_locked_controls_are_disabled():
 def test_hidden_controls_are_absent_and_training_uses_their_linked_values(monkeypatch):
     queued = []
 
-    def fake_queue(approach, request, quiet):
+    def fake_queue(approach, request, after=None):
         queued.append((approach, request))
         return True
 
@@ -162,7 +162,7 @@ def test_hidden_controls_are_absent_and_training_uses_their_linked_values(monkey
     scratch = queued[0][1]
     assert scratch.approach == "scratch" and scratch.epochs == 5 + 2
     assert scratch.x.shape[0] == 60 and scratch.class_names == ("bird", "not bird")
-    transfer = queued[1][1] if len(queued) > 1 else app.session_state[PENDING_KEY]
+    transfer = queued[1][1]
     assert (transfer.epochs, transfer.fine_tune, transfer.fine_tune_epochs) == (5, True, 2)
 
 

@@ -12,7 +12,7 @@ from cnn_core.data import own_classes as oc
 from cnn_core.jobs.own_images import OwnImagesRequest, OwnImagesResult
 from cnn_core.jobs.training import ProgressSnapshot
 from tests.app.conftest import open_app_page
-from ui.own_images_train_ui import JOBS_KEY, PENDING_KEY
+from ui.own_images_train_ui import JOBS_KEY
 from ui.own_images_ui import MINE_KEY
 
 PAGE = "app_pages/5_Your_own_images.py"
@@ -113,10 +113,10 @@ def test_a_new_name_is_tidied_once_and_a_taken_one_is_refused():
     assert "my cats 5, thing 1 5" in text_of(app)
 
 
-def test_train_queues_scratch_first_and_the_base_once_it_has_left_the_line(monkeypatch):
+def test_train_queues_scratch_first_and_the_base_behind_it(monkeypatch):
     queued = []
 
-    def fake_queue(approach, request, quiet):
+    def fake_queue(approach, request, after=None):
         queued.append((approach, request))
         return True
 
@@ -125,13 +125,11 @@ def test_train_queues_scratch_first_and_the_base_once_it_has_left_the_line(monke
     assert not queued  # opening the page, even from a link, trains nothing
     app.button(key="own_train").click().run()
     assert not app.exception
-    assert [a for a, _ in queued][:1] == ["scratch"]
-    scratch = queued[0][1]
+    # Both at once: the queue holds the second until the first has left the line.
+    assert [a for a, _ in queued] == ["scratch", "transfer"]
+    scratch, transfer = queued[0][1], queued[1][1]
     assert scratch.approach == "scratch" and scratch.epochs == 3
     assert scratch.x.shape == (40, 32, 32, 3) and scratch.class_names == ("cat", "dog")
-    # The transfer request waits in the session until the first job has left the line;
-    # with no job object (the fake queue keeps none) it is queued on the next redraw.
-    transfer = queued[1][1] if len(queued) > 1 else app.session_state[PENDING_KEY]
     assert transfer.approach == "transfer" and transfer.base == "shipped"
     np.testing.assert_array_equal(transfer.x, scratch.x)
 

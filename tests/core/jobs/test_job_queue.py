@@ -43,7 +43,7 @@ class FakeExecutor(JobQueue):
 
     def _launch(self, slot, job):
         self.running[slot] = (job, time.monotonic())
-        self.launched.append(job.name)
+        self.launched.append(getattr(job, "name", "a training job"))
         job.on_started(slot)
 
     def _running_started(self):
@@ -114,3 +114,92 @@ def test_the_wait_estimate_uses_measured_job_lengths():
 def test_a_queue_needs_a_slot():
     with pytest.raises(ValueError, match="at least one slot"):
         FakeExecutor(slots=0)
+
+
+def test_a_learners_second_job_joins_the_back_of_the_line_when_the_first_starts():
+    queue = FakeExecutor(slots=1)
+    others = [FakeJob("running", owner="bea"), FakeJob("first", owner="ana"),
+              FakeJob("cho's", owner="cho")]
+    for job in others:
+        queue.submit(job)
+    second = FakeJob("second", owner="ana")
+    queue.submit(second, after=others[1])
+    # Not in line yet, so she still waits with one job; and no third may follow.
+    assert queue.position(second) is None and queue.following(second)
+    assert queue.status().waiting == 2
+    with pytest.raises(QueueError, match="already have a job waiting"):
+        queue.submit(FakeJob("third", owner="ana"), after=others[1])
+    queue.finish(0)  # her first starts; her second queues behind cho's
+    assert queue.launched == ["running", "first"]
+    assert not queue.following(second) and queue.position(second) == 2
+    queue.finish(0)
+    queue.finish(0)
+    assert queue.launched == ["running", "first", "cho's", "second"]
+
+
+def test_a_job_to_follow_one_that_no_longer_waits_queues_at_once():
+    queue = FakeExecutor(slots=1)
+    first, second = FakeJob("first", owner="ana"), FakeJob("second", owner="ana")
+    queue.submit(first)  # starts at once
+    queue.submit(second, after=first)
+    assert not queue.following(second) and queue.position(second) == 1
+
+
+def test_cancelling_either_job_of_a_pair():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("running"))
+    first, second, later = (FakeJob("first", owner="ana"), FakeJob("second", owner="ana"),
+                            FakeJob("later"))
+    queue.submit(first)
+    queue.submit(later)
+    queue.submit(second, after=first)
+    # The first leaves the line: the second takes its place, ahead of the later job.
+    assert queue.cancel(first) and queue.position(second) == 1 and queue.position(later) == 2
+    # A follower can leave before it joins; its first then goes on alone.
+    alone, dropped = FakeJob("alone", owner="bea"), FakeJob("dropped", owner="bea")
+    queue.submit(alone)
+    queue.submit(dropped, after=alone)
+    assert queue.cancel(dropped) and not queue.cancel(dropped)
+    assert not queue.following(dropped) and queue.position(alone) == 3
+    queue.finish(0)
+    queue.finish(0)
+    queue.finish(0)
+    assert queue.launched == ["running", "second", "later", "alone"]
+
+
+def test_a_follower_whose_first_was_dropped_queues_and_a_dropped_follower_goes():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("running"))
+    first, second = FakeJob("first", owner="ana"), FakeJob("second", owner="ana")
+    queue.submit(first)
+    queue.submit(second, after=first)
+    del first  # the session let go of its first job
+    gc.collect()
+    assert queue.position(second) == 1 and not queue.following(second)
+    third, fourth = FakeJob("third", owner="bea"), FakeJob("fourth", owner="bea")
+    queue.submit(third)
+    queue.submit(fourth, after=third)
+    del fourth
+    gc.collect()
+    queue.finish(0)
+    queue.finish(0)
+    assert queue.launched == ["running", "second", "third"]
+    assert queue.status().waiting == 0
+
+
+def test_a_training_job_says_it_follows_the_learners_first(tmp_path):
+    from cnn_core.jobs.training import TrainConfig
+    from cnn_core.jobs.worker import FOLLOWING_MESSAGE, TrainingProcess, TrainRequest
+
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("running"))
+    request = TrainRequest("mnist", "dense_baseline", {}, TrainConfig(epochs=1))
+    first = TrainingProcess(request, tmp_path, owner="ana", pool=queue).start()
+    second = TrainingProcess(request, tmp_path, owner="ana", pool=queue).start(after=first)
+    assert second.running and second.queue_position() is None
+    assert second.snapshot().message == FOLLOWING_MESSAGE
+    assert first.queue_position() == 1
+    queue.finish(0)  # the first starts; the second waits in line like anyone's job
+    assert second.queue_position() == 1 and second.snapshot().message != FOLLOWING_MESSAGE
+    second.stop()
+    assert second.done and not queue.following(second)
