@@ -141,7 +141,8 @@ class JobQueue(ABC):
             if self._closed:
                 raise QueueError("The training service is shutting down; try again shortly.")
             self._prune()
-            follows = after is not None and self._place(after) is not None
+            place = None if after is None else self._place(after)
+            follows = place is not None
             if job.owner is not None and any(
                     (other := ref()) is not None and other.owner == job.owner
                     and not (follows and other is after)
@@ -149,7 +150,8 @@ class JobQueue(ABC):
                 raise QueueError("You already have a job waiting in the queue; stop it "
                                  "before starting another.")
             if follows:
-                self._followers.append((weakref.ref(after), weakref.ref(job)))
+                # The very reference in the line, so that _prune can find the first's place.
+                self._followers.append((self._waiting[place], weakref.ref(job)))
                 return
             self._waiting.append(weakref.ref(job))
             self._dispatch()
@@ -217,22 +219,28 @@ class JobQueue(ABC):
             self._prune()
             return PoolStatus(executor=self.executor_name, slots=self.slots,
                               running=len(self._running_started()),
-                              waiting=len(self._waiting), workers_alive=self._alive())
+                              waiting=len(self._waiting) + len(self._followers),
+                              workers_alive=self._alive())
 
     def _record_duration(self, seconds: float) -> None:
         with self._lock:
             self._durations.append(seconds)
 
     def _prune(self) -> None:
+        for pair in list(self._followers):
+            first_ref, follower_ref = pair
+            if follower_ref() is None:
+                self._followers.remove(pair)
+            elif first_ref() is None:  # its session let go of the first: the follower
+                self._followers.remove(pair)  # takes its place, as when it is cancelled
+                place = next((i for i, ref in enumerate(self._waiting) if ref is first_ref),
+                             None)
+                if place is None:
+                    self._waiting.append(follower_ref)
+                else:
+                    self._waiting[place] = follower_ref
         for ref in [r for r in self._waiting if r() is None]:
             self._waiting.remove(ref)
-        for pair in list(self._followers):
-            first, follower = pair[0](), pair[1]()
-            if follower is None:
-                self._followers.remove(pair)
-            elif first is None:  # its session dropped the first job: the follower queues
-                self._followers.remove(pair)
-                self._waiting.append(pair[1])
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -245,6 +253,7 @@ class JobQueue(ABC):
                     return
                 job = self._waiting.popleft()()
                 if job is not None:
-                    self._launch(slot, job)
-                    # It has had its turn: the job that followed it joins the back of the line.
+                    # It has its turn: the job that followed it joins the back of the line,
+                    # before the launch, which may fail (an unreachable cluster).
                     self._waiting.extend(weakref.ref(f) for f in self._followers_of(job))
+                    self._launch(slot, job)

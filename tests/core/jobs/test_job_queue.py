@@ -124,9 +124,10 @@ def test_a_learners_second_job_joins_the_back_of_the_line_when_the_first_starts(
         queue.submit(job)
     second = FakeJob("second", owner="ana")
     queue.submit(second, after=others[1])
-    # Not in line yet, so she still waits with one job; and no third may follow.
+    # Not in line yet, so she still waits with one job; and no third may follow. The home
+    # page counts it among the jobs waiting.
     assert queue.position(second) is None and queue.following(second)
-    assert queue.status().waiting == 2
+    assert queue.status().waiting == 3
     with pytest.raises(QueueError, match="already have a job waiting"):
         queue.submit(FakeJob("third", owner="ana"), after=others[1])
     queue.finish(0)  # her first starts; her second queues behind cho's
@@ -167,11 +168,13 @@ def test_cancelling_either_job_of_a_pair():
     assert queue.launched == ["running", "second", "later", "alone"]
 
 
-def test_a_follower_whose_first_was_dropped_queues_and_a_dropped_follower_goes():
+def test_a_follower_whose_first_was_dropped_takes_its_place_and_a_dropped_follower_goes():
     queue = FakeExecutor(slots=1)
     queue.submit(FakeJob("running"))
-    first, second = FakeJob("first", owner="ana"), FakeJob("second", owner="ana")
+    first, second, later = (FakeJob("first", owner="ana"), FakeJob("second", owner="ana"),
+                            FakeJob("later"))
     queue.submit(first)
+    queue.submit(later)
     queue.submit(second, after=first)
     del first  # the session let go of its first job
     gc.collect()
@@ -181,10 +184,35 @@ def test_a_follower_whose_first_was_dropped_queues_and_a_dropped_follower_goes()
     queue.submit(fourth, after=third)
     del fourth
     gc.collect()
-    queue.finish(0)
-    queue.finish(0)
-    assert queue.launched == ["running", "second", "third"]
+    for _ in range(3):
+        queue.finish(0)
+    assert queue.launched == ["running", "second", "later", "third"]
     assert queue.status().waiting == 0
+
+
+class FailingLaunch(FakeExecutor):
+    """An executor whose first launch fails, as a call to an unreachable cluster does."""
+
+    failed = False
+
+    def _launch(self, slot, job):
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the cluster is unreachable")
+        super()._launch(slot, job)
+
+
+def test_a_failed_launch_of_the_first_still_queues_the_second():
+    queue = FailingLaunch(slots=1)
+    queue.running[0] = (FakeJob("busy"), 0.0)  # the slot is taken: both wait
+    first, second = FakeJob("first", owner="ana"), FakeJob("second", owner="ana")
+    queue.submit(first)
+    queue.submit(second, after=first)
+    with pytest.raises(ConnectionError):
+        queue.finish(0)  # the slot frees and the first's launch fails
+    assert not queue.following(second) and queue.position(second) == 1
+    queue._dispatch()
+    assert queue.launched == ["second"]
 
 
 def test_a_training_job_says_it_follows_the_learners_first(tmp_path):
@@ -196,10 +224,10 @@ def test_a_training_job_says_it_follows_the_learners_first(tmp_path):
     request = TrainRequest("mnist", "dense_baseline", {}, TrainConfig(epochs=1))
     first = TrainingProcess(request, tmp_path, owner="ana", pool=queue).start()
     second = TrainingProcess(request, tmp_path, owner="ana", pool=queue).start(after=first)
-    assert second.running and second.queue_position() is None
+    assert second.running and second.following() and second.queue_position() is None
     assert second.snapshot().message == FOLLOWING_MESSAGE
     assert first.queue_position() == 1
     queue.finish(0)  # the first starts; the second waits in line like anyone's job
     assert second.queue_position() == 1 and second.snapshot().message != FOLLOWING_MESSAGE
     second.stop()
-    assert second.done and not queue.following(second)
+    assert second.done and not second.following()
