@@ -79,7 +79,7 @@ def init_arguments(address: str) -> dict[str, Any]:
     # As the local pool's workers limit theirs (spawning.limit_malloc_arenas): about 130 MB
     # less per training process. Ray sets these before it starts a worker process, which is
     # when glibc reads this one.
-    env_vars["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
+    env_vars["MALLOC_ARENA_MAX"] = os.environ.get("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))
     common = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True}
     if address == "local":
         env_vars["PYTHONPATH"] = str(REPO_ROOT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,7 @@ def test_each_job_asks_for_a_cpu_and_a_share_of_a_gpu_when_there_is_one():
 
 
 def test_local_ray_sees_this_checkout_and_a_cluster_gets_the_code(monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     monkeypatch.setenv("CNN_CLASSROOM_DATA", "/data")
     local = init_arguments("local")
     assert local["runtime_env"]["env_vars"]["CNN_CLASSROOM_DATA"] == "/data"
@@ -48,6 +50,8 @@ def test_local_ray_sees_this_checkout_and_a_cluster_gets_the_code(monkeypatch):
     remote = init_arguments("ray://head:10001")
     for arguments in (local, remote):  # as the local pool's workers limit theirs
         assert arguments["runtime_env"]["env_vars"]["MALLOC_ARENA_MAX"] == str(MALLOC_ARENAS)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # an operator's own setting is kept
+    assert init_arguments("auto")["runtime_env"]["env_vars"]["MALLOC_ARENA_MAX"] == "4"
     assert remote["address"] == "ray://head:10001"
     assert ".git" in remote["runtime_env"]["excludes"]
     assert remote["runtime_env"]["working_dir"] == local["runtime_env"]["env_vars"]["PYTHONPATH"]
@@ -117,8 +121,19 @@ def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
         # Ray's worker processes start with glibc's arenas limited, as the pool's workers.
         import ray
 
-        read_setting = ray.remote(num_cpus=0)(lambda: os.environ.get("MALLOC_ARENA_MAX"))
-        arenas = ray.get(read_setting.remote(), timeout=60)
-        assert arenas == str(MALLOC_ARENAS)
+        def _arenas_at_process_start() -> str | None:
+            """MALLOC_ARENA_MAX as the process started with it (what glibc read), where Linux
+            says. Defined here, so Ray sends it by value (the worker need not import tests)."""
+            start = Path("/proc/self/environ")
+            if not start.exists():
+                return os.environ.get("MALLOC_ARENA_MAX")
+            settings = dict(item.split(b"=", 1) for item in start.read_bytes().split(b"\0")
+                            if b"=" in item)
+            value = settings.get(b"MALLOC_ARENA_MAX")
+            return value.decode() if value is not None else None
+
+        read_setting = ray.remote(num_cpus=0)(_arenas_at_process_start)
+        expected = os.environ.get("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))
+        assert ray.get(read_setting.remote(), timeout=60) == expected
     finally:
         executor.close()
