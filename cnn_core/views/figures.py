@@ -91,16 +91,18 @@ def training_curves_figure(curve: tuple[tuple[float, float, float], ...] | list,
                         mode="markers", marker=star, legendgroup="test", showlegend=False,
                         xaxis="x2", yaxis="y2")
     x_range = [0, max(epochs, 1) * 1.03]
+    empty = not fig.data
     fig.update_layout(
-        **loss_accuracy_axes(x_range, gap=(0.45, 0.55)),
+        **loss_accuracy_axes(x_range, gap=(0.45, 0.55),
+                             accuracy_range=[0, 100] if empty else None),
         height=330, margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.25}, uirevision="curves")
-    if not fig.data:  # drawn while the job starts: say what will appear, and when
+    if empty:  # drawn while the job starts: say what will appear, and when
         # Plotly draws a panel's axes only for a trace on them: one empty trace each, and
         # accuracy's whole 0-100% scale, so both panels show what is coming.
         for x, y in (("x", "y"), ("x2", "y2")):
             fig.add_scatter(x=[], y=[], xaxis=x, yaxis=y, showlegend=False, hoverinfo="skip")
-        fig.update_layout(yaxis2_range=[0, 100], margin_b=80)
+        fig.update_layout(margin_b=80)
         # Where the legend will be: across the middle it covered the accuracy axis's title.
         fig.add_annotation(text=CURVES_PENDING, x=0.5, y=-0.26, xref="paper", yref="paper",
                            xanchor="center", yanchor="top", showarrow=False,
