@@ -46,7 +46,9 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
     snap = job.snapshot()
     if snap.status == "queued":
         st.progress(0.0, text=snap.message or "Waiting for a free training worker...")
-        st.caption("Several learners share this server, so jobs take turns; yours keeps its "
+        st.caption("It joins the line by itself, even while you look at other pages."
+                   if job.following() else
+                   "Several learners share this server, so jobs take turns; yours keeps its "
                    "place while you look at other pages.")
     elif snap.status in ("starting", "loading"):
         st.progress(0.0, text=snap.message or "Starting...")

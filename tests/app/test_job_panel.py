@@ -117,6 +117,9 @@ def test_own_images_panels_slow_down_only_while_the_first_network_waits_far_back
     assert drawn == ["_waiting_panel"] and not app.exception
     assert "Waiting: place 3" in app.get("progress")[0].proto.text
     assert FOLLOWING_MESSAGE in app.get("progress")[1].proto.text
+    captions = [c.value for c in app.caption]
+    assert "It joins the line by itself, even while you look at other pages." in captions
+    assert any("yours keeps its place" in c for c in captions)  # the first's, in line
     scratch.position = 1
     app.run()
     assert drawn[-1] == "_live_panel" and not app.exception

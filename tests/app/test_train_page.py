@@ -307,6 +307,9 @@ class _WaitingJob:
     def queue_position(self) -> int:
         return 3
 
+    def following(self) -> bool:
+        return False
+
     def snapshot(self):
         from cnn_core.jobs.training import ProgressSnapshot
 
