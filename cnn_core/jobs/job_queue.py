@@ -59,13 +59,13 @@ def refresh_seconds(position: int | None) -> float:
 
 
 def estimated_wait(position: int, slots: int, job_seconds: float,
-                   running_elapsed: list[float]) -> float:
+                   running_left: list[float]) -> float:
     """Seconds until the job at `position` (1 = next) starts, from the average job length.
 
-    The running jobs free their slots first (each after its remaining time), then every
-    `slots` jobs ahead take one more average job length.
+    running_left: the seconds each running job has left. They free their slots first, then
+    every `slots` jobs ahead take one more average job length.
     """
-    remaining = sorted(max(job_seconds - elapsed, 1.0) for elapsed in running_elapsed)
+    remaining = sorted(max(left, 1.0) for left in running_left)
     remaining += [0.0] * max(0, slots - len(remaining))
     first_free = remaining[(position - 1) % slots] if remaining else 0.0
     return first_free + job_seconds * ((position - 1) // slots)
@@ -77,6 +77,7 @@ class PooledJob(Protocol):
     owner: str | None
 
     def task(self) -> tuple[Any, ...]: ...
+    def seconds_left(self) -> float | None: ...
     def on_started(self, worker_pid: int) -> None: ...
     def on_message(self, kind: str, payload: Any) -> None: ...
     def on_ended(self, error: str | None) -> None: ...
@@ -125,6 +126,11 @@ class JobQueue(ABC):
     @abstractmethod
     def _running_started(self) -> list[float]:
         """time.monotonic() at which each running job started."""
+
+    def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:
+        """(time.monotonic() at its start, its job while a session holds it) of each running
+        job; an executor that keeps its jobs says which."""
+        return [(started, None) for started in self._running_started()]
 
     def _alive(self) -> int:
         return self.slots
@@ -204,8 +210,15 @@ class JobQueue(ABC):
     def wait_estimate(self, position: int) -> float:
         with self._lock:
             now = time.monotonic()
-            running = [now - started for started in self._running_started()]
-            return estimated_wait(position, self.slots, self.average_job_seconds, running)
+            average = self.average_job_seconds
+            # A job's own pace tells its time left better than the average (a long job ahead
+            # would otherwise promise "about 10 s" for a minute); before its first batch, the
+            # average less the time it has run.
+            running_left = []
+            for started, job in self._running_jobs():
+                own = job.seconds_left() if job is not None else None
+                running_left.append(own if own is not None else average - (now - started))
+            return estimated_wait(position, self.slots, average, running_left)
 
     @property
     def average_job_seconds(self) -> float:

@@ -156,6 +156,9 @@ class WorkerPool(JobQueue):
     def _running_started(self) -> list[float]:
         return [w.job_started for w in self._workers if w.training]
 
+    def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:
+        return [(w.job_started, w.job()) for w in self._workers if w.training]
+
     def _alive(self) -> int:
         return sum(1 for w in self._workers if w.process.is_alive())
 

@@ -195,6 +195,9 @@ class RayExecutor(JobQueue):
     def _running_started(self) -> list[float]:
         return [run.started for run in self._runs.values()]
 
+    def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:
+        return [(run.started, run.job_ref()) for run in self._runs.values()]
+
     def _alive(self) -> int:
         return len(self._runs)
 

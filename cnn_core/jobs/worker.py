@@ -465,6 +465,13 @@ class TrainingProcess:
                 return replace(snapshot, message=FOLLOWING_MESSAGE)
         return snapshot
 
+    def seconds_left(self) -> float | None:
+        """Seconds of training left at the job's own pace; None before its first batch (or
+        once training is over)."""
+        with self._lock:
+            snapshot = self._snapshot
+        return snapshot.eta_seconds if snapshot.status in ("training", "validating") else None
+
     def queue_position(self) -> int | None:
         """1 when this job starts next; None once it runs (or before it was submitted, or
         while it follows another job of its learner's)."""

@@ -11,9 +11,12 @@ from cnn_core.jobs.job_queue import JobQueue, QueueError
 
 
 class FakeJob:
-    def __init__(self, name: str, owner: str | None = None):
-        self.name, self.owner = name, owner
+    def __init__(self, name: str, owner: str | None = None, left: float | None = None):
+        self.name, self.owner, self.left = name, owner, left
         self.started_on = None
+
+    def seconds_left(self) -> float | None:
+        return self.left
 
     def task(self):
         return self.name
@@ -48,6 +51,9 @@ class FakeExecutor(JobQueue):
 
     def _running_started(self):
         return [started for _, started in self.running.values()]
+
+    def _running_jobs(self):
+        return [(started, job) for job, started in self.running.values()]
 
     def finish(self, slot: int) -> None:
         with self._lock:
@@ -109,6 +115,19 @@ def test_the_wait_estimate_uses_measured_job_lengths():
     assert queue.average_job_seconds == 10.0
     assert 9.0 < queue.wait_estimate(1) <= 10.0
     assert 19.0 < queue.wait_estimate(2) <= 20.0
+
+
+def test_the_wait_behind_a_job_with_its_own_pace_follows_that_pace():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("a"))
+    queue.finish(0)  # the average job: 10 s
+    long_job = FakeJob("50 epochs", left=None)
+    queue.submit(long_job)
+    queue.submit(FakeJob("next"))
+    assert 9.0 < queue.wait_estimate(1) <= 10.0  # no batch yet: the average
+    long_job.left = 60.0  # its pace says a minute more
+    assert queue.wait_estimate(1) == pytest.approx(60.0)
+    assert queue.wait_estimate(2) == pytest.approx(70.0)
 
 
 def test_a_queue_needs_a_slot():
@@ -216,7 +235,7 @@ def test_a_failed_launch_of_the_first_still_queues_the_second():
 
 
 def test_a_training_job_says_it_follows_the_learners_first(tmp_path):
-    from cnn_core.jobs.training import TrainConfig
+    from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
     from cnn_core.jobs.worker import FOLLOWING_MESSAGE, TrainingProcess, TrainRequest
 
     queue = FakeExecutor(slots=1)
@@ -229,5 +248,12 @@ def test_a_training_job_says_it_follows_the_learners_first(tmp_path):
     assert first.queue_position() == 1
     queue.finish(0)  # the first starts; the second waits in line like anyone's job
     assert second.queue_position() == 1 and second.snapshot().message != FOLLOWING_MESSAGE
+    # The first's own pace, once it trains, is what the second's wait is told from.
+    assert first.seconds_left() is None  # starting: no batch yet
+    first.on_message("progress", ProgressSnapshot(status="training", epochs=1,
+                                                  images_seen=1_000, images_total=50_000,
+                                                  train_seconds=2.0))
+    assert first.seconds_left() == pytest.approx(98.0)
+    assert "about 1 min 40 s" in second.snapshot().message
     second.stop()
     assert second.done and not second.following()

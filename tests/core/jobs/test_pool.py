@@ -53,11 +53,12 @@ def test_only_jobs_further_back_than_next_are_redrawn_slowly():
 
 
 def test_wait_estimate_counts_running_jobs_and_rounds_of_slots():
-    # Two slots, both busy for 5 s and 15 s of a 20 s average: the 1st waits for the first
-    # to free (5 s), the 2nd for the other (15 s), the 3rd one full job after the first.
+    # Two slots, busy for 15 s and 5 s more, with a 20 s average: the 1st waits for the
+    # first to free (5 s), the 2nd for the other (15 s), the 3rd one full job after the first.
     assert estimated_wait(1, 2, 20.0, [15.0, 5.0]) == pytest.approx(5.0)
     assert estimated_wait(2, 2, 20.0, [15.0, 5.0]) == pytest.approx(15.0)
     assert estimated_wait(3, 2, 20.0, [15.0, 5.0]) == pytest.approx(25.0)
+    assert estimated_wait(1, 1, 20.0, [-3.0]) == pytest.approx(1.0)  # overdue: any moment
     assert estimated_wait(1, 2, 20.0, []) == 0.0  # a free slot: starts now
 
 
