@@ -124,13 +124,12 @@ class JobQueue(ABC):
         """Start `job` on `slot` (called with the lock held)."""
 
     @abstractmethod
-    def _running_started(self) -> list[float]:
-        """time.monotonic() at which each running job started."""
-
     def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:
         """(time.monotonic() at its start, its job while a session holds it) of each running
-        job; an executor that keeps its jobs says which."""
-        return [(started, None) for started in self._running_started()]
+        job."""
+
+    def _running_started(self) -> list[float]:
+        return [started for started, _ in self._running_jobs()]
 
     def _alive(self) -> int:
         return self.slots

@@ -153,9 +153,6 @@ class WorkerPool(JobQueue):
         worker.inbox.put(job.task())
         job.on_started(worker.process.pid or 0)
 
-    def _running_started(self) -> list[float]:
-        return [w.job_started for w in self._workers if w.training]
-
     def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:
         return [(w.job_started, w.job()) for w in self._workers if w.training]
 

@@ -192,9 +192,6 @@ class RayExecutor(JobQueue):
         threading.Thread(target=self._watch, args=(slot, run), daemon=True,
                          name=f"ray-job-{slot}").start()
 
-    def _running_started(self) -> list[float]:
-        return [run.started for run in self._runs.values()]
-
     def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:
         return [(run.started, run.job_ref()) for run in self._runs.values()]
 

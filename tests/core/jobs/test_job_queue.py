@@ -49,9 +49,6 @@ class FakeExecutor(JobQueue):
         self.launched.append(getattr(job, "name", "a training job"))
         job.on_started(slot)
 
-    def _running_started(self):
-        return [started for _, started in self.running.values()]
-
     def _running_jobs(self):
         return [(started, job) for job, started in self.running.values()]
 
@@ -165,7 +162,9 @@ def test_a_job_to_follow_one_that_no_longer_waits_queues_at_once():
     assert not queue.following(second) and queue.position(second) == 1
 
 
-def test_cancelling_either_job_of_a_pair():
+def _a_pair_with_a_later_job():
+    """One slot busy; ana's first job in line, another learner's after it, ana's second
+    following her first: (queue, first, second, later)."""
     queue = FakeExecutor(slots=1)
     queue.submit(FakeJob("running"))
     first, second, later = (FakeJob("first", owner="ana"), FakeJob("second", owner="ana"),
@@ -173,6 +172,11 @@ def test_cancelling_either_job_of_a_pair():
     queue.submit(first)
     queue.submit(later)
     queue.submit(second, after=first)
+    return queue, first, second, later
+
+
+def test_cancelling_either_job_of_a_pair():
+    queue, first, second, later = _a_pair_with_a_later_job()
     # The first leaves the line: the second takes its place, ahead of the later job.
     assert queue.cancel(first) and queue.position(second) == 1 and queue.position(later) == 2
     # A follower can leave before it joins; its first then goes on alone.
@@ -181,20 +185,13 @@ def test_cancelling_either_job_of_a_pair():
     queue.submit(dropped, after=alone)
     assert queue.cancel(dropped) and not queue.cancel(dropped)
     assert not queue.following(dropped) and queue.position(alone) == 3
-    queue.finish(0)
-    queue.finish(0)
-    queue.finish(0)
+    for _ in range(3):
+        queue.finish(0)
     assert queue.launched == ["running", "second", "later", "alone"]
 
 
 def test_a_follower_whose_first_was_dropped_takes_its_place_and_a_dropped_follower_goes():
-    queue = FakeExecutor(slots=1)
-    queue.submit(FakeJob("running"))
-    first, second, later = (FakeJob("first", owner="ana"), FakeJob("second", owner="ana"),
-                            FakeJob("later"))
-    queue.submit(first)
-    queue.submit(later)
-    queue.submit(second, after=first)
+    queue, first, second, later = _a_pair_with_a_later_job()
     del first  # the session let go of its first job
     gc.collect()
     assert queue.position(second) == 1 and not queue.following(second)
