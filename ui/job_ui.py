@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnn_core.jobs.iris import IrisRequest
 from cnn_core.jobs.job_queue import QueueError, refresh_seconds
+from cnn_core.jobs.own_images import OwnImagesRequest
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.models.reports import epochs_summary, format_eta
 from cnn_core.views.figures import training_curves_figure
@@ -20,21 +21,29 @@ from ui.live_panel import live_panel
 from ui.services import session_files, session_owner, training_pool
 
 
-def queue_job(job_key: str, request: TrainRequest | IrisRequest) -> TrainingProcess | None:
-    """Queue a job for this session and keep it in st.session_state[job_key].
+def start_job(request: TrainRequest | IrisRequest | OwnImagesRequest,
+              after: TrainingProcess | None = None) -> TrainingProcess | None:
+    """Queue a job for this session, behind `after` if given (see TrainingProcess.start).
 
     Its model goes to the session's own folder (deleted with the session). When the queue
-    refuses it (this session already waits with another job), a toast says why and the
-    previous job, if any, stays where it was.
+    refuses it (this session already waits with another job), a toast says why: None.
     """
     job = TrainingProcess(request, output_dir=session_files().subfolder("models"),
                           owner=session_owner(), pool=training_pool())
     try:
-        job.start()
+        job.start(after=after)
     except QueueError as refusal:
         st.toast(str(refusal), icon=":material/hourglass_top:")
         return None
-    st.session_state[job_key] = job
+    return job
+
+
+def queue_job(job_key: str, request: TrainRequest | IrisRequest) -> TrainingProcess | None:
+    """Queue a job for this session and keep it in st.session_state[job_key]; when the queue
+    refuses it, the previous job, if any, stays where it was."""
+    job = start_job(request)
+    if job is not None:
+        st.session_state[job_key] = job
     return job
 
 

@@ -13,7 +13,7 @@ from cnn_core.config import UPLOAD_TYPES
 from cnn_core.data import own_classes as oc
 from cnn_core.data.images import ImageError, load_image
 from cnn_core.jobs.inference import InferenceError
-from cnn_core.jobs.job_queue import LIVE_REFRESH_S, QueueError, refresh_seconds
+from cnn_core.jobs.job_queue import LIVE_REFRESH_S, refresh_seconds
 from cnn_core.jobs.mobilenet_download import fetch_mobilenet, mobilenet_available
 from cnn_core.jobs.own_images import OwnImagesRequest, own_images_probabilities
 from cnn_core.jobs.transfer_models import (
@@ -32,7 +32,7 @@ from cnn_core.views.figures import (
     confusion_matrix_figure,
     probability_bars_figure,
 )
-from ui.job_ui import progress_panel
+from ui.job_ui import progress_panel, start_job
 from ui.links import PageLink
 from ui.live_panel import live_panel
 from ui.own_images_link import (
@@ -41,7 +41,7 @@ from ui.own_images_link import (
     MAX_EPOCHS,
     MAX_FINE_TUNE_EPOCHS,
 )
-from ui.services import inference_client, session_files, session_owner, training_pool
+from ui.services import inference_client
 
 APPROACHES = {"scratch": "From scratch", "transfer": "On the pretrained base"}
 JOBS_KEY = "own_jobs"        # {"scratch": TrainingProcess, "transfer": TrainingProcess}
@@ -162,15 +162,10 @@ def start(requests_: dict[str, OwnImagesRequest]) -> bool:
 
 def _queue(approach: str, request: OwnImagesRequest,
            after: TrainingProcess | None = None) -> bool:
-    job = TrainingProcess(request, output_dir=session_files().subfolder("models"),
-                          owner=session_owner(), pool=training_pool())
-    try:
-        job.start(after=after)
-    except QueueError as refusal:
-        st.toast(str(refusal), icon=":material/hourglass_top:")
-        return False
-    _jobs()[approach] = job
-    return True
+    job = start_job(request, after=after)
+    if job is not None:
+        _jobs()[approach] = job
+    return job is not None
 
 
 def stop_all() -> None:

@@ -11,7 +11,8 @@ from cnn_core.data.pixels import as_unit_float
 # The live curves are redrawn about once a second while a job trains; more points than
 # this add drawing cost without showing anything new at chart width.
 MAX_DRAWN_POINTS = 400
-# Over the empty axes while a job starts (one line, centred: it fits a 1024 px projector).
+# Under the empty axes while a job starts, where the legend will be (one line: it fits a
+# 1024 px projector).
 CURVES_PENDING = "The curves are drawn here from the first batch on"
 
 
