@@ -7,12 +7,14 @@ import streamlit as st
 from cnn_core.config import TEXT_DIR
 from ui.lessons import LESSONS
 from ui.navigation import available_pages
-from ui.status import status_box
+from ui.status import queue_box, status_box
 
 
 def home_page() -> None:
     st.title("CNN Classroom")
     st.markdown((TEXT_DIR / "home.md").read_text(encoding="utf-8"))
+    # Near the top: whether training would start at once is what a class asks first.
+    queue_box()
 
     st.subheader("Learning path")
     for step, info in enumerate(available_pages(), start=1):

@@ -1,4 +1,4 @@
-"""Status box for the home page: compute device, the training queue, and the data sets."""
+"""The home page's status: the training queue now, the compute device and the data sets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ import streamlit as st
 
 from cnn_core.data import datasets
 from cnn_core.jobs.device import DeviceInfo, probe_device
+from cnn_core.jobs.job_queue import queue_summary
 from ui.links import keep_settings_across_pages
 from ui.services import training_pool
+
+# The queue's line on the home page redraws itself this often: a teacher sees the class's jobs
+# come and go, and thirty learners resting on the home page cost a few tiny reruns a second.
+QUEUE_REFRESH_S = 5.0
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,13 +64,22 @@ def status_box() -> None:
             _device_line()
         else:
             st.markdown(f":material/memory: **Compute device:** {device_label()}")
-        pool = training_pool().status()
-        st.markdown(f":material/model_training: **Training:** {pool.executor} "
-                    f"({pool.slots} job{'s' if pool.slots != 1 else ''} at a time); now "
-                    f"{pool.running} training, {pool.waiting} waiting.")
         rows = []
         for name, info in datasets.DATASETS.items():
             source = datasets.locate_dataset(name)
             rows.append(f"- **{info.title}:** " + (_source_line(source) if source
                                                    else f"not available. {info.how_to_get}"))
         st.markdown("**Data sets on this machine**\n" + "\n".join(rows))
+
+
+@st.fragment(run_every=QUEUE_REFRESH_S)
+def queue_box() -> None:
+    """Who trains on this server now and how long a new job would wait, kept up to date."""
+    keep_settings_across_pages()
+    pool = training_pool()
+    status = pool.status()
+    wait = pool.wait_estimate(status.waiting + 1) if status.full else None
+    with st.container(border=True):
+        st.markdown(f":material/model_training: **Training on this server:** {status.executor}, "
+                    f"{status.slots} job{'s' if status.slots != 1 else ''} at a time. "
+                    + queue_summary(status, wait))

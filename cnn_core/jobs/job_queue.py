@@ -34,13 +34,18 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def about(seconds: float) -> str:
+    """'about 40 s', 'about 1 min 15 s': a wait to the nearest 5 s, never under 5 s."""
+    rounded = max(5, int(round(seconds / 5.0)) * 5)
+    return (f"about {rounded // 60} min {rounded % 60:02d} s" if rounded >= 60
+            else f"about {rounded} s")
+
+
 def waiting_message(position: int, eta_seconds: float | None) -> str:
     """'Waiting: 3rd in line, about 40 s' for the live panel."""
     text = f"Waiting: {ordinal(position)} in line"
     if eta_seconds is not None:
-        seconds = max(5, int(round(eta_seconds / 5.0)) * 5)
-        text += (f", about {seconds // 60} min {seconds % 60:02d} s" if seconds >= 60
-                 else f", about {seconds} s")
+        text += f", {about(eta_seconds)}"
     return text + ". Training starts by itself."
 
 
@@ -93,8 +98,23 @@ class PoolStatus:
     waiting: int
     workers_alive: int
 
+    @property
+    def full(self) -> bool:
+        """Every slot is taken or jobs already wait: a new job would wait too."""
+        return self.running >= self.slots or self.waiting > 0
 
 
+def queue_summary(status: PoolStatus, new_job_wait_s: float | None) -> str:
+    """The queue now in a sentence, for the home page: 'Now 2 training and 3 waiting; a job
+    started now would begin in about 1 min 10 s.' new_job_wait_s: the estimated wait of a
+    job that joined the back of the line now (only read when the queue is full)."""
+    waiting = f"{status.waiting} waiting" if status.waiting else "none waiting"
+    text = f"Now {status.running} training and {waiting}; "
+    if not status.full:
+        return text + "a job started now would begin at once."
+    if new_job_wait_s is None:
+        return text + "a job started now would wait its turn."
+    return text + f"a job started now would begin in {about(new_job_wait_s)}."
 
 
 class JobQueue(ABC):

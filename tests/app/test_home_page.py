@@ -23,6 +23,18 @@ def test_status_box_names_device_state_and_data_sets(run_page):
     assert "**MNIST:**" in text and "**CIFAR-10:**" in text and "**Fashion-MNIST:**" in text
 
 
+def test_the_queue_now_comes_before_the_learning_path(run_page):
+    app = run_page("app.py")
+    assert not app.exception
+    texts = [m.value for m in app.markdown]
+    queue = next(i for i, text in enumerate(texts) if "Training on this server:" in text)
+    # An idle server: nothing trains here, so a job would start at once.
+    assert "at a time. Now 0 training and none waiting; a job started now would begin " \
+           "at once." in texts[queue]
+    assert app.subheader[0].value == "Learning path"
+    assert queue < next(i for i, text in enumerate(texts) if "**MNIST:**" in text)
+
+
 def test_missing_data_sets_say_what_to_do(run_page, monkeypatch, tmp_path):
     monkeypatch.setenv("CNN_CLASSROOM_DATA", str(tmp_path))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))

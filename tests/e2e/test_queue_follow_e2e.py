@@ -30,8 +30,9 @@ def test_the_second_network_queues_while_its_learner_is_on_another_page(browser,
                                                                        artifacts_dir):
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     learner = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
+    teacher = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     try:
-        for page in (other, learner):
+        for page in (other, learner, teacher):
             page.set_default_timeout(90_000)
         # Another learner's long job (a minute or more) holds the only slot.
         open_page(other, one_slot_url, "Train_a_CNN?epochs=50&batch=16")
@@ -47,10 +48,21 @@ def test_the_second_network_queues_while_its_learner_is_on_another_page(browser,
         learner.screenshot(path=str(artifacts_dir / "own-images-second-follows-1024.png"))
         go_to(learner, "Pooling")
 
+        # The home page tells the class the queue now: the second network counts as waiting.
+        open_page(teacher, one_slot_url, "")
+        queue_line = teacher.get_by_test_id("stMain").get_by_test_id(
+            "stMarkdownContainer").filter(has_text="Training on this server:")
+        expect(queue_line).to_contain_text(re.compile(
+            r"1 job at a time\. Now 1 training and 2 waiting; a job started now would begin "
+            r"in about \d"))
+        teacher.screenshot(path=str(artifacts_dir / "home-queue-1024.png"))
+
         # The slot frees: the learner's first network starts, and the second joins the line
         # ahead of the other learner's next job, with no page of the learner's open.
         other.get_by_role("button", name="Stop training").click()
         other.get_by_text(re.compile(r"^Finished: ")).first.wait_for()
+        # ... and the home page follows by itself, without a reload.
+        expect(queue_line).not_to_contain_text("and 2 waiting", timeout=30_000)
         other.get_by_role("button", name="Train", exact=True).click()
         other.get_by_text(re.compile(r"Epoch \d+ of 50, batch [1-9]")).first.wait_for(
             timeout=240_000)
@@ -64,5 +76,5 @@ def test_the_second_network_queues_while_its_learner_is_on_another_page(browser,
     finally:
         with contextlib.suppress(Exception):
             other.get_by_role("button", name="Stop training").click(timeout=5_000)
-        other.context.close()
-        learner.context.close()
+        for page in (other, learner, teacher):
+            page.context.close()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cnn_core.jobs.job_queue import JobQueue, QueueError
+from cnn_core.jobs.job_queue import JobQueue, QueueError, queue_summary
 
 
 class FakeJob:
@@ -125,6 +125,26 @@ def test_the_wait_behind_a_job_with_its_own_pace_follows_that_pace():
     long_job.left = 60.0  # its pace says a minute more
     assert queue.wait_estimate(1) == pytest.approx(60.0)
     assert queue.wait_estimate(2) == pytest.approx(70.0)
+
+
+def test_the_home_page_sentence_says_whether_a_new_job_would_wait_and_how_long():
+    queue = FakeExecutor(slots=2)
+    kept = [FakeJob("a")]
+    queue.submit(kept[0])
+    status = queue.status()
+    assert not status.full
+    assert queue_summary(status, None) == ("Now 1 training and none waiting; a job started now "
+                                           "would begin at once.")
+    kept += [FakeJob("b"), FakeJob("c", left=None)]
+    for job in kept[1:]:
+        queue.submit(job)
+    status = queue.status()
+    assert status.full and (status.running, status.waiting) == (2, 1)
+    # A new job would be 2nd in line: behind "c", who takes the first slot to free.
+    assert queue_summary(status, queue.wait_estimate(status.waiting + 1)) == (
+        "Now 2 training and 1 waiting; a job started now would begin in about 20 s.")
+    assert queue_summary(status, 75.0).endswith("would begin in about 1 min 15 s.")
+    assert queue_summary(status, None).endswith("would wait its turn.")
 
 
 def test_a_queue_needs_a_slot():
