@@ -109,7 +109,8 @@ def queue_summary(status: PoolStatus, new_job_wait_s: float | None) -> str:
     started now would begin in about 1 min 10 s.' new_job_wait_s: the estimated wait of a
     job that joined the back of the line now (only read when the queue is full)."""
     waiting = f"{status.waiting} waiting" if status.waiting else "none waiting"
-    text = f"Now {status.running} training and {waiting}; "
+    text = (f"Now {status.running} training and {waiting}; " if status.running or status.waiting
+            else "Nothing is training now; ")
     if not status.full:
         return text + "a job started now would begin at once."
     if new_job_wait_s is None:

@@ -29,8 +29,8 @@ def test_the_queue_now_comes_before_the_learning_path(run_page):
     texts = [m.value for m in app.markdown]
     queue = next(i for i, text in enumerate(texts) if "Training on this server:" in text)
     # An idle server: nothing trains here, so a job would start at once.
-    assert "at a time. Now 0 training and none waiting; a job started now would begin " \
-           "at once." in texts[queue]
+    assert "at a time. Nothing is training now; a job started now would begin at once." \
+           in texts[queue]
     assert app.subheader[0].value == "Learning path"
     assert queue < next(i for i, text in enumerate(texts) if "**MNIST:**" in text)
 
