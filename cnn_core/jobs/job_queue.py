@@ -9,6 +9,7 @@ job on it; the queue decides which job goes next and tells learners their place.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -16,6 +17,8 @@ from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
 
 # Until the queue has timed a job, assume a default MNIST run takes this long.
 DEFAULT_JOB_SECONDS = 20.0
@@ -32,6 +35,13 @@ def ordinal(n: int) -> str:
     """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def launch_failure(exc: BaseException) -> str:
+    """The sentence a learner reads when the executor could not start their job."""
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    return (f"The training service could not start this job ({detail}); please try again "
+            "in a moment, or tell your teacher if it keeps happening.")
 
 
 def about(seconds: float) -> str:
@@ -289,4 +299,11 @@ class JobQueue(ABC):
                     # It has its turn: the job that followed it joins the back of the line,
                     # before the launch, which may fail (an unreachable cluster).
                     self._waiting.extend(weakref.ref(f) for f in self._followers_of(job))
-                    self._launch(slot, job)
+                    try:
+                        self._launch(slot, job)
+                    except Exception as exc:  # noqa: BLE001 - the learner gets one sentence
+                        # Out of the line and on no slot, the job would wait forever and
+                        # its learner could start no other; and this may be another
+                        # learner's submit or a finished job's watcher, which must go on.
+                        logger.exception("Could not launch a training job")
+                        job.on_ended(launch_failure(exc))

@@ -259,7 +259,12 @@ class RayExecutor(JobQueue):
                               "please train again.")
         job = run.job_ref()
         if job is not None and error is None:
-            delivered = deliverable_result(result, model_bytes, run.model_path)
+            try:
+                delivered = deliverable_result(result, model_bytes, run.model_path)
+            except OSError as exc:  # a full disk, or the session's folder swept meanwhile
+                delivered = None
+                error = (f"The trained model could not be saved on this server "
+                         f"({exc.strerror or type(exc).__name__}); please train again.")
             if delivered is not None:
                 job.on_message("result", delivered)
         with self._lock:

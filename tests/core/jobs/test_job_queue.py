@@ -14,6 +14,7 @@ class FakeJob:
     def __init__(self, name: str, owner: str | None = None, left: float | None = None):
         self.name, self.owner, self.left = name, owner, left
         self.started_on = None
+        self.ended: list[str | None] = []  # the error each on_ended gave
 
     def seconds_left(self) -> float | None:
         return self.left
@@ -28,7 +29,7 @@ class FakeJob:
         pass
 
     def on_ended(self, error) -> None:
-        pass
+        self.ended.append(error)
 
 
 class FakeExecutor(JobQueue):
@@ -244,11 +245,23 @@ def test_a_failed_launch_of_the_first_still_queues_the_second():
     first, second = FakeJob("first", owner="ana"), FakeJob("second", owner="ana")
     queue.submit(first)
     queue.submit(second, after=first)
-    with pytest.raises(ConnectionError):
-        queue.finish(0)  # the slot frees and the first's launch fails
-    assert not queue.following(second) and queue.position(second) == 1
-    queue._dispatch()
-    assert queue.launched == ["second"]
+    queue.finish(0)  # the slot frees and the first's launch fails: no exception escapes
+    assert first.ended == ["The training service could not start this job (the cluster is "
+                           "unreachable); please try again in a moment, or tell your teacher "
+                           "if it keeps happening."]
+    # The second had joined the line before that launch, and takes the free slot at once.
+    assert queue.launched == ["second"] and not queue.following(second)
+
+
+def test_a_failed_launch_ends_that_job_with_a_sentence_and_the_queue_goes_on():
+    queue = FailingLaunch(slots=1)
+    failed = FakeJob("failed", owner="ana")
+    queue.submit(failed)  # the learner's own submit: no traceback on the page
+    assert len(failed.ended) == 1 and "could not start this job" in failed.ended[0]
+    assert queue.position(failed) is None and queue.status().running == 0
+    again = FakeJob("again", owner="ana")  # she may try again: nothing of hers waits
+    queue.submit(again)
+    assert queue.launched == ["again"] and again.ended == []
 
 
 def test_a_training_job_says_it_follows_the_learners_first(tmp_path):

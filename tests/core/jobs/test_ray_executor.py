@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,16 @@ def test_a_tiny_job_trains_on_a_local_ray_and_its_model_comes_back(tmp_path):
         assert iris.error is None, iris.error
         assert isinstance(iris.result, IrisResult) and iris.result.epochs_run == 5
         assert iris.snapshot().status == "done"
+        # A model that cannot be written on this server (its session's folder swept
+        # meanwhile) ends its job with a sentence, and the job's slot frees.
+        swept = tmp_path / "swept"
+        lost = TrainingProcess(replace(request, config=TrainConfig(epochs=1, batch_size=32)),
+                               swept, pool=executor)
+        shutil.rmtree(swept)
+        lost.start()
+        assert lost.join(120), lost.snapshot()
+        assert "could not be saved on this server" in lost.error
+        assert lost.snapshot().status == "failed" and executor.status().running == 0
         # Ray's worker processes start with glibc's arenas limited, as the pool's workers.
         import ray
 
