@@ -148,14 +148,20 @@ def running() -> bool:
 def start(requests_: dict[str, OwnImagesRequest]) -> bool:
     """Queue the network from scratch now and the other behind it: the queue lets each
     learner wait with one job at a time, so the second joins the line once the first has
-    left it (even while the learner is on another page). False when the queue refused."""
-    for job in reversed(list(_jobs().values())):  # the second first, as in stop_all
+    left it (even while the learner is on another page). False when the queue refused: the
+    earlier networks and their results then stay."""
+    earlier = dict(_jobs())
+    for job in reversed(list(earlier.values())):  # the second first, as in stop_all
         job.stop()
-        if not job.running:  # its results leave the page now; a running one's file is
-            Path(job.model_path).unlink(missing_ok=True)  # swept with the session's folder
     st.session_state[JOBS_KEY] = {}
     if not _queue("scratch", requests_["scratch"]):
+        # Refused while another page's job of this learner waits: deleting the earlier
+        # networks first would have lost them for nothing.
+        st.session_state[JOBS_KEY] = earlier
         return False
+    for job in earlier.values():
+        if not job.running:  # its results leave the page now; a running one's file is
+            Path(job.model_path).unlink(missing_ok=True)  # swept with the session's folder
     _queue("transfer", requests_["transfer"], after=_jobs().get("scratch"))
     return True
 

@@ -252,3 +252,15 @@ def test_training_again_deletes_the_models_it_replaces(monkeypatch, tmp_path):
     app.button(key="own_train").click().run()
     assert not app.exception
     assert not any(path.exists() for path in paths)
+
+
+def test_a_refused_training_keeps_the_networks_it_would_have_replaced(monkeypatch, tmp_path):
+    # The queue refuses when the learner already waits with a job on another page.
+    monkeypatch.setattr("ui.own_images_train_ui._queue", lambda *args, **kwargs: False)
+    jobs = {"scratch": finished("scratch", 20, tmp_path),
+            "transfer": finished("transfer", 36, tmp_path)}
+    app = open_app_page(PAGE, {"per_class": "20"}, state={JOBS_KEY: jobs}, timeout=90)
+    app.button(key="own_train").click().run()
+    assert not app.exception
+    assert (tmp_path / "scratch.keras").is_file() and (tmp_path / "transfer.keras").is_file()
+    assert app.session_state[JOBS_KEY] == jobs  # their results stay on the page
