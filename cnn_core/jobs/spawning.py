@@ -3,36 +3,47 @@
 multiprocessing's "spawn" start method re-imports the parent's `__main__` module in every
 child. Inside Streamlit, `__main__` is the page script being run (or, under AppTest, the
 page file), so each worker would re-run a page in bare mode, and a page that starts a
-worker could start another from inside the child. While a process is being started we
-put a plain, file-less `__main__` in place, so children start from a clean interpreter.
+worker could start another from inside the child. While a process is being started, the
+description multiprocessing hands the child leaves `__main__` out, so children start from a
+clean interpreter. (Swapping `sys.modules["__main__"]` for a plain module instead was not
+enough: Streamlit installs the next page's module there at the start of every script run,
+from any session's thread, and one landing during a worker's start made it re-run a page.)
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing.spawn as mp_spawn
 import os
-import sys
 import threading
 import time
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 _swap_lock = threading.Lock()
 
 
+_PREPARATION = mp_spawn.get_preparation_data
+
+
+def _preparation_without_main(name: str) -> dict:
+    data = _PREPARATION(name)
+    data.pop("init_main_from_name", None)
+    data.pop("init_main_from_path", None)
+    return data
+
+
 @contextmanager
 def plain_main() -> Iterator[None]:
     """Within this block, spawned children do not import the parent's `__main__`."""
     with _swap_lock:
-        original = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__
+        # Looked up on the module at each start (multiprocessing.popen_spawn_posix).
+        mp_spawn.get_preparation_data = _preparation_without_main
         try:
             yield
         finally:
-            if original is not None:
-                sys.modules["__main__"] = original
+            mp_spawn.get_preparation_data = _PREPARATION
 
 
 def exit_with_parent(poll_s: float = 1.0) -> None:

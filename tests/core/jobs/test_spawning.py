@@ -44,6 +44,33 @@ def test_children_do_not_import_the_parent_main_script(tmp_path):
     assert not marker.exists()
 
 
+def test_a_page_run_starting_meanwhile_does_not_make_the_child_re_run_it(tmp_path):
+    """Streamlit puts the page being run in sys.modules["__main__"] at the start of every
+    script run, from any session's thread: one may land while a worker starts."""
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(textwrap.dedent(f"""
+        import multiprocessing, pathlib, sys, types
+        from cnn_core.jobs.spawning import plain_main
+        if __name__ == "__mp_main__":
+            pathlib.Path({str(marker)!r}).write_text("re-run in the child")
+        if __name__ == "__main__":
+            ctx = multiprocessing.get_context("spawn")
+            process = ctx.Process(target=print, args=("child ok",))
+            with plain_main():
+                page = types.ModuleType("__main__")  # as Streamlit's script runner makes it
+                page.__file__ = __file__
+                sys.modules["__main__"] = page
+                process.start()
+            process.join()
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, cwd=str(tmp_path), env={"PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert "child ok" in done.stdout
+    assert not marker.exists()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
