@@ -14,6 +14,7 @@ from cnn_core.data.digits import DigitError, preprocess_steps, shift_offsets
 from cnn_core.data.images import load_image, shift_image
 from cnn_core.jobs.digit_lessons import classify, shift_accuracy, shift_grid_probabilities
 from cnn_core.jobs.inference import InferenceError
+from cnn_core.jobs.storage import delete_model_files
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.views.figures import probability_bars_figure, shift_curves_figure
@@ -133,8 +134,11 @@ def adopt_shift_job(key: str) -> None:
         return
     del st.session_state[SHIFT_JOB_KEY]
     if job.result is not None:
+        replaced: ModelChoice | None = st.session_state.get(SHIFTED_MODEL_KEY)
         st.session_state[SHIFTED_MODEL_KEY] = ModelChoice(
             job.result.model_path, "CNN trained with shifted copies", job.result.test_accuracy)
+        if replaced is not None and replaced.path != job.result.model_path:
+            delete_model_files(replaced.path)  # the lesson shows the newest one only
         st.session_state.pop(f"{key}_train_error", None)
     else:
         st.session_state[f"{key}_train_error"] = job.error

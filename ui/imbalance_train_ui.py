@@ -22,6 +22,7 @@ from cnn_core.data.imbalance import (
     summary_row,
     training_counts,
 )
+from cnn_core.jobs.storage import delete_model_files
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest
 from cnn_core.maths.metrics import binary_counts, roc_auc
@@ -121,6 +122,8 @@ def collect_finished_job() -> None:
         return
     task, share, rebalance, epochs = _run_info(job)
     run = ScoredRun.from_result(job.result, task, share, rebalance, epochs)
+    # The page keeps the run's scores and never shows the model itself.
+    delete_model_files(job.result.model_path)
     runs = st.session_state.setdefault(RESULTS_KEY, {}).setdefault((task, share), {})
     runs.pop(rebalance, None)  # re-insert so the newest run comes last
     runs[rebalance] = run

@@ -14,6 +14,7 @@ from cnn_core import config as app_config
 from cnn_core.data.datasets import DATASETS, Dataset, DatasetUnavailable
 from cnn_core.data.pixels import model_input_shape
 from cnn_core.data.splits import validation_size
+from cnn_core.jobs.storage import delete_model_files
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from cnn_core.models.expectations import expected_accuracy
@@ -437,8 +438,12 @@ def collect_finished_job() -> None:
         return
     st.session_state[FILED_KEY] = job
     if job.result is not None:
+        replaced: ModelReport | None = st.session_state.get(REPORT_KEY)
         st.session_state[REPORT_KEY] = report_from(job, shared_dataset(job.request.dataset))
         st.session_state[REPORT_REQUEST_KEY] = job.request
+        # Only this page and Draw and predict (which takes the newest report) show it.
+        if replaced is not None and replaced.model_path != job.result.model_path:
+            delete_model_files(replaced.model_path)
 
 
 def report_from(job: TrainingProcess, data: Dataset) -> ModelReport:

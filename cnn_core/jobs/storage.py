@@ -3,8 +3,10 @@
 Each browser session gets one folder. It is deleted when the session's state is dropped
 (the folder's owner object is garbage-collected with it), and a sweep deletes folders left
 behind by a crashed or restarted server after a time to live, so disk use stays bounded
-however long the server runs. Files leave only with their whole session: a model that a
-page still shows is never deleted under it.
+however long the server runs. Within a session, a page deletes a model once nothing can
+show it any more (`delete_model_files`: a run's report replaced by the next run's, a model
+whose scores the page has kept), so a learner who trains all lesson long does not fill the
+disk; a model that a page still shows is never deleted under it.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ class SessionFiles:
 
     def delete(self) -> None:
         self._finalizer()
+
+
+def delete_model_files(model_path: str | os.PathLike) -> None:
+    """Delete a trained or uploaded model's file and the TensorBoard event files beside it."""
+    from cnn_core.jobs.tensorboard_events import events_folder
+
+    Path(model_path).unlink(missing_ok=True)
+    shutil.rmtree(events_folder(model_path), ignore_errors=True)
 
 
 def sweep_stale(root: str | os.PathLike, ttl_seconds: float,
