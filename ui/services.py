@@ -32,7 +32,6 @@ def inference_client() -> InferenceClient:
     return InferenceClient()
 
 
-
 @st.cache_resource(show_spinner=False)
 def training_pool() -> WorkerPool:
     """The server's training queue and warm workers, shared by every session (read-only to
@@ -50,6 +49,15 @@ def session_owner() -> str:
 def _sweep_stale_session_files() -> int:
     # Runs at most every ten minutes (the cache's time to live), for the whole server.
     return len(sweep_stale(session_root(), session_ttl_seconds()))
+
+
+def keep_session_files() -> None:
+    """Mark this session's folder, if it has one, as in use: call on every run, so that the
+    time-to-live sweep never takes the models of a learner who is still there but has not
+    trained or uploaded for hours."""
+    files = st.session_state.get("_session_files")
+    if files is not None:
+        files.touch()
 
 
 def session_files() -> SessionFiles:

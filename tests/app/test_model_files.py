@@ -3,6 +3,8 @@ model once nothing can show it any more, and never the one it shows."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +112,16 @@ def test_the_shift_lesson_deletes_the_model_a_new_training_replaces(tmp_path):
     assert not app.exception
     assert app.session_state[SHIFTED_MODEL_KEY].path == str(second) and second.is_file()
     assert gone(first)
+
+
+def test_every_run_keeps_the_session_s_folder_from_the_time_to_live_sweep(tmp_path):
+    """A learner still there after hours without training keeps the models on their pages."""
+    from cnn_core.jobs.storage import SessionFiles, sweep_stale
+    from tests.app.conftest import open_app_page
+
+    files = SessionFiles(tmp_path)
+    hours_ago = time.time() - 10 * 3600
+    os.utime(files.path, (hours_ago, hours_ago))
+    app = open_app_page("app.py", state={"_session_files": files})
+    assert not app.exception
+    assert sweep_stale(tmp_path, 8 * 3600) == [] and files.path.is_dir()
