@@ -20,6 +20,7 @@ is dropped is stopped so its slot frees.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import queue
@@ -31,6 +32,8 @@ from cnn_core.jobs.device import visible_gpu_count
 from cnn_core.jobs.job_queue import TRAINING_DONE, JobQueue, PooledJob
 from cnn_core.jobs.spawning import exit_with_parent, limit_malloc_arenas, plain_main
 
+logger = logging.getLogger(__name__)
+
 # Each MNIST job peaks near 1 GB with TensorFlow loaded; keep a margin for the server itself.
 MEMORY_PER_JOB_BYTES = 1_200_000_000
 SERVER_RESERVE_BYTES = 2_000_000_000
@@ -40,9 +43,18 @@ JOBS_PER_GPU = 4
 # a worker still holding more than this after a job has grown (freed memory is rarely
 # returned to the system) and is replaced. Too low a ceiling recycles every worker.
 DEFAULT_WORKER_CEILING_MB = 2_500
-# After a stop request, how long a job may take to finish its batch and save before its
-# worker is killed (and replaced).
+# After a stop request, how long a job may take to finish its batch (and say its training
+# ended) before its worker is killed (and replaced).
 STOP_GRACE_S = 30.0
+# How long a stopped job may then take to be tested and saved (the model Stop promises to
+# keep). A default MNIST job needs seconds; an own-images transfer job's test set through
+# MobileNet, its save and the TensorBoard zip, on two cores shared with a class and at a
+# lower priority than the server, can take a minute or two. Five minutes covers that with
+# room, yet frees a hung worker (and the gigabyte it holds) within a lesson.
+SAVE_GRACE_S = 300.0
+# How long the pool waits before it tries again to start a worker after a start failed
+# (typically out of memory or file handles, just after the out-of-memory killer struck).
+SPAWN_RETRY_S = 5.0
 # Warm workers beyond the slots: one starts the next job while another tests and saves the
 # last (about 0.5 GB more, TensorFlow's libraries being shared between workers).
 SPARE_WORKERS = 1
@@ -100,13 +112,19 @@ class _Worker:
         # True from a job's launch until its training ends (so only while busy); a slot is a
         # training worker.
         self.training = False
-        self.stop_requested: float | None = None
+        # When a stopped job's worker is killed if the job has not ended by then; belongs to
+        # the job now on the worker (cleared when it ends), so an idle worker is never killed.
+        self.stop_deadline: float | None = None
         self.retired = False
         with plain_main():
             self.process.start()
-        self.reader = threading.Thread(target=pool._read, args=(self,), daemon=True,
-                                       name=f"worker-{index}-reader")
-        self.reader.start()
+        try:
+            self.reader = threading.Thread(target=pool._read, args=(self,), daemon=True,
+                                           name=f"worker-{index}-reader")
+            self.reader.start()
+        except BaseException:
+            self.process.kill()  # unwatched, it would hold its memory until the server ends
+            raise
 
     @property
     def busy(self) -> bool:
@@ -128,14 +146,57 @@ class WorkerPool(JobQueue):
         workers = self.slots + max(0, spare)
         self.executor_name = (f"Local pool of {workers} worker process"
                               + ("es" if workers != 1 else ""))
+        self._size = workers
         self._workers: list[_Worker] = []
         self._next_index = 0
+        # Set when the pool has fewer workers than its size, or is closed.
+        self._short = threading.Event()
         for _ in range(workers):
             self._workers.append(self._spawn())
+        # Replacements start on a thread of their own: a process start takes a moment that
+        # every learner's panel would wait on the lock for, and one that fails must neither
+        # end a reader thread nor keep the queue from going on with the workers it has.
+        self._keeper = threading.Thread(target=self._keep_workers, daemon=True,
+                                        name="worker-pool-keeper")
+        self._keeper.start()
 
     def _spawn(self) -> _Worker:
-        self._next_index += 1
-        return _Worker(self, self._next_index)
+        with self._lock:
+            self._next_index += 1
+            index = self._next_index
+        return _Worker(self, index)
+
+    def _keep_workers(self) -> None:
+        """Runs on the keeper thread: start workers in place of retired ones, retrying every
+        SPAWN_RETRY_S while starting fails."""
+        retry_s = None
+        while True:
+            self._short.wait(retry_s)
+            self._short.clear()
+            if self._closed:
+                return
+            retry_s = None if self._top_up() else SPAWN_RETRY_S
+
+    def _top_up(self) -> bool:
+        """Start workers until the pool has its size again; False if a start failed."""
+        while True:
+            with self._lock:
+                if self._closed or len(self._workers) >= self._size:
+                    return True
+            try:
+                worker = self._spawn()
+            except Exception:  # noqa: BLE001 - the pool goes on with fewer workers meanwhile
+                logger.exception("Could not start a training worker; trying again in %.0f s",
+                                 SPAWN_RETRY_S)
+                return False
+            with self._lock:
+                if not self._closed:
+                    self._workers.append(worker)
+                    self._dispatch()
+                    continue
+            worker.retired = True  # closed while it started
+            worker.process.kill()
+            return True
 
     # -- the executor's part of the queue --------------------------------------------------
     def _free_slot(self) -> _Worker | None:
@@ -146,7 +207,7 @@ class WorkerPool(JobQueue):
 
     def _launch(self, worker: _Worker, job: PooledJob) -> None:
         worker.stop_event.clear()
-        worker.stop_requested = None
+        worker.stop_deadline = None
         worker.job_ref = weakref.ref(job, self._job_dropped(worker))
         worker.job_started = time.monotonic()
         worker.training = True
@@ -164,8 +225,7 @@ class WorkerPool(JobQueue):
         with self._lock:
             for worker in self._workers:
                 if worker.job() is job:
-                    worker.stop_event.set()
-                    worker.stop_requested = worker.stop_requested or time.monotonic()
+                    self._request_stop(worker)
 
     def kill_job(self, job: PooledJob) -> None:
         """End the worker running `job` now; the pool replaces it."""
@@ -185,6 +245,7 @@ class WorkerPool(JobQueue):
             workers, self._workers = self._workers, []
             self._waiting.clear()
             self._followers.clear()
+        self._short.set()  # the keeper sees the pool closed and starts nothing more
         for worker in workers:
             worker.retired = True
             job = worker.job()
@@ -195,11 +256,22 @@ class WorkerPool(JobQueue):
                 worker.process.kill()
             worker.process.join(timeout=5)
 
+    @staticmethod
+    def _request_stop(worker: _Worker) -> None:
+        """Stop the job on `worker` after its batch; one that has already trained only has
+        its test and save left, so it gets the longer bound at once."""
+        worker.stop_event.set()
+        if worker.stop_deadline is None:
+            worker.stop_deadline = time.monotonic() + (STOP_GRACE_S if worker.training
+                                                       else SAVE_GRACE_S)
+
     def _job_dropped(self, worker: _Worker):
         """A running job whose learner left: stop it so the slot frees soon."""
-        def dropped(_ref) -> None:
-            worker.stop_event.set()
-            worker.stop_requested = worker.stop_requested or time.monotonic()
+        def dropped(ref) -> None:
+            # Without the lock: a garbage collection may run this on any thread, in the middle
+            # of anything. The reference is the worker's own until the job ends.
+            if worker.job_ref is ref:
+                self._request_stop(worker)
         return dropped
 
     def _finish(self, worker: _Worker, error: str | None, retire: bool = False) -> None:
@@ -210,6 +282,9 @@ class WorkerPool(JobQueue):
             if worker.training:  # ended before it said its training was done
                 self._training_ended(worker)
             worker.job_ref = None
+            # A Stop's grace was for its job: the idle worker stays warm for the next one.
+            worker.stop_deadline = None
+            worker.stop_event.clear()
         if job is not None:
             job.on_ended(error)
 
@@ -220,24 +295,35 @@ class WorkerPool(JobQueue):
         self._record_duration(time.monotonic() - worker.job_started)
 
     def _replace(self, worker: _Worker) -> None:
+        """Drop a retired worker; the keeper starts its replacement, and meanwhile the queue
+        goes on with the others (`_free_slot` only offers the workers in the list)."""
         with self._lock:
             worker.retired = True
-            if worker in self._workers and not self._closed:
-                self._workers[self._workers.index(worker)] = self._spawn()
+            if worker in self._workers:
+                self._workers.remove(worker)
             self._dispatch()
+        self._short.set()
+
+    def _end_if_overdue(self, worker: _Worker) -> None:
+        """Kill the worker of a stopped job that has outlasted its grace. Under the lock, so
+        that a job launched on the worker as its last job ends is never the one killed."""
+        with self._lock:
+            if (worker.busy and worker.stop_deadline is not None
+                    and time.monotonic() > worker.stop_deadline):
+                worker.process.kill()
 
     def _read(self, worker: _Worker) -> None:
         """Runs on the worker's reader thread: forward messages, notice ends and crashes."""
         while not worker.retired:
+            # Checked on every message, not only when none came: a job that ignores Stop
+            # still sends its progress more often than the reader waits for one.
+            self._end_if_overdue(worker)
             try:
                 kind, payload = worker.outbox.get(timeout=0.5)
             except queue.Empty:
                 if not worker.process.is_alive():
                     self._worker_died(worker)
                     return
-                if (worker.stop_requested is not None
-                        and time.monotonic() - worker.stop_requested > STOP_GRACE_S):
-                    worker.process.kill()
                 continue
             except (EOFError, OSError):
                 self._worker_died(worker)
@@ -256,6 +342,8 @@ class WorkerPool(JobQueue):
                 with self._lock:
                     if worker.training:
                         self._training_ended(worker)
+                    if worker.stop_deadline is not None:  # it heeded the Stop: now test, save
+                        worker.stop_deadline = time.monotonic() + SAVE_GRACE_S
                     self._dispatch()
                 continue
             job = worker.job()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import threading
 import time
 
 import pytest
 
+import cnn_core.jobs.pool as pool_module
 from cnn_core.jobs.job_queue import (
     LIVE_REFRESH_S,
     WAITING_REFRESH_S,
@@ -21,6 +23,7 @@ from cnn_core.jobs.job_queue import (
 from cnn_core.jobs.pool import SPARE_WORKERS, WORKER_NICENESS, WorkerPool, default_slots
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
+from tests.core.jobs.fake_worker import FakeJob, fake_worker_loop
 
 GB = 1_000_000_000
 
@@ -175,3 +178,106 @@ def test_a_worker_over_its_memory_ceiling_is_replaced_after_its_job(tmp_path):
         assert first.result.test_accuracy > 0.3 and second.result.test_accuracy > 0.3
     finally:
         pool.close()
+
+
+@pytest.fixture
+def fake_pool(monkeypatch):
+    """Makes pools whose workers run `fake_worker_loop` (no TensorFlow: each starts in a
+    fraction of a second), with a Stop grace of half a second; closes them after the test."""
+    monkeypatch.setattr(pool_module, "_worker_loop", fake_worker_loop)
+    monkeypatch.setattr(pool_module, "STOP_GRACE_S", 0.5)
+    pools = []
+
+    def make(slots=1, spare=0):
+        pools.append(WorkerPool(slots=slots, spare=spare, ceiling_mb=10**6))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def _stop_and_wait(pool, job, timeout=10):
+    pool.stop_job(job)
+    assert job.ended.wait(timeout)
+
+
+def test_a_stopped_job_that_has_ended_leaves_its_worker_warm(fake_pool):
+    pool = fake_pool()
+    first = FakeJob()
+    pool.submit(first)
+    assert first.started.wait(10)
+    _stop_and_wait(pool, first)
+    assert first.error is None
+    time.sleep(pool_module.STOP_GRACE_S + 1.0)  # past the grace, and the reader's next look
+    second = FakeJob()
+    pool.submit(second)
+    assert second.started.wait(10)
+    assert second.worker_pid == first.worker_pid  # not killed idle, nor started again
+    _stop_and_wait(pool, second)
+    assert second.error is None
+
+
+def test_a_stopped_job_gets_the_time_to_test_and_save_its_model(fake_pool):
+    pool = fake_pool()
+    job = FakeJob(save_s=3 * pool_module.STOP_GRACE_S)
+    pool.submit(job)
+    assert job.started.wait(10)
+    _stop_and_wait(pool, job)
+    assert job.error is None and "result" in job.messages
+
+
+def test_a_job_that_ignores_stop_is_still_ended_after_the_grace(fake_pool, monkeypatch):
+    monkeypatch.setattr(pool_module, "SAVE_GRACE_S", 1.0)
+    pool = fake_pool()
+    stubborn = FakeJob(heeds_stop=False)  # trains on, sending progress all the while
+    pool.submit(stubborn)
+    assert stubborn.started.wait(10)
+    stopped_at = time.monotonic()
+    _stop_and_wait(pool, stubborn)
+    assert "stopped before the model could be saved" in stubborn.error
+    assert time.monotonic() - stopped_at >= pool_module.STOP_GRACE_S
+    hung = FakeJob(save_s=60)  # heeds the Stop, then never finishes its save
+    pool.submit(hung)
+    assert hung.started.wait(10)
+    stopped_at = time.monotonic()
+    _stop_and_wait(pool, hung)
+    assert "stopped before the model could be saved" in hung.error
+    assert time.monotonic() - stopped_at >= pool_module.SAVE_GRACE_S
+    assert hung.worker_pid != stubborn.worker_pid
+
+
+def test_a_worker_that_cannot_be_replaced_stalls_nothing_and_comes_back(fake_pool,
+                                                                        monkeypatch):
+    monkeypatch.setattr(pool_module, "SPAWN_RETRY_S", 0.2, raising=False)
+    thread_errors = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    pool = fake_pool(slots=1, spare=1)
+    starts_fail = threading.Event()
+
+    class FailingWorker(pool_module._Worker):
+        def __init__(self, *args):
+            if starts_fail.is_set():  # as after the out-of-memory killer struck
+                raise OSError(24, "Too many open files")
+            super().__init__(*args)
+
+    monkeypatch.setattr(pool_module, "_Worker", FailingWorker)
+    first, second = FakeJob(), FakeJob()
+    pool.submit(first)
+    pool.submit(second)
+    assert first.started.wait(10) and not second.started.is_set()
+    starts_fail.set()
+    pool.kill_job(first)
+    assert first.ended.wait(10) and "crashed" in first.error
+    assert second.started.wait(5)  # on the spare, though no replacement could start
+    assert second.worker_pid != first.worker_pid
+    assert pool.status().workers_alive == 1
+    starts_fail.clear()
+    deadline = time.monotonic() + 10
+    while pool.status().workers_alive < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.status().workers_alive == 2
+    assert first.worker_pid not in pool.worker_pids()
+    _stop_and_wait(pool, second)
+    assert second.error is None
+    assert not thread_errors

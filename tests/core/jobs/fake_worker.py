@@ -1,0 +1,59 @@
+"""A stand-in for the pool's worker loop, and jobs for it: the pool's own bookkeeping (stops,
+graces, replacements) tested in a fraction of a second per worker, without TensorFlow.
+
+The loop lives in a module of its own because the pool's spawned processes import it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from cnn_core.jobs.job_queue import TRAINING_DONE
+
+
+def fake_worker_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:
+    """Each task is (save_s, heeds_stop): "train" until stopped (sending progress, or ignoring
+    the stop when heeds_stop is False), then take save_s seconds to "test and save"."""
+    while True:
+        task = inbox.get()
+        if task is None:
+            return
+        save_s, heeds_stop = task
+        while not (heeds_stop and stop_event.is_set()):
+            outbox.put(("progress", None))
+            time.sleep(0.1)
+        outbox.put((TRAINING_DONE, None))
+        time.sleep(save_s)
+        outbox.put(("result", "saved"))
+        outbox.put(("job_end", (None, False)))
+
+
+class FakeJob:
+    """What the pool needs of a job handle, noting what it is told."""
+
+    owner = None
+
+    def __init__(self, save_s: float = 0.0, heeds_stop: bool = True):
+        self._task = (save_s, heeds_stop)
+        self.worker_pid: int | None = None
+        self.messages: list[str] = []
+        self.error: str | None = None
+        self.started = threading.Event()
+        self.ended = threading.Event()
+
+    def task(self):
+        return self._task
+
+    def seconds_left(self):
+        return None
+
+    def on_started(self, worker_pid: int) -> None:
+        self.worker_pid = worker_pid
+        self.started.set()
+
+    def on_message(self, kind, payload) -> None:
+        self.messages.append(kind)
+
+    def on_ended(self, error) -> None:
+        self.error = error
+        self.ended.set()
