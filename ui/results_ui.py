@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,14 @@ import streamlit as st
 
 from cnn_core.data.datasets import Dataset
 from cnn_core.jobs.inference import (
+    InferenceBusy,
     InferenceError,
     describe_model,
     feature_maps,
     first_layer_filters,
 )
 from cnn_core.jobs.inference import predict as predict_remote
+from cnn_core.jobs.storage import delete_model_files
 from cnn_core.jobs.tensorboard_events import events_folder
 from cnn_core.models.reports import ModelReport
 from cnn_core.views.figures import confusion_matrix_figure, per_class_figure
@@ -24,6 +27,8 @@ from ui.services import inference_client, session_files
 from ui.train_ui import text
 
 UPLOAD_KEY = "uploaded_report"
+UPLOAD_ERROR_KEY = "uploaded_model_error"
+log = logging.getLogger(__name__)
 
 
 def results_ui(report: ModelReport, data: Dataset, key: str = "results") -> None:
@@ -158,16 +163,35 @@ def _downloads_ui(report: ModelReport, key: str) -> None:
                    "batch.")
 
 
+def _forget_tested_upload() -> None:
+    """Drop the last tested upload's report and delete its file: a session that tries many
+    models (up to 60 MB each) keeps only the one its page shows."""
+    cached = st.session_state.pop(UPLOAD_KEY, None)
+    if cached is not None:
+        delete_model_files(cached[1].model_path)
+
+
 def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
-    """Upload a .keras file and test it on the selected data set."""
+    """Upload a .keras file and test it on the selected data set.
+
+    The answer for an upload and data set is kept, a refusal included: a model that timed
+    out or does not fit would otherwise hold the shared model process again on every rerun.
+    """
     upload = st.file_uploader("Upload a Keras model (.keras) to test it on this data set",
                               type=["keras"], key=f"{key}_file")
     if upload is None:
-        st.session_state.pop(UPLOAD_KEY, None)
+        _forget_tested_upload()
+        st.session_state.pop(UPLOAD_ERROR_KEY, None)
         return None
+    which = (upload.file_id, data.name)
     cached = st.session_state.get(UPLOAD_KEY)
-    if cached is not None and cached[0] == (upload.file_id, data.name):
+    if cached is not None and cached[0] == which:
         return cached[1]
+    failed = st.session_state.get(UPLOAD_ERROR_KEY)
+    if failed is not None and failed[0] == which:
+        st.error(failed[1])
+        return None
+    _forget_tested_upload()  # another file, or another data set: its report goes
     folder = session_files().subfolder("uploads")
     path = folder / f"{upload.file_id}.keras"
     path.write_bytes(upload.getvalue())
@@ -176,16 +200,26 @@ def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
         with st.spinner("Opening the model..."):
             description = client.call(describe_model, str(path))
         problem = description.mismatch(data.x_test.shape[1:], data.num_classes, data.info.title)
-        if problem:
-            st.error(problem)
-            return None
-        with st.spinner("Testing it on the test images..."):
-            probabilities = client.call(predict_remote, str(path), data.x_test)
-    except (InferenceError, ValueError) as error:
+        if problem is None:
+            with st.spinner("Testing it on the test images..."):
+                probabilities = client.call(predict_remote, str(path), data.x_test)
+    except InferenceBusy as error:  # the model never ran: the next rerun may well succeed
+        path.unlink(missing_ok=True)  # written again from the upload then
         st.error(str(error))
+        return None
+    except (InferenceError, ValueError) as error:
+        problem = str(error)
+    except Exception as error:  # noqa: BLE001 - a model file can make Keras raise anything
+        log.exception("Testing an uploaded model failed")
+        problem = (f"This model could not be tested on {data.info.title}: running it raised "
+                   f"{type(error).__name__}.")
+    if problem is not None:
+        st.session_state[UPLOAD_ERROR_KEY] = (which, problem)
+        path.unlink(missing_ok=True)  # up to 60 MB that nothing will read
+        st.error(problem)
         return None
     report = ModelReport(f"Uploaded model {upload.name} on {data.info.title}",
                          data.name, list(data.class_names), str(path), np.asarray(data.y_test),
                          probabilities, np.arange(len(data.y_test)))
-    st.session_state[UPLOAD_KEY] = ((upload.file_id, data.name), report)
+    st.session_state[UPLOAD_KEY] = (which, report)
     return report

@@ -3,8 +3,8 @@
 Pages ask `InferenceClient.call(function, ...)` with a module-level function of this file;
 it runs in a spawned process that has imported Keras once and keeps recently used models
 loaded (keyed by file path and modification time). The Streamlit server itself never
-imports Keras (see cnn_core.jobs.worker for why). The client is stateless apart from that
-cache, so one client can serve every session.
+imports Keras (see cnn_core.jobs.worker for why). One client serves every session: it keeps
+no session's data, only the line of calls waiting for their turn in the process.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +32,11 @@ _models: OrderedDict[tuple[str, float], Any] = OrderedDict()
 
 class InferenceError(RuntimeError):
     """The model process could not answer; the message says what to do in one sentence."""
+
+
+class InferenceBusy(InferenceError):
+    """The call was refused or gave up before the model process started on it, so the model
+    itself is not to blame and the same call may well work a moment later."""
 
 
 def _init_worker() -> None:
@@ -74,11 +78,27 @@ def warm_up() -> str:
     return tf.__version__
 
 
+def fits(image_shape: tuple[int, ...], model_shape: tuple[int | None, ...]) -> bool:
+    """Whether pictures of image_shape (H, W, C) go into a model input of model_shape, where
+    None is a flexible dimension that takes any size."""
+    return len(image_shape) == len(model_shape) and all(
+        m is None or m == d for d, m in zip(image_shape, model_shape, strict=True))
+
+
 def predict(model_path: str, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Class probabilities (N, classes) float32 for images (N, H, W[, C]), uint8 or float in
     [0, 1]; ValueError if they are not the shape the model takes."""
     model = load_model_cached(model_path)
-    batch = to_model_input(images, tuple(model.inputs[0].shape[1:]))
+    shape = tuple(model.inputs[0].shape[1:])
+    if None in shape:
+        # to_model_input wants the exact shape; these are a batch, so a 3-D array is
+        # (N, H, W) greyscale, and the flexible dimensions are checked here instead.
+        batch = to_model_input(images)
+        if not fits(batch.shape[1:], shape):
+            raise ValueError(f"The pictures have shape {batch.shape[1:]} but the model "
+                             f"expects {shape} (None: any size).")
+    else:
+        batch = to_model_input(images, shape)
     return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
@@ -177,8 +197,11 @@ def first_layer_filters(model_path: str) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class ModelDescription:
+    """input_shape and the layers' output shapes keep Keras' None for a flexible dimension
+    (a model built on keras.Input(shape=(None, None, 1)) takes pictures of any size)."""
+
     name: str
-    input_shape: tuple[int, ...]
+    input_shape: tuple[int | None, ...]
     num_classes: int
     layers: list[LayerRow]
 
@@ -192,41 +215,63 @@ class ModelDescription:
         image_shape: (H, W) or (H, W, C) of the data set's images.
         """
         expected = model_input_shape(image_shape)
-        if self.input_shape == expected and self.num_classes == num_classes:
+        if fits(expected, self.input_shape) and self.num_classes == num_classes:
             return None
-        return (f"This model takes {' x '.join(map(str, self.input_shape))} images and answers "
-                f"{self.num_classes} classes, but {title} has "
-                f"{' x '.join(map(str, expected))} images in {num_classes} classes.")
+        return (f"This model takes {self._takes()} and answers {self.num_classes} classes, but "
+                f"{title} has {' x '.join(map(str, expected))} images in {num_classes} classes.")
+
+    def _takes(self) -> str:
+        shape = self.input_shape
+        if None not in shape:
+            return f"{' x '.join(map(str, shape))} images"
+        if len(shape) == 3 and shape[:2] == (None, None) and shape[2] is not None:
+            return f"images of any size with {shape[2]} channel{'s' if shape[2] != 1 else ''}"
+        return f"{' x '.join('any' if d is None else str(d) for d in shape)} images"
+
+
+def _dimensions(shape) -> tuple[int | None, ...]:
+    return tuple(None if d is None else int(d) for d in shape)
 
 
 def describe_model(model_path: str) -> ModelDescription:
-    """Input shape, number of classes and the layer table of a saved model."""
+    """Input shape, number of classes and the layer table of a saved model; ValueError if it
+    does not answer one score per class."""
     model = load_model_cached(model_path)
-    rows = [LayerRow(layer.name, type(layer).__name__,
-                     tuple(int(d) for d in layer.output.shape[1:]), int(layer.count_params()))
+    answer = _dimensions(model.outputs[0].shape[1:])
+    if len(answer) != 1 or answer[0] is None:
+        raise ValueError("This model does not answer one score per class (its output is "
+                         f"{answer}), so it cannot be tested on a data set.")
+    # LayerRow's annotation says int, but layer tables join shapes with str(), so None reads
+    # as Keras prints it ("None x None x 16").
+    rows = [LayerRow(layer.name, type(layer).__name__, _dimensions(layer.output.shape[1:]),
+                     int(layer.count_params()))
             for layer in model.layers]
-    return ModelDescription(model.name, tuple(int(d) for d in model.inputs[0].shape[1:]),
-                            int(model.outputs[0].shape[-1]), rows)
+    return ModelDescription(model.name, _dimensions(model.inputs[0].shape[1:]), answer[0], rows)
 
 
 # Calls waiting for the model process at once; beyond this a call is refused at once instead
 # of making every learner's page wait behind a long line.
 MAX_PENDING_CALLS = 64
-# The time limit of one call, counted from when the model process starts on it: neither
-# the process's start (importing TensorFlow, slow on a busy machine) nor the wait behind
-# other sessions' calls counts, so a loaded server does not kill healthy calls.
+# The time limit of one call, counted from when it is handed to the model process: the
+# client hands over one call at a time, so neither the process's start (importing
+# TensorFlow, slow on a busy machine) nor the wait behind other sessions' calls counts, and
+# a loaded server does not kill healthy calls.
 DEFAULT_TIMEOUT_S = 60.0
 STARTUP_TIMEOUT_S = 300.0
+# How long a call waits for its turn behind other sessions' calls before giving up.
 QUEUE_TIMEOUT_S = 300.0
 
 
 class InferenceClient:
     """Runs the functions above in one spawned worker process, restarting it if it dies.
 
-    Fair by construction: a session's page waits for its own call before making the next,
-    so first-come first-served gives every session its turn. A call that runs past its time
-    limit (a hostile or huge model) has its process killed and restarted, so it cannot
-    wedge predictions for everyone; the calls caught with it are told to try again.
+    Calls go to the process one at a time, first come first served, from a line kept here:
+    the executor's own queue would hand the process its next call while the current one
+    still runs, and count that wait against the next call's time limit. Fair by
+    construction: a session's page waits for its own call before making the next, so every
+    session gets its turn. A call that runs past its time limit (a hostile or huge model)
+    has its process killed and restarted, so it cannot wedge predictions for everyone; as it
+    was the only call in the process, no other call is lost with it.
     """
 
     def __init__(self, max_pending: int = MAX_PENDING_CALLS) -> None:
@@ -235,6 +280,8 @@ class InferenceClient:
         self._warm: Future | None = None
         self._pending = 0
         self._max_pending = max_pending
+        self._line: deque[object] = deque()  # the call at the front is the one running
+        self._turns = threading.Condition()
         self.restarts = 0
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
@@ -263,18 +310,39 @@ class InferenceClient:
         pool.shutdown(wait=False, cancel_futures=True)
 
     def call(self, function, *args, timeout: float = DEFAULT_TIMEOUT_S, **kwargs):
-        """Run `function(*args, **kwargs)` in the worker; ValueError passes through as is."""
+        """Run `function(*args, **kwargs)` in the worker; ValueError passes through as is.
+
+        timeout: seconds the call may run once the process starts on it; waiting for the
+        process to start or for other calls to finish does not count.
+        """
         with self._lock:
             if self._pending >= self._max_pending:
-                raise InferenceError("The model process is busy with many requests; please "
-                                     "try again in a few seconds.")
+                raise InferenceBusy("The model process is busy with many requests; please "
+                                    "try again in a few seconds.")
             self._pending += 1
-        pool = self._ensure_pool()
+        try:
+            # A cold start is everyone's wait, not the front call's: wait for it outside the
+            # line, so it does not use up the time the others may wait for their turn.
+            self._wait_until_started(self._ensure_pool())
+            ticket = object()
+            self._wait_for_its_turn(ticket)
+            try:
+                return self._run(function, args, kwargs, timeout)
+            finally:
+                with self._turns:
+                    self._line.popleft()
+                    self._turns.notify_all()
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _run(self, function, args, kwargs, timeout: float):
+        """One call, alone in the process (it is this call's turn)."""
+        pool = self._ensure_pool()  # a fresh one if the call before was stopped
         try:
             self._wait_until_started(pool)
             with plain_main():  # a pool restarts a dead worker on submit
                 future = pool.submit(function, *args, **kwargs)
-            self._wait_for_its_turn(future)
             return future.result(timeout=timeout)
         except BrokenProcessPool:
             with self._lock:
@@ -286,9 +354,6 @@ class InferenceClient:
             self._restart(pool)
             raise InferenceError("The model took too long to answer, so it was stopped; "
                                  "please try again.") from None
-        finally:
-            with self._lock:
-                self._pending -= 1
 
     def _wait_until_started(self, pool: ProcessPoolExecutor) -> None:
         warm = self._warm
@@ -298,20 +363,19 @@ class InferenceClient:
             warm.result(timeout=STARTUP_TIMEOUT_S)
         except FutureTimeout:
             self._restart(pool)
-            raise InferenceError("The model process did not start in time; please try "
-                                 "again.") from None
+            raise InferenceBusy("The model process did not start in time; please try "
+                                "again.") from None
 
-    @staticmethod
-    def _wait_for_its_turn(future) -> None:
-        """Wait while other calls run first; the executor marks a call running when it
-        hands it to the process."""
-        deadline = time.monotonic() + QUEUE_TIMEOUT_S
-        while not (future.running() or future.done()):
-            if time.monotonic() > deadline:
-                future.cancel()
-                raise InferenceError("The model process is busy with other learners' "
-                                     "requests; please try again in a moment.")
-            time.sleep(0.02)
+    def _wait_for_its_turn(self, ticket: object) -> None:
+        """Join the line and wait until the calls before this one have finished."""
+        with self._turns:
+            self._line.append(ticket)
+            if self._turns.wait_for(lambda: self._line[0] is ticket, timeout=QUEUE_TIMEOUT_S):
+                return
+            self._line.remove(ticket)
+            self._turns.notify_all()  # it may have been at the front by then
+        raise InferenceBusy("The model process is busy with other learners' requests; "
+                            "please try again in a moment.")
 
     def shutdown(self) -> None:
         with self._lock:

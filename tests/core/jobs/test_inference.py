@@ -151,3 +151,84 @@ def test_the_time_limit_does_not_count_the_model_process_start():
         assert client.restarts == 0
     finally:
         client.shutdown()
+
+
+def test_a_slow_call_costs_the_call_behind_it_nothing_and_is_the_only_one_stopped():
+    """The executor would hand the process the next call while one still runs, so the call
+    behind a slow one used to spend its time limit waiting, and the slow one's kill took it
+    down too. Each limit counts only its own call's run."""
+    import threading
+    import time
+
+    client = InferenceClient()
+    try:
+        assert client.call(warm_up, timeout=120)
+        answers = {}
+
+        def slow():
+            try:
+                client.call(time.sleep, 3, timeout=2)
+            except InferenceError as error:
+                answers["slow"] = str(error)
+
+        first = threading.Thread(target=slow)
+        first.start()
+        time.sleep(0.3)  # the slow call is running
+        client.call(time.sleep, 1, timeout=2)  # waits its turn, then has its 2 s
+        first.join()
+        assert "too long" in answers["slow"] and client.restarts == 1
+    finally:
+        client.shutdown()
+
+
+def test_a_call_gives_up_when_its_turn_does_not_come_in_time(client, monkeypatch):
+    import threading
+    import time
+
+    from cnn_core.jobs import inference
+
+    assert client.call(warm_up, timeout=120)
+    busy = threading.Thread(target=lambda: client.call(time.sleep, 1.5, timeout=120))
+    busy.start()
+    time.sleep(0.3)
+    monkeypatch.setattr(inference, "QUEUE_TIMEOUT_S", 0.3)
+    with pytest.raises(InferenceError, match="other learners"):
+        client.call(warm_up)
+    busy.join()
+    assert client.call(warm_up, timeout=120)  # the line moved on without the one that left
+
+
+def _flexible_model(path, head=True):
+    import keras
+
+    inputs = keras.Input(shape=(None, None, 1))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    if head:
+        x = keras.layers.GlobalAveragePooling2D()(x)
+        x = keras.layers.Dense(3, activation="softmax")(x)
+    keras.Model(inputs, x).save(path)
+    return str(path)
+
+
+def test_a_model_that_takes_pictures_of_any_size_is_described_and_tested(tmp_path):
+    path = _flexible_model(tmp_path / "flexible.keras")
+    description = describe_model(path)
+    assert description.input_shape == (None, None, 1) and description.num_classes == 3
+    assert description.layers[1].output_shape == (None, None, 4)
+    assert description.parameters == 4 * 9 + 4 + 4 * 3 + 3
+    assert description.mismatch((28, 28), 3, "MNIST") is None
+    assert description.mismatch((32, 32, 3), 3, "CIFAR-10") == (
+        "This model takes images of any size with 1 channel and answers 3 classes, but "
+        "CIFAR-10 has 32 x 32 x 3 images in 3 classes.")
+    assert predict(path, np.zeros((2, 28, 28), np.uint8)).shape == (2, 3)
+    with pytest.raises(ValueError, match="any size"):
+        predict(path, np.zeros((2, 32, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match="one score per class"):
+        describe_model(_flexible_model(tmp_path / "maps.keras", head=False))
+
+
+def test_mismatch_with_one_flexible_dimension():
+    description = ModelDescription("m", (None, 28, 1), 10, [LayerRow("x", "Dense", (10,), 5)])
+    assert description.mismatch((14, 28), 10, "half MNIST") is None
+    assert description.mismatch((28, 14), 10, "MNIST sideways").startswith(
+        "This model takes any x 28 x 1 images")
