@@ -180,17 +180,19 @@ def first_line(error: BaseException) -> str:
 
 
 async def read_slots(page, url: str) -> tuple[int, str]:
-    """The home page's "Training: <executor> (N jobs at a time); now X training, Y waiting."."""
+    """(N, the line) from the home page's "Training on this server: <executor>, N jobs at a
+    time. Now X training and Y waiting; ..." (or "Nothing is training now; ...")."""
     await page.goto(url, timeout=120_000)
     await page.get_by_text("Learning path").wait_for(timeout=120_000)
-    status = page.get_by_text(re.compile(r"jobs? at a time")).first
+    status = page.get_by_test_id("stMarkdownContainer").filter(
+        has_text="Training on this server:").first
     await status.wait_for(timeout=60_000)
     text = await status.inner_text()
-    match = re.search(r"\((\d+) jobs? at a time\)", text)
+    match = re.search(r", (\d+) jobs? at a time\.", text)
     if not match:
         raise RuntimeError(f"no slot count on the home page: {text!r}")
-    # Drop the icon's ligature name ("model_training") that precedes "Training:".
-    return int(match.group(1)), " ".join(text[text.find("Training:"):].split())
+    # Drop the icon's ligature name ("model_training") that precedes "Training".
+    return int(match.group(1)), " ".join(text[text.find("Training on"):].split())
 
 
 async def train_learner(learner: Learner, browser, url: str, subset: bool,
