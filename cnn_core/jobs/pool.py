@@ -211,7 +211,13 @@ class WorkerPool(JobQueue):
         worker.job_ref = weakref.ref(job, self._job_dropped(worker))
         worker.job_started = time.monotonic()
         worker.training = True
-        worker.inbox.put(job.task())
+        try:
+            worker.inbox.put(job.task())
+        except BaseException:
+            # Not handed over: the worker is free again, and the queue ends the job with a
+            # sentence. Marked busy, it would hold its slot for good.
+            worker.job_ref, worker.training = None, False
+            raise
         job.on_started(worker.process.pid or 0)
 
     def _running_jobs(self) -> list[tuple[float, PooledJob | None]]:

@@ -281,3 +281,16 @@ def test_a_worker_that_cannot_be_replaced_stalls_nothing_and_comes_back(fake_poo
     _stop_and_wait(pool, second)
     assert second.error is None
     assert not thread_errors
+
+
+def test_a_job_that_cannot_be_handed_to_its_worker_ends_and_frees_the_worker(fake_pool):
+    pool = fake_pool()
+    unsendable = FakeJob()
+    unsendable.task = lambda: (_ for _ in ()).throw(OSError("the pipe is broken"))
+    pool.submit(unsendable)
+    assert unsendable.ended.is_set() and "could not start this job" in unsendable.error
+    job = FakeJob()
+    pool.submit(job)  # the same, only worker takes it
+    assert job.started.wait(10)
+    _stop_and_wait(pool, job)
+    assert job.error is None
