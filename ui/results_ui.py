@@ -207,7 +207,10 @@ def upload_model_ui(data: Dataset, key: str = "upload") -> ModelReport | None:
         path.unlink(missing_ok=True)  # written again from the upload then
         st.error(str(error))
         return None
-    except (InferenceError, ValueError) as error:
+    except InferenceError as error:  # too slow, or it took the process down: remembered
+        problem = (f"{str(error).split(';')[0]}. To try this model once more, remove it from "
+                   "the uploader and upload it again.")
+    except ValueError as error:
         problem = str(error)
     except Exception as error:  # noqa: BLE001 - a model file can make Keras raise anything
         log.exception("Testing an uploaded model failed")

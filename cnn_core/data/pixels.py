@@ -77,24 +77,33 @@ def channels_last(batch: np.ndarray) -> np.ndarray:
     return batch.reshape(len(batch), *model_input_shape(batch.shape[1:]))
 
 
-def to_model_input(images: np.ndarray, input_shape: tuple[int, ...] | None = None) -> np.ndarray:
+def fits(image_shape: tuple[int, ...], model_shape: tuple[int | None, ...]) -> bool:
+    """Whether pictures of image_shape (H, W, C) go into a model input of model_shape, where
+    None is a flexible dimension that takes any size."""
+    return len(image_shape) == len(model_shape) and all(
+        m is None or m == d for d, m in zip(image_shape, model_shape, strict=True))
+
+
+def to_model_input(images: np.ndarray,
+                   input_shape: tuple[int | None, ...] | None = None) -> np.ndarray:
     """Pictures -> the (N, H, W, C) float32 batch in [0, 1] that every model here takes.
 
     images: uint8 0..255 or float in [0, 1], as one picture (H, W) or (H, W, C), or a batch
     (N, H, W) or (N, H, W, C). A 3-D array is one (H, W, C) picture when its shape is
     `input_shape`, and otherwise a batch of greyscale pictures (N, H, W); without
     `input_shape` give a single colour picture with its batch axis, (1, H, W, 3).
-    input_shape: the model's (H, W, C) if known; pictures of another shape raise ValueError.
+    input_shape: the model's (H, W, C) if known, None for a dimension the model takes at any
+    size; pictures that do not fit raise ValueError.
     """
     batch = as_unit_float(images)
-    one_picture = batch.ndim == 3 and input_shape is not None and batch.shape == tuple(input_shape)
+    one_picture = batch.ndim == 3 and input_shape is not None and fits(batch.shape, input_shape)
     if batch.ndim == 2 or one_picture:
         batch = batch[None]
     if batch.ndim not in (3, 4):
         raise ValueError(f"A picture must be (height, width) or (height, width, channels), "
                          f"not an array of shape {batch.shape}.")
     batch = channels_last(batch)
-    if input_shape is not None and batch.shape[1:] != tuple(input_shape):
+    if input_shape is not None and not fits(batch.shape[1:], tuple(input_shape)):
         raise ValueError(f"The picture has shape {batch.shape[1:]} but the model expects "
                          f"{tuple(input_shape)}.")
     return batch

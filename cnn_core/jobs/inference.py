@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn_core.data.pixels import model_input_shape, to_model_input
+from cnn_core.data.pixels import fits, model_input_shape, to_model_input
 from cnn_core.jobs.spawning import exit_with_parent, limit_malloc_arenas, plain_main
 from cnn_core.models.specs import LayerRow
 
@@ -76,13 +76,6 @@ def warm_up() -> str:
     import tensorflow as tf
 
     return tf.__version__
-
-
-def fits(image_shape: tuple[int, ...], model_shape: tuple[int | None, ...]) -> bool:
-    """Whether pictures of image_shape (H, W, C) go into a model input of model_shape, where
-    None is a flexible dimension that takes any size."""
-    return len(image_shape) == len(model_shape) and all(
-        m is None or m == d for d, m in zip(image_shape, model_shape, strict=True))
 
 
 def predict(model_path: str, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
@@ -365,6 +358,13 @@ class InferenceClient:
             self._restart(pool)
             raise InferenceBusy("The model process did not start in time; please try "
                                 "again.") from None
+        except Exception:  # noqa: BLE001 - killed while importing TensorFlow, or restarted
+            # by another call's start timeout: the next call starts a fresh process.
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            raise InferenceBusy("The model process could not start (out of memory?); please "
+                                "try again in a moment.") from None
 
     def _wait_for_its_turn(self, ticket: object) -> None:
         """Join the line and wait until the calls before this one have finished."""

@@ -72,7 +72,8 @@ def model_process(monkeypatch, tmp_path):
     (CIFAR_SHAPED, "This model takes 32 x 32 x 3 images and answers 10 classes, but MNIST has "
                    "28 x 28 x 1 images in 10 classes."),
     (InferenceError("The model took too long to answer, so it was stopped; please try again."),
-     "The model took too long to answer, so it was stopped; please try again."),
+     "The model took too long to answer, so it was stopped. To try this model once more, "
+     "remove it from the uploader and upload it again."),
     (ValueError("This file is not a Keras model we can open."),
      "This file is not a Keras model we can open."),
     (TypeError("int() argument must be a real number, not 'NoneType'"),

@@ -85,3 +85,11 @@ def test_arrays_that_are_no_pictures_are_refused():
         to_model_input(np.zeros(5, np.uint8))
     with pytest.raises(ValueError, match="height, width"):
         to_model_input(np.zeros((1, 2, 3, 4, 5), np.uint8))
+
+
+def test_a_model_input_of_any_size_takes_one_picture_or_a_batch_that_fits():
+    flexible = (None, None, 1)
+    assert to_model_input(np.zeros((28, 28), np.uint8), flexible).shape == (1, 28, 28, 1)
+    assert to_model_input(np.zeros((5, 40, 30), np.uint8), flexible).shape == (5, 40, 30, 1)
+    with pytest.raises(ValueError, match="expects"):
+        to_model_input(np.zeros((2, 32, 32, 3), np.uint8), flexible)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_core.jobs.inference import (
+    InferenceBusy,
     InferenceClient,
     InferenceError,
     ModelDescription,
@@ -13,6 +14,7 @@ from cnn_core.jobs.inference import (
     describe_model,
     evidence_agreement,
     evidence_maps,
+    feature_maps,
     first_layer_filters,
     predict,
     untrained_copy,
@@ -221,6 +223,8 @@ def test_a_model_that_takes_pictures_of_any_size_is_described_and_tested(tmp_pat
         "This model takes images of any size with 1 channel and answers 3 classes, but "
         "CIFAR-10 has 32 x 32 x 3 images in 3 classes.")
     assert predict(path, np.zeros((2, 28, 28), np.uint8)).shape == (2, 3)
+    # Looking inside it works as for any model: one test picture's feature maps.
+    assert feature_maps(path, np.zeros((28, 28), np.uint8))["conv"].shape == (26, 26, 4)
     with pytest.raises(ValueError, match="any size"):
         predict(path, np.zeros((2, 32, 32, 3), np.uint8))
     with pytest.raises(ValueError, match="one score per class"):
@@ -232,3 +236,21 @@ def test_mismatch_with_one_flexible_dimension():
     assert description.mismatch((14, 28), 10, "half MNIST") is None
     assert description.mismatch((28, 14), 10, "MNIST sideways").startswith(
         "This model takes any x 28 x 1 images")
+
+
+def test_a_model_process_that_dies_while_starting_is_one_sentence_and_starts_afresh():
+    """Killed while importing TensorFlow (out of memory on a busy server), or restarted by
+    another call's start timeout: the callers waiting for it get a sentence, not a traceback."""
+    import threading
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+    from types import SimpleNamespace
+
+    client = InferenceClient()
+    starting = Future()
+    starting.set_running_or_notify_cancel()
+    client._pool, client._warm = SimpleNamespace(), starting  # a process still starting
+    threading.Timer(0.2, starting.set_exception, [BrokenProcessPool("killed")]).start()
+    with pytest.raises(InferenceBusy, match="could not start"):
+        client.call(len, [1])
+    assert client._pool is None  # the next call starts a fresh process
