@@ -26,7 +26,8 @@ def start_job(request: TrainRequest | IrisRequest | OwnImagesRequest,
     """Queue a job for this session, behind `after` if given (see TrainingProcess.start).
 
     Its model goes to the session's own folder (deleted with the session). When the queue
-    refuses it (this session already waits with another job), a toast says why: None.
+    refuses it (this session already waits with another job), or the executor could not
+    start it, a toast says why: None.
     """
     job = TrainingProcess(request, output_dir=session_files().subfolder("models"),
                           owner=session_owner(), pool=training_pool())
@@ -34,6 +35,9 @@ def start_job(request: TrainRequest | IrisRequest | OwnImagesRequest,
         job.start(after=after)
     except QueueError as refusal:
         st.toast(str(refusal), icon=":material/hourglass_top:")
+        return None
+    if job.done:  # its launch failed (an unreachable cluster): the page keeps what it had
+        st.toast(job.error or "The job could not be started.", icon=":material/error:")
         return None
     return job
 

@@ -78,7 +78,7 @@ def queue_box() -> None:
     keep_settings_across_pages()
     pool = training_pool()
     status = pool.status()
-    wait = pool.wait_estimate(status.waiting + 1) if status.full else None
+    wait = pool.new_job_wait() if status.full else None
     with st.container(border=True):
         st.markdown(f":material/model_training: **Training on this server:** {status.executor}, "
                     f"{status.slots} job{'s' if status.slots != 1 else ''} at a time. "

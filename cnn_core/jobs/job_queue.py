@@ -116,8 +116,8 @@ class PoolStatus:
 
 def queue_summary(status: PoolStatus, new_job_wait_s: float | None) -> str:
     """The queue now in a sentence, for the home page: 'Now 2 training and 3 waiting; a job
-    started now would begin in about 1 min 10 s.' new_job_wait_s: the estimated wait of a
-    job that joined the back of the line now (only read when the queue is full)."""
+    started now would begin in about 1 min 10 s.' new_job_wait_s: JobQueue.new_job_wait()
+    (only read when the queue is full)."""
     waiting = f"{status.waiting} waiting" if status.waiting else "none waiting"
     text = (f"Now {status.running} training and {waiting}; " if status.running or status.waiting
             else "Nothing is training now; ")
@@ -249,6 +249,13 @@ class JobQueue(ABC):
                 own = job.seconds_left() if job is not None else None
                 running_left.append(own if own is not None else average - (now - started))
             return estimated_wait(position, self.slots, average, running_left)
+
+    def new_job_wait(self) -> float:
+        """Seconds a job submitted now would wait: behind every job in line, but ahead of a
+        learner's second job still held aside (it joins the back when its first starts)."""
+        with self._lock:
+            self._prune()
+            return self.wait_estimate(len(self._waiting) + 1)
 
     @property
     def average_job_seconds(self) -> float:

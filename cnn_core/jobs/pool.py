@@ -214,9 +214,15 @@ class WorkerPool(JobQueue):
         try:
             worker.inbox.put(job.task())
         except BaseException:
-            # Not handed over: the worker is free again, and the queue ends the job with a
-            # sentence. Marked busy, it would hold its slot for good.
-            worker.job_ref, worker.training = None, False
+            # Not handed over (the task could not be made, or the worker's inbox is closed):
+            # the queue ends the job with a sentence, and the worker, which may be broken, is
+            # retired for the keeper to replace. Marked busy, it held its slot for good.
+            worker.job_ref, worker.training, worker.retired = None, False, True
+            with contextlib.suppress(Exception):
+                worker.process.kill()
+            if worker in self._workers:
+                self._workers.remove(worker)
+            self._short.set()
             raise
         job.on_started(worker.process.pid or 0)
 

@@ -264,3 +264,32 @@ def test_a_refused_training_keeps_the_networks_it_would_have_replaced(monkeypatc
     assert not app.exception
     assert (tmp_path / "scratch.keras").is_file() and (tmp_path / "transfer.keras").is_file()
     assert app.session_state[JOBS_KEY] == jobs  # their results stay on the page
+
+
+def test_a_training_the_service_cannot_start_keeps_the_networks_it_would_replace(monkeypatch,
+                                                                               tmp_path):
+    """An unreachable Ray cluster: the job ends at once with its sentence, said in a toast."""
+    from cnn_core.jobs.job_queue import JobQueue
+
+    class Unreachable(JobQueue):
+        executor_name = "Ray cluster (unreachable)"
+
+        def _free_slot(self):
+            return 0
+
+        def _launch(self, slot, job):
+            raise ConnectionError("the cluster is unreachable")
+
+        def _running_jobs(self):
+            return []
+
+    service = Unreachable(slots=1)
+    monkeypatch.setattr("ui.job_ui.training_pool", lambda: service)
+    jobs = {"scratch": finished("scratch", 20, tmp_path),
+            "transfer": finished("transfer", 36, tmp_path)}
+    app = open_app_page(PAGE, {"per_class": "20"}, state={JOBS_KEY: jobs}, timeout=90)
+    app.button(key="own_train").click().run()
+    assert not app.exception
+    assert "could not start this job (the cluster is unreachable)" in app.toast[0].value
+    assert (tmp_path / "scratch.keras").is_file() and (tmp_path / "transfer.keras").is_file()
+    assert app.session_state[JOBS_KEY] == jobs

@@ -144,8 +144,25 @@ def test_the_home_page_sentence_says_whether_a_new_job_would_wait_and_how_long()
     # A new job would be 2nd in line: behind "c", who takes the first slot to free.
     assert queue_summary(status, queue.wait_estimate(status.waiting + 1)) == (
         "Now 2 training and 1 waiting; a job started now would begin in about 20 s.")
+    assert queue_summary(status, queue.new_job_wait()) == queue_summary(
+        status, queue.wait_estimate(status.waiting + 1))
     assert queue_summary(status, 75.0).endswith("would begin in about 1 min 15 s.")
     assert queue_summary(status, None).endswith("would wait its turn.")
+
+
+def test_a_new_job_would_wait_ahead_of_a_learner_s_second_job_held_aside():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("a"))
+    queue.finish(0)  # the average job: 10 s
+    kept = [FakeJob("running"), FakeJob("first", owner="ana")]
+    for job in kept:
+        queue.submit(job)
+    kept.append(FakeJob("second", owner="ana"))
+    queue.submit(kept[-1], after=kept[1])
+    assert queue.status().waiting == 2  # both of Ana's count as waiting...
+    # ...but a job started now goes 2nd in line, before Ana's second joins behind her first.
+    assert queue.new_job_wait() == pytest.approx(queue.wait_estimate(2))
+    assert queue.new_job_wait() < queue.wait_estimate(3)
 
 
 def test_a_queue_needs_a_slot():

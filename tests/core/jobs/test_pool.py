@@ -287,10 +287,11 @@ def test_a_job_that_cannot_be_handed_to_its_worker_ends_and_frees_the_worker(fak
     pool = fake_pool()
     unsendable = FakeJob()
     unsendable.task = lambda: (_ for _ in ()).throw(OSError("the pipe is broken"))
+    unsendable_worker = pool._workers[0].process.pid
     pool.submit(unsendable)
     assert unsendable.ended.is_set() and "could not start this job" in unsendable.error
     job = FakeJob()
-    pool.submit(job)  # the same, only worker takes it
-    assert job.started.wait(10)
+    pool.submit(job)  # a fresh worker takes it, in place of the one retired
+    assert job.started.wait(10) and job.worker_pid != unsendable_worker
     _stop_and_wait(pool, job)
     assert job.error is None
