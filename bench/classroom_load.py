@@ -180,19 +180,19 @@ def first_line(error: BaseException) -> str:
 
 
 async def read_slots(page, url: str) -> tuple[int, str]:
-    """(N, the line) from the home page's "Training on this server: <executor>, N jobs at a
+    """(N, the line) from the home page's "Training queue: <executor>, N jobs at a
     time. Now X training and Y waiting; ..." (or "Nothing is training now; ...")."""
     await page.goto(url, timeout=120_000)
     await page.get_by_text("Learning path").wait_for(timeout=120_000)
     status = page.get_by_test_id("stMarkdownContainer").filter(
-        has_text="Training on this server:").first
+        has_text="Training queue:").first
     await status.wait_for(timeout=60_000)
     text = await status.inner_text()
     match = re.search(r", (\d+) jobs? at a time\.", text)
     if not match:
         raise RuntimeError(f"no slot count on the home page: {text!r}")
-    # Drop the icon's ligature name ("model_training") that precedes "Training".
-    return int(match.group(1)), " ".join(text[text.find("Training on"):].split())
+    # Drop the icon's ligature name ("model_training") that precedes "Training queue".
+    return int(match.group(1)), " ".join(text[text.find("Training queue"):].split())
 
 
 async def train_learner(learner: Learner, browser, url: str, subset: bool,

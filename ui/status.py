@@ -80,6 +80,6 @@ def queue_box() -> None:
     status = pool.status()
     wait = pool.new_job_wait() if status.full else None
     with st.container(border=True):
-        st.markdown(f":material/model_training: **Training on this server:** {status.executor}, "
+        st.markdown(f":material/model_training: **Training queue:** {status.executor}, "
                     f"{status.slots} job{'s' if status.slots != 1 else ''} at a time. "
                     + queue_summary(status, wait))

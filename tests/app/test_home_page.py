@@ -27,7 +27,7 @@ def test_the_queue_now_comes_before_the_learning_path(run_page):
     app = run_page("app.py")
     assert not app.exception
     texts = [m.value for m in app.markdown]
-    queue = next(i for i, text in enumerate(texts) if "Training on this server:" in text)
+    queue = next(i for i, text in enumerate(texts) if "Training queue:" in text)
     # An idle server: nothing trains here, so a job would start at once.
     assert "at a time. Nothing is training now; a job started now would begin at once." \
            in texts[queue]

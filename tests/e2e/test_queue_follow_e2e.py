@@ -51,7 +51,7 @@ def test_the_second_network_queues_while_its_learner_is_on_another_page(browser,
         # The home page tells the class the queue now: the second network counts as waiting.
         open_page(teacher, one_slot_url, "")
         queue_line = teacher.get_by_test_id("stMain").get_by_test_id(
-            "stMarkdownContainer").filter(has_text="Training on this server:")
+            "stMarkdownContainer").filter(has_text="Training queue:")
         expect(queue_line).to_contain_text(re.compile(
             r"1 job at a time\. Now 1 training and 2 waiting; a job started now would begin "
             r"in about \d"))
