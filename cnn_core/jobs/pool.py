@@ -105,8 +105,9 @@ class _Worker:
         self.outbox = context.Queue()
         self.stop_event = context.Event()
         self.process = context.Process(
-            target=_worker_loop, name=f"cnn-classroom-worker-{index}", daemon=True,
-            args=(self.inbox, self.outbox, self.stop_event, pool.ceiling_mb))
+            target=_run_worker, name=f"cnn-classroom-worker-{index}", daemon=True,
+            args=(pool.environment, _worker_loop, self.inbox, self.outbox, self.stop_event,
+                  pool.ceiling_mb))
         self.job_ref: weakref.ref | None = None
         self.job_started: float = 0.0
         # True from a job's launch until its training ends (so only while busy); a slot is a
@@ -144,6 +145,10 @@ class WorkerPool(JobQueue):
         self.ceiling_mb = ceiling_mb or int(os.environ.get(CEILING_ENV,
                                                            DEFAULT_WORKER_CEILING_MB))
         workers = self.slots + max(0, spare)
+        # Every worker the pool ever starts gets the environment the pool started with: a
+        # replacement started minutes later must be like the worker it replaces, whatever
+        # the server's process has set meanwhile (where data sets are, Keras' cache).
+        self.environment = dict(os.environ)
         self.executor_name = (f"Local pool of {workers} worker process"
                               + ("es" if workers != 1 else ""))
         self._size = workers
@@ -384,6 +389,13 @@ def _resident_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+def _run_worker(environment: dict[str, str], loop, *args) -> None:
+    """A worker process's entry point: the pool's environment, then its loop."""
+    os.environ.clear()
+    os.environ.update(environment)
+    loop(*args)
 
 
 def _worker_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:

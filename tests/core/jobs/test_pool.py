@@ -23,7 +23,7 @@ from cnn_core.jobs.job_queue import (
 from cnn_core.jobs.pool import SPARE_WORKERS, WORKER_NICENESS, WorkerPool, default_slots
 from cnn_core.jobs.training import TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
-from tests.core.jobs.fake_worker import FakeJob, fake_worker_loop
+from tests.core.jobs.fake_worker import FakeJob, environment_reporting_loop, fake_worker_loop
 
 GB = 1_000_000_000
 
@@ -295,3 +295,39 @@ def test_a_job_that_cannot_be_handed_to_its_worker_ends_and_frees_the_worker(fak
     assert job.started.wait(10) and job.worker_pid != unsendable_worker
     _stop_and_wait(pool, job)
     assert job.error is None
+
+
+class ProbeJob(FakeJob):
+    """Asks its worker for the value of CNN_CLASSROOM_PROBE."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = None
+
+    def task(self):
+        return "CNN_CLASSROOM_PROBE"
+
+    def on_message(self, kind, payload) -> None:
+        if kind == "result":
+            self.seen = payload
+
+
+def test_a_replacement_worker_gets_the_environment_the_pool_started_with(monkeypatch):
+    """A worker started minutes later is like the one it replaces, whatever the server's
+    environment says by then (where the data sets are, for one)."""
+    monkeypatch.setattr(pool_module, "_worker_loop", environment_reporting_loop)
+    monkeypatch.setenv("CNN_CLASSROOM_PROBE", "when the pool started")
+    pool = WorkerPool(slots=1, spare=0, ceiling_mb=10**6)
+    try:
+        monkeypatch.setenv("CNN_CLASSROOM_PROBE", "changed since")
+        first = ProbeJob()
+        pool.submit(first)
+        assert first.ended.wait(10) and first.seen == "when the pool started"
+        pool._workers[0].process.kill()  # the pool replaces it now
+        pool._workers[0].process.join(5)
+        second = ProbeJob()
+        pool.submit(second)  # waits for the replacement: a dead worker takes no job
+        assert second.ended.wait(20) and second.worker_pid != first.worker_pid
+        assert second.seen == "when the pool started"
+    finally:
+        pool.close()
