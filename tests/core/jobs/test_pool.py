@@ -231,20 +231,20 @@ def test_a_job_that_ignores_stop_is_still_ended_after_the_grace(fake_pool, monke
     monkeypatch.setattr(pool_module, "SAVE_GRACE_S", 1.0)
     pool = fake_pool()
     stubborn = FakeJob(heeds_stop=False)  # trains on, sending progress all the while
-    pool.submit(stubborn)
-    assert stubborn.started.wait(10)
-    stopped_at = time.monotonic()
-    _stop_and_wait(pool, stubborn)
-    assert "stopped before the model could be saved" in stubborn.error
-    assert time.monotonic() - stopped_at >= pool_module.STOP_GRACE_S
+    assert _seconds_until_the_pool_ends_it(pool, stubborn) >= pool_module.STOP_GRACE_S
     hung = FakeJob(save_s=60)  # heeds the Stop, then never finishes its save
-    pool.submit(hung)
-    assert hung.started.wait(10)
-    stopped_at = time.monotonic()
-    _stop_and_wait(pool, hung)
-    assert "stopped before the model could be saved" in hung.error
-    assert time.monotonic() - stopped_at >= pool_module.SAVE_GRACE_S
+    assert _seconds_until_the_pool_ends_it(pool, hung) >= pool_module.SAVE_GRACE_S
     assert hung.worker_pid != stubborn.worker_pid
+
+
+def _seconds_until_the_pool_ends_it(pool, job) -> float:
+    """Start `job`, Stop it, and time how long the pool lets it run on before ending it."""
+    pool.submit(job)
+    assert job.started.wait(10)
+    stopped_at = time.monotonic()
+    _stop_and_wait(pool, job)
+    assert "stopped before the model could be saved" in job.error
+    return time.monotonic() - stopped_at
 
 
 def test_a_worker_that_cannot_be_replaced_stalls_nothing_and_comes_back(fake_pool,
