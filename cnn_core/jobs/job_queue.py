@@ -9,7 +9,9 @@ job on it; the queue decides which job goes next and tells learners their place.
 
 from __future__ import annotations
 
+import heapq
 import logging
+import statistics
 import threading
 import time
 import weakref
@@ -22,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 # Until the queue has timed a job, assume a default MNIST run takes this long.
 DEFAULT_JOB_SECONDS = 20.0
+# Paces kept per kind of job (the latest few), and kinds kept: a class trains a handful of
+# kinds, and learners' own networks all count as one kind per data set.
+PACES_PER_KIND = 10
+MAX_KINDS = 64
 # What a worker says when a job's training has ended and only its test and save remain: the
 # job no longer needs its training slot, so the next one may start beside it.
 TRAINING_DONE = "training_done"
@@ -73,17 +79,32 @@ def refresh_seconds(position: int | None) -> float:
     return WAITING_REFRESH_S if position is not None and position > 1 else LIVE_REFRESH_S
 
 
-def estimated_wait(position: int, slots: int, job_seconds: float,
-                   running_left: list[float]) -> float:
-    """Seconds until the job at `position` (1 = next) starts, from the average job length.
+def estimated_wait(ahead: list[float], slots: int, running_left: list[float]) -> float:
+    """Seconds until a job starts behind the jobs `ahead` of it in line.
 
-    running_left: the seconds each running job has left. They free their slots first, then
-    every `slots` jobs ahead take one more average job length.
+    ahead: the expected length of each job before it, in their order. running_left: the
+    seconds each running job has left. Slots free as running jobs end; each job ahead takes
+    the first slot to free and holds it for its own length.
     """
-    remaining = sorted(max(left, 1.0) for left in running_left)
-    remaining += [0.0] * max(0, slots - len(remaining))
-    first_free = remaining[(position - 1) % slots] if remaining else 0.0
-    return first_free + job_seconds * ((position - 1) // slots)
+    free = [max(left, 1.0) for left in running_left]
+    free += [0.0] * max(0, slots - len(free))
+    heapq.heapify(free)
+    for length in ahead:
+        heapq.heappush(free, heapq.heappop(free) + max(length, 0.0))
+    return free[0] if free else 0.0
+
+
+@dataclass(frozen=True)
+class Workload:
+    """How much a job trains, to tell how long it will take before it has started.
+
+    Jobs of one `kind` (the same request type, data set and network) train at one pace per
+    unit; `units` is epochs times training images, so a 50-epoch job counts 50 times a
+    one-epoch job of its kind rather than as an average job.
+    """
+
+    kind: str
+    units: float
 
 
 class PooledJob(Protocol):
@@ -93,6 +114,7 @@ class PooledJob(Protocol):
 
     def task(self) -> tuple[Any, ...]: ...
     def seconds_left(self) -> float | None: ...
+    def workload(self) -> Workload | None: ...
     def on_started(self, worker_pid: int) -> None: ...
     def on_message(self, kind: str, payload: Any) -> None: ...
     def on_ended(self, error: str | None) -> None: ...
@@ -143,6 +165,8 @@ class JobQueue(ABC):
         # kept here so that it is queued even while the learner is on another page.
         self._followers: list[tuple[weakref.ref, weakref.ref]] = []
         self._durations: deque[float] = deque(maxlen=20)
+        # Seconds per workload unit of recent complete trainings, by kind of job.
+        self._paces: dict[str, deque[float]] = {}
         self._closed = False
 
     # -- what an executor provides -------------------------------------------------------
@@ -238,24 +262,43 @@ class JobQueue(ABC):
         return None
 
     def wait_estimate(self, position: int) -> float:
+        """Seconds until the job at `position` in line (1 = next) starts: behind the jobs
+        before it, each at its expected length (an average job's for places no job holds)."""
         with self._lock:
-            now = time.monotonic()
-            average = self.average_job_seconds
-            # A job's own pace tells its time left better than the average (a long job ahead
-            # would otherwise promise "about 10 s" for a minute); before its first batch, the
-            # average less the time it has run.
-            running_left = []
-            for started, job in self._running_jobs():
-                own = job.seconds_left() if job is not None else None
-                running_left.append(own if own is not None else average - (now - started))
-            return estimated_wait(position, self.slots, average, running_left)
+            self._prune()
+            ahead = [ref() for ref in list(self._waiting)[:position - 1]]
+            ahead += [None] * (position - 1 - len(ahead))
+            return self._wait_behind(ahead)
 
     def new_job_wait(self) -> float:
         """Seconds a job submitted now would wait: behind every job in line, but ahead of a
         learner's second job still held aside (it joins the back when its first starts)."""
         with self._lock:
             self._prune()
-            return self.wait_estimate(len(self._waiting) + 1)
+            return self._wait_behind([ref() for ref in self._waiting])
+
+    def _wait_behind(self, ahead: list[PooledJob | None]) -> float:
+        now = time.monotonic()
+        # A job's own pace tells its time left better than any estimate (a long job ahead
+        # would otherwise promise "about 10 s" for a minute); before its first batch, its
+        # expected length less the time it has run.
+        running_left = []
+        for started, job in self._running_jobs():
+            own = job.seconds_left() if job is not None else None
+            running_left.append(own if own is not None
+                                else self.expected_seconds(job) - (now - started))
+        return estimated_wait([self.expected_seconds(job) for job in ahead], self.slots,
+                              running_left)
+
+    def expected_seconds(self, job: PooledJob | None) -> float:
+        """How long `job` will hold its slot: its workload at the recent pace of its kind of
+        job, or the average job's length when none of its kind has trained yet."""
+        workload = job.workload() if job is not None else None
+        with self._lock:
+            paces = self._paces.get(workload.kind) if workload is not None else None
+            if workload is None or not paces:
+                return self.average_job_seconds
+            return statistics.median(paces) * workload.units
 
     @property
     def average_job_seconds(self) -> float:
@@ -272,9 +315,19 @@ class JobQueue(ABC):
                               waiting=len(self._waiting) + len(self._followers),
                               workers_alive=self._alive())
 
-    def _record_duration(self, seconds: float) -> None:
+    def _record_duration(self, seconds: float, completed: PooledJob | None = None) -> None:
+        """Time a job that held its slot `seconds`. completed: the job, when it trained all
+        it was asked to (not stopped, not failed), whose pace then tells its kind's."""
+        workload = completed.workload() if completed is not None else None
         with self._lock:
             self._durations.append(seconds)
+            if workload is None or workload.units <= 0:
+                return
+            paces = self._paces.pop(workload.kind, None) or deque(maxlen=PACES_PER_KIND)
+            paces.append(seconds / workload.units)
+            self._paces[workload.kind] = paces  # the latest kind last, the oldest dropped
+            while len(self._paces) > MAX_KINDS:
+                del self._paces[next(iter(self._paces))]
 
     def _prune(self) -> None:
         for pair in list(self._followers):

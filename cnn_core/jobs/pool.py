@@ -305,11 +305,13 @@ class WorkerPool(JobQueue):
         if job is not None:
             job.on_ended(error)
 
-    def _training_ended(self, worker: _Worker) -> None:
+    def _training_ended(self, worker: _Worker, completed: bool = False) -> None:
         """The job on `worker` no longer trains: its slot frees. The queue's estimates time
-        a job from launch to here, when the next one can start (called with the lock held)."""
+        a job from launch to here, when the next one can start (called with the lock held).
+        completed: it trained all it was asked to, so its pace is its kind's."""
         worker.training = False
-        self._record_duration(time.monotonic() - worker.job_started)
+        self._record_duration(time.monotonic() - worker.job_started,
+                              worker.job() if completed else None)
 
     def _replace(self, worker: _Worker) -> None:
         """Drop a retired worker; the keeper starts its replacement, and meanwhile the queue
@@ -358,7 +360,7 @@ class WorkerPool(JobQueue):
             if kind == TRAINING_DONE:
                 with self._lock:
                     if worker.training:
-                        self._training_ended(worker)
+                        self._training_ended(worker, completed=worker.stop_deadline is None)
                     if worker.stop_deadline is not None:  # it heeded the Stop: now test, save
                         worker.stop_deadline = time.monotonic() + SAVE_GRACE_S
                     self._dispatch()

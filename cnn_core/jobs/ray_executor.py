@@ -151,6 +151,7 @@ class _RayRun:
     started: float
     model_path: str
     killed: bool = False
+    stopped: bool = False  # a learner's Stop: it trained less than asked
 
 
 class RayExecutor(JobQueue):
@@ -201,6 +202,7 @@ class RayExecutor(JobQueue):
     def stop_job(self, job: PooledJob) -> None:
         for run in list(self._runs.values()):
             if run.job_ref() is job:
+                run.stopped = True
                 run.actor.stop.remote()
 
     def kill_job(self, job: PooledJob) -> None:
@@ -269,7 +271,8 @@ class RayExecutor(JobQueue):
                 job.on_message("result", delivered)
         with self._lock:
             self._runs.pop(slot, None)
-        self._record_duration(time.monotonic() - run.started)
+        self._record_duration(time.monotonic() - run.started,
+                              job if error is None and not run.stopped else None)
         with contextlib.suppress(Exception):
             ray.kill(run.actor)
         if job is not None:

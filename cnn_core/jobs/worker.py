@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from cnn_core.jobs.iris import IrisRequest, run_iris_job
-from cnn_core.jobs.job_queue import TRAINING_DONE
+from cnn_core.jobs.job_queue import TRAINING_DONE, Workload
 from cnn_core.jobs.own_images import OwnImagesRequest, run_own_images_job
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 from cnn_core.models.specs import LayerSpec, model_title
@@ -371,6 +371,22 @@ def default_pool():
         return _default_pool
 
 
+def _training_images(request) -> int:
+    """The images a request trains on per epoch, as far as it says before loading them:
+    its subset, its own pictures, or the data set's training split (1 for the iris network,
+    whose every job trains on the same flowers)."""
+    from cnn_core.data.datasets import DATASETS
+
+    subset = getattr(request, "n_train", None)
+    if subset:
+        return int(subset)
+    pictures = getattr(request, "x", None)
+    if pictures is not None:
+        return len(pictures)
+    info = DATASETS.get(request.dataset)
+    return info.n_train if info is not None else 1
+
+
 class TrainingProcess:
     """A training job for the pool's workers; safe to keep in st.session_state.
 
@@ -464,6 +480,13 @@ class TrainingProcess:
             if self.following():
                 return replace(snapshot, message=FOLLOWING_MESSAGE)
         return snapshot
+
+    def workload(self) -> Workload:
+        """How much this job trains (epochs times training images), and which jobs train at
+        its pace: the same kind of request on the same data set and network."""
+        request = self.request
+        kind = f"{type(request).__name__}:{request.dataset}:{request.model_slug}"
+        return Workload(kind, request.config.epochs * _training_images(request))
 
     def seconds_left(self) -> float | None:
         """Seconds of training left at the job's own pace; None before its first batch (or

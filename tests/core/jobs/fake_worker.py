@@ -8,18 +8,21 @@ from __future__ import annotations
 import threading
 import time
 
-from cnn_core.jobs.job_queue import TRAINING_DONE
+from cnn_core.jobs.job_queue import TRAINING_DONE, Workload
 
 
 def fake_worker_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:
-    """Each task is (save_s, heeds_stop): "train" until stopped (sending progress, or ignoring
-    the stop when heeds_stop is False), then take save_s seconds to "test and save"."""
+    """Each task is (save_s, heeds_stop, train_s): "train" until stopped (sending progress, or
+    ignoring the stop when heeds_stop is False) or for train_s seconds when it is not None,
+    then take save_s seconds to "test and save"."""
     while True:
         task = inbox.get()
         if task is None:
             return
-        save_s, heeds_stop = task
-        while not (heeds_stop and stop_event.is_set()):
+        save_s, heeds_stop, train_s = task
+        end = None if train_s is None else time.monotonic() + train_s
+        while not (heeds_stop and stop_event.is_set()) and (end is None
+                                                           or time.monotonic() < end):
             outbox.put(("progress", None))
             time.sleep(0.1)
         outbox.put((TRAINING_DONE, None))
@@ -33,8 +36,10 @@ class FakeJob:
 
     owner = None
 
-    def __init__(self, save_s: float = 0.0, heeds_stop: bool = True):
-        self._task = (save_s, heeds_stop)
+    def __init__(self, save_s: float = 0.0, heeds_stop: bool = True,
+                 train_s: float | None = None, work: Workload | None = None):
+        self._task = (save_s, heeds_stop, train_s)
+        self._work = work
         self.worker_pid: int | None = None
         self.messages: list[str] = []
         self.error: str | None = None
@@ -46,6 +51,9 @@ class FakeJob:
 
     def seconds_left(self):
         return None
+
+    def workload(self):
+        return self._work
 
     def on_started(self, worker_pid: int) -> None:
         self.worker_pid = worker_pid

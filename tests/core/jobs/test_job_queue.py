@@ -7,17 +7,21 @@ import time
 
 import pytest
 
-from cnn_core.jobs.job_queue import JobQueue, QueueError, queue_summary
+from cnn_core.jobs.job_queue import MAX_KINDS, JobQueue, QueueError, Workload, queue_summary
 
 
 class FakeJob:
-    def __init__(self, name: str, owner: str | None = None, left: float | None = None):
-        self.name, self.owner, self.left = name, owner, left
+    def __init__(self, name: str, owner: str | None = None, left: float | None = None,
+                 work: Workload | None = None):
+        self.name, self.owner, self.left, self.work = name, owner, left, work
         self.started_on = None
         self.ended: list[str | None] = []  # the error each on_ended gave
 
     def seconds_left(self) -> float | None:
         return self.left
+
+    def workload(self) -> Workload | None:
+        return self.work
 
     def task(self):
         return self.name
@@ -53,10 +57,11 @@ class FakeExecutor(JobQueue):
     def _running_jobs(self):
         return [(started, job) for job, started in self.running.values()]
 
-    def finish(self, slot: int) -> None:
+    def finish(self, slot: int, completed: bool = True) -> None:
+        """End the job in `slot` after 10 s; completed: it trained all it was asked to."""
         with self._lock:
-            del self.running[slot]
-        self._record_duration(10.0)
+            job, _ = self.running.pop(slot)
+        self._record_duration(10.0, job if completed else None)
         self._dispatch()
 
 
@@ -128,6 +133,53 @@ def test_the_wait_behind_a_job_with_its_own_pace_follows_that_pace():
     assert queue.wait_estimate(2) == pytest.approx(70.0)
 
 
+def test_jobs_in_line_count_by_their_size_at_their_kind_s_pace():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("one epoch", work=Workload("mnist cnn", 12_000)))
+    queue.finish(0)  # 10 s for 12,000 images: the average job too
+    kept = [FakeJob("running"), FakeJob("50 epochs", work=Workload("mnist cnn", 600_000)),
+            FakeJob("never timed", work=Workload("cifar", 50_000)), FakeJob("last")]
+    for job in kept:
+        queue.submit(job)
+    assert 9.0 < queue.wait_estimate(1) <= 10.0
+    # Behind the 50-epoch job: its 500 s more, not an average job's 10 s.
+    assert queue.wait_estimate(2) == pytest.approx(510.0, abs=1.0)
+    # A kind the queue has not timed yet counts as the average job.
+    assert queue.wait_estimate(3) == pytest.approx(520.0, abs=1.0)
+    assert queue.new_job_wait() == pytest.approx(queue.wait_estimate(4), abs=0.01)
+
+
+def test_a_running_job_before_its_first_batch_counts_by_its_size():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("one epoch", work=Workload("mnist cnn", 12_000)))
+    queue.finish(0)
+    kept = [FakeJob("50 epochs", work=Workload("mnist cnn", 600_000)), FakeJob("next")]
+    for job in kept:
+        queue.submit(job)
+    assert queue.wait_estimate(1) == pytest.approx(500.0, abs=1.0)
+
+
+def test_a_job_that_did_not_train_to_its_end_does_not_time_its_kind():
+    queue = FakeExecutor(slots=1)
+    queue.submit(FakeJob("stopped at once", work=Workload("mnist cnn", 1_000_000)))
+    queue.finish(0, completed=False)  # 10 s, but not for a million images
+    kept = [FakeJob("running"), FakeJob("same kind", work=Workload("mnist cnn", 100_000)),
+            FakeJob("last")]
+    for job in kept:
+        queue.submit(job)
+    assert queue.wait_estimate(2) == pytest.approx(20.0, abs=1.0)  # the average job
+
+
+def test_the_queue_remembers_a_bounded_number_of_kinds():
+    queue = FakeExecutor(slots=1)
+    for n in range(MAX_KINDS + 1):  # the first kind's pace is 100 s a unit, the others' 10
+        queue.submit(FakeJob(f"kind {n}", work=Workload(f"kind {n}", 0.1 if n == 0 else 1)))
+        queue.finish(0)
+    assert queue.expected_seconds(FakeJob("new", work=Workload("kind 1", 2))) == 20.0
+    # The oldest kind is forgotten: its jobs count as the average job again.
+    assert queue.expected_seconds(FakeJob("new", work=Workload("kind 0", 2))) == 10.0
+
+
 def test_the_home_page_sentence_says_whether_a_new_job_would_wait_and_how_long():
     queue = FakeExecutor(slots=2)
     kept = [FakeJob("a")]
@@ -161,7 +213,8 @@ def test_a_new_job_would_wait_ahead_of_a_learner_s_second_job_held_aside():
     queue.submit(kept[-1], after=kept[1])
     assert queue.status().waiting == 2  # both of Ana's count as waiting...
     # ...but a job started now goes 2nd in line, before Ana's second joins behind her first.
-    assert queue.new_job_wait() == pytest.approx(queue.wait_estimate(2))
+    # (to the hundredth of a second: the running job's time left shrinks as the test runs)
+    assert queue.new_job_wait() == pytest.approx(queue.wait_estimate(2), abs=0.01)
     assert queue.new_job_wait() < queue.wait_estimate(3)
 
 

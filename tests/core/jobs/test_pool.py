@@ -11,10 +11,12 @@ import time
 import pytest
 
 import cnn_core.jobs.pool as pool_module
+from cnn_core.jobs.iris import IrisRequest
 from cnn_core.jobs.job_queue import (
     LIVE_REFRESH_S,
     WAITING_REFRESH_S,
     QueueError,
+    Workload,
     estimated_wait,
     ordinal,
     refresh_seconds,
@@ -56,13 +58,36 @@ def test_only_jobs_further_back_than_next_are_redrawn_slowly():
 
 
 def test_wait_estimate_counts_running_jobs_and_rounds_of_slots():
-    # Two slots, busy for 15 s and 5 s more, with a 20 s average: the 1st waits for the
-    # first to free (5 s), the 2nd for the other (15 s), the 3rd one full job after the first.
-    assert estimated_wait(1, 2, 20.0, [15.0, 5.0]) == pytest.approx(5.0)
-    assert estimated_wait(2, 2, 20.0, [15.0, 5.0]) == pytest.approx(15.0)
-    assert estimated_wait(3, 2, 20.0, [15.0, 5.0]) == pytest.approx(25.0)
-    assert estimated_wait(1, 1, 20.0, [-3.0]) == pytest.approx(1.0)  # overdue: any moment
-    assert estimated_wait(1, 2, 20.0, []) == 0.0  # a free slot: starts now
+    # Two slots, busy for 15 s and 5 s more, jobs of 20 s in line: the 1st waits for the
+    # first to free (5 s), the 2nd for the other (15 s), the 3rd one job after the first.
+    assert estimated_wait([], 2, [15.0, 5.0]) == pytest.approx(5.0)
+    assert estimated_wait([20.0], 2, [15.0, 5.0]) == pytest.approx(15.0)
+    assert estimated_wait([20.0, 20.0], 2, [15.0, 5.0]) == pytest.approx(25.0)
+    assert estimated_wait([], 1, [-3.0]) == pytest.approx(1.0)  # overdue: any moment
+    assert estimated_wait([], 2, []) == 0.0  # a free slot: starts now
+
+
+def test_wait_estimate_adds_each_job_ahead_by_its_own_length():
+    # One slot free in 5 s; a 300-s job then a 10-s job in line: the third waits for both.
+    assert estimated_wait([300.0, 10.0], 1, [5.0]) == pytest.approx(315.0)
+    # Two slots: the long job holds one, and the short ones take turns on the other.
+    assert estimated_wait([300.0, 10.0, 10.0], 2, [5.0, 6.0]) == pytest.approx(26.0)
+    assert estimated_wait([300.0, 10.0, 10.0, 10.0], 2, [5.0, 6.0]) == pytest.approx(36.0)
+
+
+def test_a_job_says_how_much_it_trains_and_which_jobs_share_its_pace(tmp_path):
+    def workload(**request):
+        request = TrainRequest(**{"dataset": "mnist", "preset": "mnist_cnn", **request})
+        return TrainingProcess(request, tmp_path).workload()
+
+    default = workload(config=TrainConfig(epochs=1), n_train=12_000)
+    assert default.units == 12_000
+    assert workload(config=TrainConfig(epochs=50), n_train=12_000) == Workload(default.kind,
+                                                                               600_000)
+    assert workload(config=TrainConfig(epochs=2)).units == 2 * 60_000  # all of MNIST
+    assert workload(dataset="cifar10", preset="cifar_dcnn").kind != default.kind
+    iris = TrainingProcess(IrisRequest(epochs=5), tmp_path).workload()
+    assert iris.units == 5 and iris.kind != default.kind
 
 
 def _quick_failure(tmp_path, owner=None, pool=None) -> TrainingProcess:
@@ -281,6 +306,23 @@ def test_a_worker_that_cannot_be_replaced_stalls_nothing_and_comes_back(fake_poo
     _stop_and_wait(pool, second)
     assert second.error is None
     assert not thread_errors
+
+
+def test_a_job_that_trains_to_its_end_times_its_kind_and_a_stopped_one_does_not(fake_pool):
+    pool = fake_pool()
+    complete = FakeJob(train_s=0.5, work=Workload("one kind", 1_000))
+    pool.submit(complete)
+    assert complete.ended.wait(10) and complete.error is None
+    stopped = FakeJob(work=Workload("another kind", 1_000))
+    pool.submit(stopped)
+    assert stopped.started.wait(10)
+    _stop_and_wait(pool, stopped)
+    # Twice the work of the complete job's kind: about twice its time in the slot...
+    twice = pool.expected_seconds(FakeJob(work=Workload("one kind", 2_000)))
+    assert 2 * 0.5 <= twice < 2 * 0.5 + 2.0
+    # ... while a stopped job trained less than its work says: its kind is still untimed.
+    assert pool.expected_seconds(FakeJob(work=Workload("another kind", 2_000))) == \
+        pool.average_job_seconds
 
 
 def test_a_job_that_cannot_be_handed_to_its_worker_ends_and_frees_the_worker(fake_pool):
