@@ -115,6 +115,7 @@ class PooledJob(Protocol):
     def task(self) -> tuple[Any, ...]: ...
     def seconds_left(self) -> float | None: ...
     def workload(self) -> Workload | None: ...
+    def training_seconds(self) -> float | None: ...
     def on_started(self, worker_pid: int) -> None: ...
     def on_message(self, kind: str, payload: Any) -> None: ...
     def on_ended(self, error: str | None) -> None: ...
@@ -165,8 +166,11 @@ class JobQueue(ABC):
         # kept here so that it is queued even while the learner is on another page.
         self._followers: list[tuple[weakref.ref, weakref.ref]] = []
         self._durations: deque[float] = deque(maxlen=20)
-        # Seconds per workload unit of recent complete trainings, by kind of job.
+        # Seconds per workload unit of recent complete trainings, by kind of job, and the
+        # seconds such jobs held their slot besides training (loading data, building the
+        # network, tracing its first step: the same for a short job as for a long one).
         self._paces: dict[str, deque[float]] = {}
+        self._start_costs: deque[float] = deque(maxlen=20)
         self._closed = False
 
     # -- what an executor provides -------------------------------------------------------
@@ -291,14 +295,16 @@ class JobQueue(ABC):
                               running_left)
 
     def expected_seconds(self, job: PooledJob | None) -> float:
-        """How long `job` will hold its slot: its workload at the recent pace of its kind of
-        job, or the average job's length when none of its kind has trained yet."""
+        """How long `job` will hold its slot: a job's start, then its workload at the recent
+        pace of its kind of job; the average job's length when none of its kind has trained
+        yet."""
         workload = job.workload() if job is not None else None
         with self._lock:
             paces = self._paces.get(workload.kind) if workload is not None else None
             if workload is None or not paces:
                 return self.average_job_seconds
-            return statistics.median(paces) * workload.units
+            start = statistics.median(self._start_costs) if self._start_costs else 0.0
+            return start + statistics.median(paces) * workload.units
 
     @property
     def average_job_seconds(self) -> float:
@@ -319,12 +325,17 @@ class JobQueue(ABC):
         """Time a job that held its slot `seconds`. completed: the job, when it trained all
         it was asked to (not stopped, not failed), whose pace then tells its kind's."""
         workload = completed.workload() if completed is not None else None
+        trained = completed.training_seconds() if completed is not None else None
         with self._lock:
             self._durations.append(seconds)
             if workload is None or workload.units <= 0:
                 return
+            if trained is not None and 0 < trained <= seconds:
+                self._start_costs.append(seconds - trained)
+            else:  # a job that does not say how long it trained: all of it counts as pace
+                trained = seconds
             paces = self._paces.pop(workload.kind, None) or deque(maxlen=PACES_PER_KIND)
-            paces.append(seconds / workload.units)
+            paces.append(trained / workload.units)
             self._paces[workload.kind] = paces  # the latest kind last, the oldest dropped
             while len(self._paces) > MAX_KINDS:
                 del self._paces[next(iter(self._paces))]

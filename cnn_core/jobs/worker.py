@@ -488,6 +488,13 @@ class TrainingProcess:
         kind = f"{type(request).__name__}:{request.dataset}:{request.model_slug}"
         return Workload(kind, request.config.epochs * _training_images(request))
 
+    def training_seconds(self) -> float | None:
+        """Seconds it has trained so far (from its first batch, validation included); None
+        before its first batch."""
+        with self._lock:
+            seconds = self._snapshot.train_seconds
+        return seconds if seconds > 0 else None
+
     def seconds_left(self) -> float | None:
         """Seconds of training left at the job's own pace; None before its first batch (or
         once training is over)."""

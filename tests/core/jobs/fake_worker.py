@@ -55,6 +55,9 @@ class FakeJob:
     def workload(self):
         return self._work
 
+    def training_seconds(self):
+        return None
+
     def on_started(self, worker_pid: int) -> None:
         self.worker_pid = worker_pid
         self.started.set()

@@ -12,8 +12,9 @@ from cnn_core.jobs.job_queue import MAX_KINDS, JobQueue, QueueError, Workload, q
 
 class FakeJob:
     def __init__(self, name: str, owner: str | None = None, left: float | None = None,
-                 work: Workload | None = None):
+                 work: Workload | None = None, trained: float | None = None):
         self.name, self.owner, self.left, self.work = name, owner, left, work
+        self.trained = trained  # seconds it says it trained; None: it does not say
         self.started_on = None
         self.ended: list[str | None] = []  # the error each on_ended gave
 
@@ -22,6 +23,9 @@ class FakeJob:
 
     def workload(self) -> Workload | None:
         return self.work
+
+    def training_seconds(self) -> float | None:
+        return self.trained
 
     def task(self):
         return self.name
@@ -147,6 +151,19 @@ def test_jobs_in_line_count_by_their_size_at_their_kind_s_pace():
     # A kind the queue has not timed yet counts as the average job.
     assert queue.wait_estimate(3) == pytest.approx(520.0, abs=1.0)
     assert queue.new_job_wait() == pytest.approx(queue.wait_estimate(4), abs=0.01)
+
+
+def test_a_job_s_start_counts_once_and_its_training_by_its_size():
+    queue = FakeExecutor(slots=1)
+    # 10 s in the slot, of which 2 s training 12,000 images: 8 s to load data and start.
+    queue.submit(FakeJob("first", work=Workload("mnist cnn", 12_000), trained=2.0))
+    queue.finish(0)
+    kept = [FakeJob("running"), FakeJob("20 epochs", work=Workload("mnist cnn", 240_000)),
+            FakeJob("last")]
+    for job in kept:
+        queue.submit(job)
+    # 8 s to start and 20 x 2 s to train: 48 s, not 20 x 10 s.
+    assert queue.wait_estimate(2) == pytest.approx(10.0 + 48.0, abs=1.0)
 
 
 def test_a_running_job_before_its_first_batch_counts_by_its_size():

@@ -23,7 +23,7 @@ from cnn_core.jobs.job_queue import (
     waiting_message,
 )
 from cnn_core.jobs.pool import SPARE_WORKERS, WORKER_NICENESS, WorkerPool, default_slots
-from cnn_core.jobs.training import TrainConfig
+from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
 from cnn_core.jobs.worker import TrainingProcess, TrainRequest
 from tests.core.jobs.fake_worker import FakeJob, environment_reporting_loop, fake_worker_loop
 
@@ -88,6 +88,12 @@ def test_a_job_says_how_much_it_trains_and_which_jobs_share_its_pace(tmp_path):
     assert workload(dataset="cifar10", preset="cifar_dcnn").kind != default.kind
     iris = TrainingProcess(IrisRequest(epochs=5), tmp_path).workload()
     assert iris.units == 5 and iris.kind != default.kind
+    # Its training time comes from its progress, none before a batch.
+    job = TrainingProcess(TrainRequest("mnist", "mnist_cnn"), tmp_path)
+    assert job.training_seconds() is None
+    job.on_message("progress", ProgressSnapshot(status="training", images_seen=640,
+                                                train_seconds=1.5))
+    assert job.training_seconds() == 1.5
 
 
 def _quick_failure(tmp_path, owner=None, pool=None) -> TrainingProcess:
