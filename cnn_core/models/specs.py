@@ -91,7 +91,9 @@ class LayerRow:
 
     name: str
     kind: str
-    output_shape: tuple[int, ...]
+    # None for a size the model leaves open (an uploaded model that takes any picture size);
+    # the networks this app builds have every size fixed.
+    output_shape: tuple[int | None, ...]
     parameters: int
 
 
