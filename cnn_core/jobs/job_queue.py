@@ -166,11 +166,10 @@ class JobQueue(ABC):
         # kept here so that it is queued even while the learner is on another page.
         self._followers: list[tuple[weakref.ref, weakref.ref]] = []
         self._durations: deque[float] = deque(maxlen=20)
-        # Seconds per workload unit of recent complete trainings, by kind of job, and the
-        # seconds such jobs held their slot besides training (loading data, building the
-        # network, tracing its first step: the same for a short job as for a long one).
-        self._paces: dict[str, deque[float]] = {}
-        self._start_costs: deque[float] = deque(maxlen=20)
+        # By kind of job, recent complete trainings' (seconds in the slot besides training,
+        # seconds of training per workload unit): the first (loading data, building the
+        # network, tracing its first step) is the same for a short job as for a long one.
+        self._timings: dict[str, deque[tuple[float, float]]] = {}
         self._closed = False
 
     # -- what an executor provides -------------------------------------------------------
@@ -300,11 +299,11 @@ class JobQueue(ABC):
         yet."""
         workload = job.workload() if job is not None else None
         with self._lock:
-            paces = self._paces.get(workload.kind) if workload is not None else None
-            if workload is None or not paces:
+            timings = self._timings.get(workload.kind) if workload is not None else None
+            if workload is None or not timings:
                 return self.average_job_seconds
-            start = statistics.median(self._start_costs) if self._start_costs else 0.0
-            return start + statistics.median(paces) * workload.units
+            return (statistics.median(start for start, _ in timings)
+                    + statistics.median(pace for _, pace in timings) * workload.units)
 
     @property
     def average_job_seconds(self) -> float:
@@ -330,15 +329,13 @@ class JobQueue(ABC):
             self._durations.append(seconds)
             if workload is None or workload.units <= 0:
                 return
-            if trained is not None and 0 < trained <= seconds:
-                self._start_costs.append(seconds - trained)
-            else:  # a job that does not say how long it trained: all of it counts as pace
-                trained = seconds
-            paces = self._paces.pop(workload.kind, None) or deque(maxlen=PACES_PER_KIND)
-            paces.append(trained / workload.units)
-            self._paces[workload.kind] = paces  # the latest kind last, the oldest dropped
-            while len(self._paces) > MAX_KINDS:
-                del self._paces[next(iter(self._paces))]
+            if trained is None or not 0 < trained <= seconds:
+                trained = seconds  # a job that does not say how long it trained: all is pace
+            timings = self._timings.pop(workload.kind, None) or deque(maxlen=PACES_PER_KIND)
+            timings.append((seconds - trained, trained / workload.units))
+            self._timings[workload.kind] = timings  # the latest kind last, the oldest dropped
+            while len(self._timings) > MAX_KINDS:
+                del self._timings[next(iter(self._timings))]
 
     def _prune(self) -> None:
         for pair in list(self._followers):

@@ -307,6 +307,7 @@ def run_own_images_job(request: OwnImagesRequest, model_path: str, send, stop_ev
         model.fit(data, initial_epoch=request.epochs, epochs=request.total_epochs, **fit)
 
     snapshot = recorder.snapshot()
+    send("progress", snapshot)  # its last batch and training time, for the queue's pace
     send(TRAINING_DONE, None)  # the next job may start while this one is checked and saved
     # Named for the panel: a learner's pictures have no test set, only the held-out ones.
     send("progress", replace(snapshot, status="evaluating",

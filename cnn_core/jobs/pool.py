@@ -296,8 +296,9 @@ class WorkerPool(JobQueue):
             # Retire first: the job's owner may submit again the moment it hears of the end.
             worker.retired = worker.retired or retire
             job = worker.job()
-            if worker.training:  # ended before it said its training was done
-                self._training_ended(worker)
+            if worker.training:  # ended before it said its training was done (or never says)
+                self._training_ended(worker, completed=error is None
+                                     and worker.stop_deadline is None)
             worker.job_ref = None
             # A Stop's grace was for its job: the idle worker stays warm for the next one.
             worker.stop_deadline = None

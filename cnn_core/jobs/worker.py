@@ -269,10 +269,11 @@ def run_job(request: TrainRequest, model_path: str, send, stop_event) -> str | N
             snapshot = job.snapshot()
             send("progress", snapshot)
             first_batch_sent = snapshot.images_seen > 0
-        send(TRAINING_DONE, None)  # the next job may start while this one is tested and saved
-        if job.error is not None:
+        if job.error is not None:  # before TRAINING_DONE, which tells the queue it trained
             raise job.error
         snapshot = job.snapshot()
+        send("progress", snapshot)  # its last batch and training time, for the queue's pace
+        send(TRAINING_DONE, None)  # the next job may start while this one is tested and saved
         probabilities = _predict_with_progress(model, data.x_test, snapshot, send)
         test_loss, test_accuracy = evaluate_probabilities(probabilities, data.y_test)
         model.save(model_path)
@@ -369,6 +370,22 @@ def default_pool():
 
                 _default_pool = WorkerPool()
         return _default_pool
+
+
+def _kind_of_job(request) -> str:
+    """Which jobs train at a like pace per image: the same kind of request, data set, network
+    and batch size, and the same way of turning the data set into training images."""
+    parts = [type(request).__name__, request.dataset, request.model_slug,
+             f"batch {request.config.batch_size}"]
+    if getattr(request, "n_train", 0) is None:
+        # All of the data set: its size depends on what this server has (the full set or the
+        # bundled subset), so it is not compared with jobs that name their subset.
+        parts.append("all images")
+    if getattr(request, "binary", None) is not None:  # keeps a share of one class's images
+        parts.append(repr(request.binary))
+    if getattr(request.config, "invert_copies", False):  # trains twice the images
+        parts.append("inverted copies")
+    return ":".join(parts)
 
 
 def _training_images(request) -> int:
@@ -485,8 +502,7 @@ class TrainingProcess:
         """How much this job trains (epochs times training images), and which jobs train at
         its pace: the same kind of request on the same data set and network."""
         request = self.request
-        kind = f"{type(request).__name__}:{request.dataset}:{request.model_slug}"
-        return Workload(kind, request.config.epochs * _training_images(request))
+        return Workload(_kind_of_job(request), request.config.epochs * _training_images(request))
 
     def training_seconds(self) -> float | None:
         """Seconds it has trained so far (from its first batch, validation included); None

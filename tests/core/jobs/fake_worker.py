@@ -37,8 +37,8 @@ class FakeJob:
     owner = None
 
     def __init__(self, save_s: float = 0.0, heeds_stop: bool = True,
-                 train_s: float | None = None, work: Workload | None = None):
-        self._task = (save_s, heeds_stop, train_s)
+                 train_s: float | None = None, work: Workload | None = None, task=None):
+        self._task = task if task is not None else (save_s, heeds_stop, train_s)
         self._work = work
         self.worker_pid: int | None = None
         self.messages: list[str] = []
@@ -80,3 +80,15 @@ def environment_reporting_loop(inbox, outbox, stop_event, ceiling_mb: int) -> No
             return
         outbox.put(("result", os.environ.get(name)))
         outbox.put(("job_end", (None, False)))
+
+
+def one_shot_loop(inbox, outbox, stop_event, ceiling_mb: int) -> None:
+    """Each task is (train_s, error): "train" train_s seconds, then end with `error` (None:
+    success) without ever saying TRAINING_DONE, as the iris network's jobs and failures do."""
+    while True:
+        task = inbox.get()
+        if task is None:
+            return
+        train_s, error = task
+        time.sleep(train_s)
+        outbox.put(("job_end", (error, False)))

@@ -24,8 +24,13 @@ from cnn_core.jobs.job_queue import (
 )
 from cnn_core.jobs.pool import SPARE_WORKERS, WORKER_NICENESS, WorkerPool, default_slots
 from cnn_core.jobs.training import ProgressSnapshot, TrainConfig
-from cnn_core.jobs.worker import TrainingProcess, TrainRequest
-from tests.core.jobs.fake_worker import FakeJob, environment_reporting_loop, fake_worker_loop
+from cnn_core.jobs.worker import BinaryTask, TrainingProcess, TrainRequest
+from tests.core.jobs.fake_worker import (
+    FakeJob,
+    environment_reporting_loop,
+    fake_worker_loop,
+    one_shot_loop,
+)
 
 GB = 1_000_000_000
 
@@ -86,6 +91,15 @@ def test_a_job_says_how_much_it_trains_and_which_jobs_share_its_pace(tmp_path):
                                                                                600_000)
     assert workload(config=TrainConfig(epochs=2)).units == 2 * 60_000  # all of MNIST
     assert workload(dataset="cifar10", preset="cifar_dcnn").kind != default.kind
+    # Ways of training that change the pace per image, or the images behind the count, are
+    # other kinds: the batch size, all of a data set (the full set or the bundled subset,
+    # as the server has it), one class against the rest, inverted copies.
+    others = [workload(config=TrainConfig(epochs=1, batch_size=16), n_train=12_000),
+              workload(config=TrainConfig(epochs=1)),
+              workload(config=TrainConfig(epochs=1), n_train=12_000,
+                       binary=BinaryTask(positive_class=8, positive_fraction=0.1)),
+              workload(config=TrainConfig(epochs=1, invert_copies=True), n_train=12_000)]
+    assert len({default.kind, *(other.kind for other in others)}) == 5
     iris = TrainingProcess(IrisRequest(epochs=5), tmp_path).workload()
     assert iris.units == 5 and iris.kind != default.kind
     # Its training time comes from its progress, none before a batch.
@@ -328,6 +342,22 @@ def test_a_job_that_trains_to_its_end_times_its_kind_and_a_stopped_one_does_not(
     assert 2 * 0.5 <= twice < 2 * 0.5 + 2.0
     # ... while a stopped job trained less than its work says: its kind is still untimed.
     assert pool.expected_seconds(FakeJob(work=Workload("another kind", 2_000))) == \
+        pool.average_job_seconds
+
+
+def test_a_job_that_ends_without_saying_it_trained_is_timed_only_when_it_succeeded(
+        fake_pool, monkeypatch):
+    """The iris network's jobs end without TRAINING_DONE; a failed job says nothing either."""
+    monkeypatch.setattr(pool_module, "_worker_loop", one_shot_loop)
+    pool = fake_pool()
+    succeeded = FakeJob(task=(0.3, None), work=Workload("iris", 5))
+    failed = FakeJob(task=(0.3, "Training ran out of memory."), work=Workload("custom", 5))
+    for job in (succeeded, failed):
+        pool.submit(job)
+        assert job.ended.wait(10)
+    assert failed.error == "Training ran out of memory." and succeeded.error is None
+    assert 2 * 0.3 <= pool.expected_seconds(FakeJob(work=Workload("iris", 10))) < 2 * 0.3 + 2
+    assert pool.expected_seconds(FakeJob(work=Workload("custom", 10))) == \
         pool.average_job_seconds
 
 

@@ -185,6 +185,42 @@ def test_history_validates_on_held_out_images_and_tests_once_with_progress(tmp_p
     after = [p.status for k, p in messages[done:] if k == "progress"]
     assert "training" in before and "evaluating" not in before
     assert "training" not in after and after[0] == "evaluating"
+    # ... right after its last batch is told, so the queue reads its whole training time.
+    last = [p for k, p in messages[:done] if k == "progress"][-1]
+    assert last.images_seen == last.images_total and last.train_seconds > 0
+
+
+def test_a_training_that_fails_never_says_it_trained(tmp_path, monkeypatch):
+    """TRAINING_DONE tells the queue the job trained all it was asked to (its pace then
+    times its kind of job), so a failure in training ends the job without it."""
+    import threading
+    import types
+
+    import cnn_core.jobs.training as training
+
+    class FailingTraining:
+        """Fails at its first step, as a network too big for memory does."""
+
+        def __init__(self, *args, **kwargs):
+            self.recorder = types.SimpleNamespace(update=lambda **_: None)
+            self.error = MemoryError("out of memory")
+
+        def start(self):
+            return self
+
+        def join(self, timeout=None):
+            return True
+
+        def snapshot(self):
+            return training.ProgressSnapshot(status="training")
+
+    monkeypatch.setattr(training, "TrainingJob", FailingTraining)
+    request = TrainRequest("mnist", "dense_baseline", {}, TrainConfig(epochs=2), n_train=500)
+    messages = []
+    error = run_job(request, str(tmp_path / "m.keras"),
+                    lambda kind, payload: messages.append((kind, payload)), threading.Event())
+    assert error == "Training ran out of memory; use a smaller subset, batch size or model."
+    assert TRAINING_DONE not in [kind for kind, _ in messages]
 
 
 def test_without_a_validation_share_the_test_set_is_not_used_during_training(tmp_path):
