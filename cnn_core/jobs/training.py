@@ -86,6 +86,10 @@ class ProgressSnapshot:
     images_seen: int = 0
     images_total: int = 0
     train_seconds: float = 0.0
+    # The first batch's images and seconds: its time is mostly TensorFlow tracing the
+    # training step (seconds on a busy server), so it says nothing of the pace to come.
+    first_batch_images: int = 0
+    first_batch_seconds: float = 0.0
     # (epoch as a fraction, loss, accuracy) per recorded batch
     curve: tuple[tuple[float, float, float], ...] = ()
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -115,7 +119,17 @@ class ProgressSnapshot:
 
     @property
     def eta_seconds(self) -> float | None:
-        speed = self.images_per_second
+        """Seconds of training left at the pace since the first batch; None until a second
+        batch has given that pace (the first batch's pace promised half an hour for a job of
+        a minute). A snapshot that does not know its first batch uses its whole pace."""
+        if self.first_batch_images:
+            steady_images = self.images_seen - self.first_batch_images
+            steady_seconds = self.train_seconds - self.first_batch_seconds
+            if steady_images <= 0 or steady_seconds <= 0:
+                return None
+            speed = steady_images / steady_seconds
+        else:
+            speed = self.images_per_second
         if speed <= 0:
             return None
         return max(self.images_total - self.images_seen, 0) / speed
@@ -198,8 +212,10 @@ class ProgressRecorder:
                     self._curve = self._curve[::2]
                     self._stride *= 2
             self._reports += 1
+            first = {} if self._snapshot.first_batch_images else {
+                "first_batch_images": seen, "first_batch_seconds": elapsed}
             self._snapshot = replace(self._snapshot, epoch=epoch + 1, batch=batch + 1,
-                                     images_seen=seen, train_seconds=elapsed)
+                                     images_seen=seen, train_seconds=elapsed, **first)
 
     def validation_started(self, total: int) -> None:
         self.update(status="validating", checked=0, check_total=total)

@@ -12,6 +12,7 @@ from cnn_core.jobs.builder import build_model
 from cnn_core.jobs.training import (
     MAX_CURVE_POINTS,
     ProgressRecorder,
+    ProgressSnapshot,
     TrainConfig,
     TrainingJob,
     batches_per_call,
@@ -319,3 +320,31 @@ def test_a_long_curve_keeps_following_reports_every_few_batches():
 def test_config_rejects_nonsense():
     with pytest.raises(ValueError):
         TrainConfig(epochs=0)
+
+
+def test_time_left_comes_from_the_pace_after_the_first_batch():
+    # The first batch (64 images) took 5 s, tracing included; the next 640 took 1 s.
+    first = ProgressSnapshot(status="training", images_seen=64, images_total=64_064,
+                             train_seconds=5.0, first_batch_images=64, first_batch_seconds=5.0)
+    assert first.eta_seconds is None  # not "about 1 hour 23 min" from 64 images in 5 s
+    later = ProgressSnapshot(status="training", images_seen=704, images_total=64_064,
+                             train_seconds=6.0, first_batch_images=64, first_batch_seconds=5.0)
+    assert later.eta_seconds == pytest.approx((64_064 - 704) / 640)
+    # A snapshot that does not know its first batch goes by its whole pace, as before.
+    whole = ProgressSnapshot(status="training", images_seen=1_000, images_total=50_000,
+                             train_seconds=2.0)
+    assert whole.eta_seconds == pytest.approx(98.0)
+
+
+def test_the_recorder_remembers_the_first_batch_only():
+    recorder = ProgressRecorder(epochs=2, batches_per_epoch=4, batch_size=10, n_train=40)
+    recorder.training_started()
+    recorder.batch_done(0, 0, 2.0, 0.1)
+    first = recorder.snapshot()
+    assert first.first_batch_images == 10 and first.eta_seconds is None
+    time.sleep(0.01)
+    recorder.batch_done(0, 1, 1.9, 0.2)
+    second = recorder.snapshot()
+    assert (second.first_batch_images, second.first_batch_seconds) == (
+        10, first.first_batch_seconds)
+    assert second.eta_seconds is not None and second.eta_seconds > 0
