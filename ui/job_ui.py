@@ -84,7 +84,8 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
         phase = f"{snap.message} · " if snap.message and snap.status == "training" else ""
         st.progress(snap.fraction, text=(
             f"{phase}Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
-            f"{snap.batches_per_epoch} · {snap.images_per_second:,.0f} {examples}/s · "
+            f"{snap.batches_per_epoch} · {snap.pace or snap.images_per_second:,.0f} "
+            f"{examples}/s · "
             f"time left: {format_eta(snap.eta_seconds)}"))
     if snap.device:
         st.caption(f"Training on: {snap.device}")

@@ -118,19 +118,23 @@ class ProgressSnapshot:
         return self.images_seen / self.train_seconds if self.train_seconds > 0 else 0.0
 
     @property
+    def pace(self) -> float | None:
+        """Images a second since the first batch; None until a second batch has given it (the
+        first batch's pace promised half an hour for a job of a minute). A snapshot that does
+        not know its first batch goes by its whole pace."""
+        if not self.first_batch_images:
+            return self.images_per_second or None
+        steady_images = self.images_seen - self.first_batch_images
+        steady_seconds = self.train_seconds - self.first_batch_seconds
+        if steady_images <= 0 or steady_seconds <= 0:
+            return None
+        return steady_images / steady_seconds
+
+    @property
     def eta_seconds(self) -> float | None:
-        """Seconds of training left at the pace since the first batch; None until a second
-        batch has given that pace (the first batch's pace promised half an hour for a job of
-        a minute). A snapshot that does not know its first batch uses its whole pace."""
-        if self.first_batch_images:
-            steady_images = self.images_seen - self.first_batch_images
-            steady_seconds = self.train_seconds - self.first_batch_seconds
-            if steady_images <= 0 or steady_seconds <= 0:
-                return None
-            speed = steady_images / steady_seconds
-        else:
-            speed = self.images_per_second
-        if speed <= 0:
+        """Seconds of training left at `pace`; None while it is not known."""
+        speed = self.pace
+        if not speed:
             return None
         return max(self.images_total - self.images_seen, 0) / speed
 

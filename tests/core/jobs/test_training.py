@@ -330,6 +330,7 @@ def test_time_left_comes_from_the_pace_after_the_first_batch():
     later = ProgressSnapshot(status="training", images_seen=704, images_total=64_064,
                              train_seconds=6.0, first_batch_images=64, first_batch_seconds=5.0)
     assert later.eta_seconds == pytest.approx((64_064 - 704) / 640)
+    assert later.pace == pytest.approx(640.0) and first.pace is None  # the panel's images/s
     # A snapshot that does not know its first batch goes by its whole pace, as before.
     whole = ProgressSnapshot(status="training", images_seen=1_000, images_total=50_000,
                              train_seconds=2.0)
