@@ -82,11 +82,12 @@ def progress_panel(job: TrainingProcess, examples: str = "images", curves: bool 
     else:
         # A job may name a phase of its training (fine-tuning the top of a pretrained base).
         phase = f"{snap.message} · " if snap.message and snap.status == "training" else ""
+        # The first batch's time is mostly TensorFlow preparing the step: no speed from it.
+        speed = (f"{snap.pace:,.0f} {examples}/s · time left: {format_eta(snap.eta_seconds)}"
+                 if snap.pace else "speed and time left: estimating...")
         st.progress(snap.fraction, text=(
             f"{phase}Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of "
-            f"{snap.batches_per_epoch} · {snap.pace or snap.images_per_second:,.0f} "
-            f"{examples}/s · "
-            f"time left: {format_eta(snap.eta_seconds)}"))
+            f"{snap.batches_per_epoch} · {speed}"))
     if snap.device:
         st.caption(f"Training on: {snap.device}")
     figure = None

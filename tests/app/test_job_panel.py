@@ -19,6 +19,7 @@ class QueuedJob:
 
     def __init__(self, position: int | None):
         self.position, self.running, self.result, self.stopped = position, True, None, False
+        self.timed = False  # True: 3 s of training, the first batch (32 images) took 1 s
 
     def queue_position(self) -> int | None:
         return self.position
@@ -28,8 +29,11 @@ class QueuedJob:
 
     def snapshot(self) -> ProgressSnapshot:
         if self.position is None:
+            timing = {"train_seconds": 3.0, "first_batch_images": 32,
+                      "first_batch_seconds": 1.0} if self.timed else {}
             return ProgressSnapshot(status="training", epoch=1, epochs=1, batch=3,
-                                    batches_per_epoch=10, images_seen=96, images_total=320)
+                                    batches_per_epoch=10, images_seen=96, images_total=320,
+                                    **timing)
         return ProgressSnapshot(status="queued",
                                 message=f"Waiting: place {self.position}. Starts by itself.")
 
@@ -79,6 +83,11 @@ def test_a_job_far_back_in_line_is_redrawn_slowly_and_at_the_live_pace_once_next
     assert drawn[-1] == "_live_panel"
     assert app.button(key="panel_stop").label == "Stop training"
     assert "batch 3 of 10" in app.get("progress")[0].proto.text
+    # No speed from the first batch alone (mostly TensorFlow preparing the step)...
+    assert "speed and time left: estimating..." in app.get("progress")[0].proto.text
+    job.timed = True  # ... then the pace after it: 64 images in 2 s, 224 to go
+    app.run()
+    assert "batch 3 of 10 · 32 images/s · time left: 7 s" in app.get("progress")[0].proto.text
     app.button(key="panel_stop").click().run()
     assert job.stopped and not app.exception
     assert "Results" in [m.value for m in app.markdown]
