@@ -5,8 +5,10 @@ learner (its own browser session). Every learner opens Train a CNN; once all pag
 they press Train on the default job (or on the smallest subset with --subset) at random
 moments over `--stagger` seconds (5 by default). One more learner keeps changing the kernel
 preset on Image kernels the whole time and times each change until the new result has been
-drawn (the script run has finished). Memory of the server plus all its descendants (training
-workers, the inference process) is sampled every 0.5 s.
+drawn (the script run has finished), and the server's share of it: from the rerun request sent
+to the script's run finished, as the browser's network stack saw the websocket frames. Memory
+of the server plus all its descendants (training workers, the inference process) is sampled
+every 0.5 s.
 
 Per learner, from timestamps taken inside the page (a MutationObserver, so the Python side
 polling 31 pages adds no error):
@@ -35,14 +37,15 @@ bench/results/classroom_load-<learners>.json, the server's log next to it.
 Usage: python bench/classroom_load.py [--learners 30] [--subset] [--max-jobs N]
        [--timeout 2400] [--stagger 5] [--seed 0] [--class-browser-nice 19]
 The last line is JSON: {"learners", "finished", "lost", "peak_rss_mb", "wait_p50_s",
-"wait_p95_s", "click_to_result_p95_s", "kernel_page_p95_s", "slots", "sum_train_s",
-"class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice"}.
+"wait_p95_s", "click_to_result_p95_s", "kernel_page_p95_s", "kernel_server_p95_s", "slots",
+"sum_train_s", "class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice"}.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -55,6 +58,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from google.protobuf.message import DecodeError
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -173,6 +179,59 @@ class KernelSample:
     seconds: float
     ok: bool
     during_load: bool
+    server_seconds: float | None = None  # the server's share of `seconds` (ServerTurns)
+
+
+class ServerTurns:
+    """The server's share of a kernel change: from the browser sending the rerun request to
+    the last "script finished" it received, as its network stack timed the page's websocket
+    frames (Chrome DevTools Protocol). The rest of a change is the kernel learner's browser
+    drawing the page, which in a classroom runs on the learner's own computer, not on the
+    server's cores as here."""
+
+    def __init__(self) -> None:
+        self.reruns_sent: list[float] = []
+        self.runs_finished: list[float] = []
+
+    async def attach(self, page) -> None:
+        session = await page.context.new_cdp_session(page)
+        await session.send("Network.enable")
+        session.on("Network.webSocketFrameSent", self.frame_sent)
+        session.on("Network.webSocketFrameReceived", self.frame_received)
+
+    def frame_sent(self, event: dict) -> None:
+        if frame_message_kind(BackMsg, event) == "rerun_script":
+            self.reruns_sent.append(event["timestamp"])
+
+    def frame_received(self, event: dict) -> None:
+        if frame_message_kind(ForwardMsg, event) == "script_finished":
+            self.runs_finished.append(event["timestamp"])
+
+    def clear(self) -> None:
+        self.reruns_sent.clear()
+        self.runs_finished.clear()
+
+    def seconds(self) -> float | None:
+        """Since clear(): first rerun sent to the last run finished after it (a run the
+        script itself restarts counts in full), or None when either is missing."""
+        if not self.reruns_sent:
+            return None
+        asked = self.reruns_sent[0]
+        finished = [at for at in self.runs_finished if at >= asked]
+        return max(finished) - asked if finished else None
+
+
+def frame_message_kind(message_class, event: dict) -> str | None:
+    """Which message a DevTools websocket frame event carries ("rerun_script",
+    "script_finished", ...): Streamlit's frames are binary protobufs, base64 in the event."""
+    response = event.get("response", {})
+    if response.get("opcode") != 2:  # text frames are not Streamlit's messages
+        return None
+    try:
+        message = message_class.FromString(base64.b64decode(response.get("payloadData", "")))
+    except (ValueError, DecodeError):
+        return None
+    return message.WhichOneof("type")
 
 
 def first_line(error: BaseException) -> str:
@@ -259,10 +318,11 @@ async def read_training_time(page, learner: Learner) -> None:
     learner.images_per_s = float(match.group(2).replace(",", ""))
 
 
-async def change_kernel(page, current: str, name: str) -> float:
+async def change_kernel(page, name: str, turns: ServerTurns) -> float:
     """Seconds from choosing preset `name` to its result drawn and the script run ended."""
     await page.locator("[data-testid='stSelectbox']").filter(has_text="Preset").first.click(
         timeout=KERNEL_CHANGE_LIMIT_S * 1000)
+    turns.clear()
     start = time.perf_counter()
     await page.get_by_role("option", name=name, exact=True).click(
         timeout=KERNEL_CHANGE_LIMIT_S * 1000)
@@ -276,6 +336,8 @@ async def kernel_learner(page, url: str, samples: list[KernelSample], pages_open
                          load: asyncio.Event, stop: asyncio.Event, baseline: int) -> None:
     """Keep changing the kernel preset until `stop`; the first `baseline` changes come once
     every page is open and before the class presses Train."""
+    turns = ServerTurns()
+    await turns.attach(page)
     await open_page(page, url, "Image_kernels", timeout=120_000)
     await pages_open.wait()
     current, turn = "Sobel x", 0
@@ -287,15 +349,16 @@ async def kernel_learner(page, url: str, samples: list[KernelSample], pages_open
         during = load.is_set()
         at = time.time()
         try:
-            seconds, ok = await change_kernel(page, current, name), True
+            seconds, ok = await change_kernel(page, name, turns), True
+            server_seconds = turns.seconds()
             current = name
         except Exception:  # noqa: BLE001 - a stalled page is what we measure
-            seconds, ok = KERNEL_CHANGE_LIMIT_S, False
+            seconds, ok, server_seconds = KERNEL_CHANGE_LIMIT_S, False, None
             with contextlib.suppress(Exception):
                 await page.keyboard.press("Escape")
                 await open_page(page, url, "Image_kernels", timeout=120_000)
                 current = "Sobel x"
-        samples.append(KernelSample(at, seconds, ok, during))
+        samples.append(KernelSample(at, seconds, ok, during, server_seconds))
         if not during and len(samples) >= baseline:
             await load.wait()  # baseline done: wait for the class to start
         else:
@@ -394,6 +457,8 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
     ideal = sum_train / slots if sum_train and slots else None
     during = [s.seconds for s in kernel if s.during_load]
     before = [s.seconds for s in kernel if not s.during_load]
+    server_during = [s.server_seconds for s in kernel
+                     if s.during_load and s.server_seconds is not None]
 
     print(f"\nServer: {info.get('executor', '?')}")
     print(f"{'#':>3} {'click s':>8} {'1st place':>9} {'said s':>7} {'wait s':>7} "
@@ -428,6 +493,10 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
           f"{percentile(during, 50)} s, p95 {percentile(during, 95)} s, max "
           f"{max(during) if during else None} ({len(during)} changes, "
           f"{sum(not s.ok for s in kernel)} over {KERNEL_CHANGE_LIMIT_S:.0f} s)")
+    print(f"  of which the server (rerun sent to script finished, as the browser's network "
+          f"saw them): p50 {percentile(server_during, 50)} s, p95 "
+          f"{percentile(server_during, 95)} s ({len(server_during)} changes); the rest is "
+          "the kernel learner's browser drawing the page on the server's cores")
     if class_done and ideal:
         print(f"class done in {class_done:.1f} s; sum of training {sum_train:.1f} s over "
               f"{slots} slot(s) = ideal {ideal:.1f} s; ratio {class_done / ideal:.2f} "
@@ -447,7 +516,8 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
             "peak_rss_mb": round(sampler.peak_bytes / 1e6, 1),
             "wait_p50_s": percentile(waits, 50), "wait_p95_s": percentile(waits, 95),
             "click_to_result_p95_s": percentile(to_result, 95),
-            "kernel_page_p95_s": percentile(during, 95), "slots": slots,
+            "kernel_page_p95_s": percentile(during, 95),
+            "kernel_server_p95_s": percentile(server_during, 95), "slots": slots,
             "class_browser_nice": args.class_browser_nice,
             "sum_train_s": round(sum_train, 2) if sum_train else None,
             "class_done_s": round(class_done, 2) if class_done else None,
