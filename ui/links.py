@@ -154,6 +154,17 @@ def _apply(page: str, settings: Sequence[Setting], reading: LinkReading) -> None
         if setting.key is None:
             recorded[setting.name] = value
     _store(TEACHER)[page] = reading.teacher
+    # The share panel starts from the link's own teacher options, not the ones chosen before.
+    order = [s.name for s in settings]
+    share = _share_keys(page)
+    st.session_state[share["lock"]] = sorted(reading.teacher.locked, key=order.index)
+    st.session_state[share["hide"]] = sorted(reading.teacher.hidden, key=order.index)
+    st.session_state[share["task"]] = reading.teacher.task
+
+
+def _share_keys(page: str) -> dict[str, str]:
+    """The share panel's widget keys on `page`: what to lock, what to hide, the task."""
+    return {part: f"_share_{page}_{part}" for part in ("lock", "hide", "task")}
 
 
 def unapplied_link(page: str, names: Iterable[str]) -> dict[str, str] | None:
@@ -190,6 +201,7 @@ def page_link(page: str, settings: Sequence[Setting], not_in_link: str = "") -> 
     kept = st.session_state.setdefault(KEPT_KEYS, set())
     for setting in settings:
         kept.update(_keys_of(setting))
+    kept.update(_share_keys(page).values())  # a teacher may look elsewhere before copying
     given = _address_bar()
     notes = _store(NOTES)
     if given and given != _store(WRITTEN).get(page):
@@ -255,14 +267,15 @@ def _share_panel(page: str, settings: Sequence[Setting], teacher: TeacherOptions
                    "lock or hide controls and add a task; learners get them from the link, "
                    "nothing is stored on the server.")
         labels = {s.name: s.label for s in settings}
+        keys = _share_keys(page)
         locked = st.multiselect("Lock (shown, cannot be changed)", list(labels),
-                                     format_func=labels.get, key=f"_share_{page}_lock",
+                                     format_func=labels.get, key=keys["lock"],
                                      default=sorted(teacher.locked, key=list(labels).index))
         hidden = st.multiselect("Hide", list(labels), format_func=labels.get,
-                                     key=f"_share_{page}_hide",
+                                     key=keys["hide"],
                                      default=sorted(teacher.hidden, key=list(labels).index))
         task = st.text_input("Task shown at the top (optional)", value=teacher.task,
-                             max_chars=300, key=f"_share_{page}_task",
+                             max_chars=300, key=keys["task"],
                              placeholder="Make the vertical edges disappear")
         shared = TeacherOptions(frozenset(locked), frozenset(hidden), " ".join(task.split()))
         params = _current_params(page, settings, shared)

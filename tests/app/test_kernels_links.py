@@ -396,3 +396,32 @@ def test_a_custom_grid_kernel_outlives_a_visit_to_home_and_a_resize():
     # ... in the grid size last chosen, the preset's weights and zeros beyond them
     assert [row[:3] for row in rows] == [["-1", "0", "1"], ["-2", "0", "2"], ["-1", "0", "1"]]
     assert all(value == "0" for row in rows for value in row[3:])
+
+
+def test_a_teachers_share_choices_survive_a_visit_to_another_page():
+    """A teacher preparing a lesson link may look at another page before copying it."""
+    app = open_through_app(PAGE)
+    app.selectbox(key="kernel_preset").set_value("Vertical edge").run()
+    app.multiselect(key="_share_kernels_lock").set_value(["kernel", "border"]).run()
+    app.multiselect(key="_share_kernels_hide").set_value(["display"]).run()
+    app.text_input(key="_share_kernels_task").set_value("Make the vertical edges disappear").run()
+    app = elsewhere_and_back(app, PAGE)
+    assert not app.exception
+    assert app.multiselect(key="_share_kernels_lock").value == ["kernel", "border"]
+    assert app.multiselect(key="_share_kernels_hide").value == ["display"]
+    assert app.text_input(key="_share_kernels_task").value == "Make the vertical edges disappear"
+    query = parse_qs(urlsplit(share_link(app)).query)
+    assert query["lock"] == ["kernel,border"] and query["hide"] == ["display"]
+    assert query["kernel"] == ["Vertical edge"]
+
+
+def test_a_link_opened_later_fills_the_share_panel_with_its_own_teacher_options():
+    app = open_through_app(PAGE)
+    app.multiselect(key="_share_kernels_hide").set_value(["display"]).run()
+    app.query_params.clear()
+    app.query_params.update({"kernel": "Emboss", "lock": "kernel", "task": "Find the light"})
+    app.run()
+    assert not app.exception
+    assert app.multiselect(key="_share_kernels_lock").value == ["kernel"]
+    assert app.multiselect(key="_share_kernels_hide").value == []
+    assert app.text_input(key="_share_kernels_task").value == "Find the light"
