@@ -136,6 +136,7 @@ def model_ui(data: Dataset, link: PageLink = NO_LINK) -> tuple[str, dict, TrainC
         asked = _fit_subset(widget_key("subset"), low, n_all, step)
         n_train = control("subset", st.slider, "Training subset (images)", low, n_all,
                           min(SUBSET_DEFAULT, n_all), step=step, key=widget_key("subset"),
+                          format="localized",  # "12,000" as everywhere else, not "12000"
                           help="Fewer images train faster; a CPU does about 5,000 MNIST "
                                "images a second with the MNIST CNN.")
         n_train = min(n_all, max(low, int(n_train)))  # a hidden slider returns the kept value

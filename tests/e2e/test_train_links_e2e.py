@@ -45,7 +45,7 @@ def test_a_run_keeps_its_settings_across_home_and_its_link_opens_elsewhere(page,
     go_to(page, "Train a CNN")
     # Whether it still trains or has just finished, the page names the run's own settings.
     page.get_by_text(STARTED).first.wait_for()
-    assert subset_slider(page).get_attribute("aria-valuetext") == "2000"
+    assert subset_slider(page).get_attribute("aria-valuetext") == "2,000"
     open_settings(page)
     assert page.get_by_test_id("stMain").get_by_label("Epochs").input_value() == "1"
     assert query(page) == {"subset": "2000", "epochs": "1"}
@@ -58,7 +58,7 @@ def test_a_run_keeps_its_settings_across_home_and_its_link_opens_elsewhere(page,
         wait_for_idle(other)
         # Waiting assertions: the status icon can lag the first run of a new session, and
         # what counts is what the page shows once that run has drawn it.
-        expect(subset_slider(other)).to_have_attribute("aria-valuetext", "2000", timeout=60_000)
+        expect(subset_slider(other)).to_have_attribute("aria-valuetext", "2,000", timeout=60_000)
         expect(subset_slider(other)).to_be_disabled()
         open_settings(other)
         epochs = other.get_by_test_id("stMain").get_by_label("Epochs")
