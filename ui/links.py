@@ -220,7 +220,7 @@ def page_link(page: str, settings: Sequence[Setting], not_in_link: str = "") -> 
         st.warning(note, icon=":material/link_off:")
     _write(page, _current_params(page, settings, teacher))
     link = PageLink(page, settings, teacher)
-    _share_panel(page, settings, teacher, not_in_link)
+    _share_panel(page, settings, not_in_link)
     return link
 
 
@@ -259,24 +259,19 @@ def _plain(text: str) -> str:
                    + ("\\" if c in "\\`*_{}[]()#+-.!|<>~$:" else "") + c for c in text)
 
 
-def _share_panel(page: str, settings: Sequence[Setting], teacher: TeacherOptions,
-                 not_in_link: str) -> None:
+def _share_panel(page: str, settings: Sequence[Setting], not_in_link: str) -> None:
     # In the sidebar, under the page list: always at hand, never in the lesson's way.
     with st.sidebar.expander("Share this page", icon=":material/share:"):
         st.caption("The link below opens this page with the settings you see now. Teachers: "
                    "lock or hide controls and add a task; learners get them from the link, "
                    "nothing is stored on the server.")
         labels = {s.name: s.label for s in settings}
-        keys = _share_keys(page)
+        keys = _share_keys(page)  # a link's own teacher options are put there by _apply
         locked = st.multiselect("Lock (shown, cannot be changed)", list(labels),
-                                     format_func=labels.get, key=keys["lock"],
-                                     default=sorted(teacher.locked, key=list(labels).index))
-        hidden = st.multiselect("Hide", list(labels), format_func=labels.get,
-                                     key=keys["hide"],
-                                     default=sorted(teacher.hidden, key=list(labels).index))
-        task = st.text_input("Task shown at the top (optional)", value=teacher.task,
-                             max_chars=300, key=keys["task"],
-                             placeholder="Make the vertical edges disappear")
+                                format_func=labels.get, key=keys["lock"])
+        hidden = st.multiselect("Hide", list(labels), format_func=labels.get, key=keys["hide"])
+        task = st.text_input("Task shown at the top (optional)", max_chars=300,
+                             key=keys["task"], placeholder="Make the vertical edges disappear")
         shared = TeacherOptions(frozenset(locked), frozenset(hidden), " ".join(task.split()))
         params = _current_params(page, settings, shared)
         base = (st.context.url or "").split("?")[0]

@@ -305,7 +305,7 @@ def _open_zip(stream: BinaryIO, limits: ReadLimits) -> zipfile.ZipFile:
     except ImageFolderError:
         raise
     # A hostile or damaged zip can fail inside zipfile in many ways (BadZipFile, OSError,
-    # EOFError, struct.error, NotImplementedError and more); each is the same sentence.
+    # EOFError, struct.error, an unsupported compression method); each is the same sentence.
     except Exception:
         raise not_zip from None
 
