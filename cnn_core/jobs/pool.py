@@ -19,6 +19,7 @@ is dropped is stopped so its slot frees.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing
@@ -62,6 +63,11 @@ SPARE_WORKERS = 1
 WORKER_NICENESS = 10
 MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
 CEILING_ENV = "CNN_CLASSROOM_WORKER_MAX_MB"
+
+# Pools still open, closed when the interpreter exits (see `_close_pools_at_exit`).
+_open_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+_exit_hook = threading.Lock()
+_exit_hook_registered = False
 
 
 def default_slots(cpu_count: int, memory_bytes: int, gpu_count: int = 0,
@@ -158,6 +164,7 @@ class WorkerPool(JobQueue):
         self._short = threading.Event()
         for _ in range(workers):
             self._workers.append(self._spawn())
+        _close_at_exit(self)
         # Replacements start on a thread of their own: a process start takes a moment that
         # every learner's panel would wait on the lock for, and one that fails must neither
         # end a reader thread nor keep the queue from going on with the workers it has.
@@ -257,6 +264,7 @@ class WorkerPool(JobQueue):
 
     def close(self) -> None:
         """Stop every worker (tests and server shutdown)."""
+        _open_pools.discard(self)
         with self._lock:
             self._closed = True
             workers, self._workers = self._workers, []
@@ -382,6 +390,29 @@ class WorkerPool(JobQueue):
                      "again, with a smaller subset if it happens again.")
         self._finish(worker, error, retire=True)
         self._replace(worker)
+
+
+def _close_at_exit(pool: WorkerPool) -> None:
+    """Close `pool` when the interpreter exits, before multiprocessing's own exit handler.
+
+    That handler terminates every daemonic child; a pool still open would take its workers'
+    deaths for crashes and start replacements while the interpreter tears down, whose start
+    then fails (their semaphores already gone) and leaks. Exit handlers run last registered
+    first, and multiprocessing registered its own when the first worker started, so ours,
+    registered after it, runs before it.
+    """
+    global _exit_hook_registered
+    with _exit_hook:
+        _open_pools.add(pool)
+        if not _exit_hook_registered:
+            atexit.register(_close_pools_at_exit)
+            _exit_hook_registered = True
+
+
+def _close_pools_at_exit() -> None:
+    for pool in list(_open_pools):
+        with contextlib.suppress(Exception):  # exiting anyway: close the others still
+            pool.close()
 
 
 def _resident_mb() -> float:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -409,3 +412,32 @@ def test_a_replacement_worker_gets_the_environment_the_pool_started_with(monkeyp
         assert second.seen == "when the pool started"
     finally:
         pool.close()
+
+
+# A server (or a test session) exiting with a pool still open; its exit then takes a while
+# after multiprocessing's own exit handler has terminated the workers.
+EXIT_WITH_AN_OPEN_POOL = """
+import atexit, time
+atexit.register(time.sleep, 2)
+import cnn_core.jobs.pool as pool_module
+from tests.core.jobs.fake_worker import fake_worker_loop
+pool_module._worker_loop = fake_worker_loop
+spawn = pool_module.WorkerPool._spawn
+def counted(self):
+    print("worker started", flush=True)
+    return spawn(self)
+pool_module.WorkerPool._spawn = counted
+pool = pool_module.WorkerPool(slots=1, spare=0, ceiling_mb=10**6)
+time.sleep(0.5)
+"""
+
+
+def test_an_exiting_server_starts_no_replacement_for_the_workers_it_ends():
+    """Its workers' ends at exit are not crashes: a replacement started then fails in the
+    middle of the teardown, its semaphores already gone, and leaks them."""
+    exited = subprocess.run([sys.executable, "-c", EXIT_WITH_AN_OPEN_POOL],
+                            cwd=Path(__file__).resolve().parents[3], capture_output=True,
+                            text=True, timeout=30)
+    assert exited.returncode == 0, exited.stderr
+    assert exited.stdout.count("worker started") == 1
+    assert "Traceback" not in exited.stderr and "leaked" not in exited.stderr
