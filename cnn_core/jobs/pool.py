@@ -28,6 +28,7 @@ import queue
 import threading
 import time
 import weakref
+from multiprocessing.reduction import ForkingPickler
 
 from cnn_core.jobs.device import visible_gpu_count
 from cnn_core.jobs.job_queue import TRAINING_DONE, JobQueue, PooledJob
@@ -218,15 +219,20 @@ class WorkerPool(JobQueue):
                      if not w.busy and not w.retired and w.process.is_alive()), None)
 
     def _launch(self, worker: _Worker, job: PooledJob) -> None:
+        # A process queue pickles on a thread of its own, where a failure is only printed and
+        # the job would wait for ever on a worker that never got it: pickled here first, a
+        # task that cannot cross ends its job with a sentence and leaves the worker as it was.
+        task = job.task()
+        ForkingPickler.dumps(task)
         worker.stop_event.clear()
         worker.stop_deadline = None
         worker.job_ref = weakref.ref(job, self._job_dropped(worker))
         worker.job_started = time.monotonic()
         worker.training = True
         try:
-            worker.inbox.put(job.task())
+            worker.inbox.put(task)
         except BaseException:
-            # Not handed over (the task could not be made, or the worker's inbox is closed):
+            # Not handed over (the worker's inbox is closed):
             # the queue ends the job with a sentence, and the worker, which may be broken, is
             # retired for the keeper to replace. Marked busy, it held its slot for good.
             worker.job_ref, worker.training, worker.retired = None, False, True

@@ -367,7 +367,7 @@ def test_a_job_that_ends_without_saying_it_trained_is_timed_only_when_it_succeed
 def test_a_job_that_cannot_be_handed_to_its_worker_ends_and_frees_the_worker(fake_pool):
     pool = fake_pool()
     unsendable = FakeJob()
-    unsendable.task = lambda: (_ for _ in ()).throw(OSError("the pipe is broken"))
+    pool._workers[0].inbox.close()  # as a broken pipe would leave it
     unsendable_worker = pool._workers[0].process.pid
     pool.submit(unsendable)
     assert unsendable.ended.is_set() and "could not start this job" in unsendable.error
@@ -377,6 +377,22 @@ def test_a_job_that_cannot_be_handed_to_its_worker_ends_and_frees_the_worker(fak
     _stop_and_wait(pool, job)
     assert job.error is None
 
+
+
+def test_a_job_whose_task_cannot_cross_to_a_worker_ends_and_the_queue_goes_on(fake_pool):
+    """A process queue pickles on a thread of its own, where a failure is only printed: the
+    job would wait for ever for a worker that never got it, holding the slot."""
+    pool = fake_pool()
+    worker = pool._workers[0].process.pid
+    unpicklable = FakeJob()
+    unpicklable.task = lambda: (0.0, True, threading.Lock())
+    pool.submit(unpicklable)
+    assert unpicklable.ended.wait(10) and "could not start this job" in unpicklable.error
+    job = FakeJob()
+    pool.submit(job)
+    assert job.started.wait(10) and job.worker_pid == worker  # the worker was fine: kept
+    _stop_and_wait(pool, job)
+    assert job.error is None
 
 class ProbeJob(FakeJob):
     """Asks its worker for the value of CNN_CLASSROOM_PROBE."""
