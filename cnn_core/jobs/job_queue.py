@@ -43,6 +43,11 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+# What a learner reads when the server stops under their job.
+SHUT_DOWN_WHILE_WAITING = "The training service shut down before the job could start."
+SHUT_DOWN_WHILE_RUNNING = "The training service shut down before the job finished."
+
+
 def launch_failure(exc: BaseException) -> str:
     """The sentence a learner reads when the executor could not start their job."""
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
@@ -171,6 +176,15 @@ class JobQueue(ABC):
         # network, tracing its first step) is the same for a short job as for a long one.
         self._timings: dict[str, deque[tuple[float, float]]] = {}
         self._closed = False
+
+    def _close_line(self) -> list[PooledJob]:
+        """Close the queue (lock held): no job starts from now on. Returns the jobs that were
+        waiting, in line or behind their learner's other job, for the executor to end."""
+        self._closed = True
+        waiting = [ref() for ref in [*self._waiting, *(f for _, f in self._followers)]]
+        self._waiting.clear()
+        self._followers.clear()
+        return [job for job in waiting if job is not None]
 
     # -- what an executor provides -------------------------------------------------------
     @abstractmethod

@@ -31,7 +31,13 @@ import weakref
 from multiprocessing.reduction import ForkingPickler
 
 from cnn_core.jobs.device import visible_gpu_count
-from cnn_core.jobs.job_queue import TRAINING_DONE, JobQueue, PooledJob
+from cnn_core.jobs.job_queue import (
+    SHUT_DOWN_WHILE_RUNNING,
+    SHUT_DOWN_WHILE_WAITING,
+    TRAINING_DONE,
+    JobQueue,
+    PooledJob,
+)
 from cnn_core.jobs.spawning import exit_with_parent, limit_malloc_arenas, plain_main
 
 logger = logging.getLogger(__name__)
@@ -272,17 +278,17 @@ class WorkerPool(JobQueue):
         """Stop every worker (tests and server shutdown)."""
         _open_pools.discard(self)
         with self._lock:
-            self._closed = True
+            waiting = self._close_line()
             workers, self._workers = self._workers, []
-            self._waiting.clear()
-            self._followers.clear()
         self._short.set()  # the keeper sees the pool closed and starts nothing more
+        for job in waiting:
+            job.on_ended(SHUT_DOWN_WHILE_WAITING)
         for worker in workers:
             worker.retired = True
             job = worker.job()
             worker.job_ref = None
             if job is not None:
-                job.on_ended("The training service shut down before the job finished.")
+                job.on_ended(SHUT_DOWN_WHILE_RUNNING)
             if worker.process.is_alive():
                 worker.process.kill()
             worker.process.join(timeout=5)

@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from cnn_core.config import REPO_ROOT
-from cnn_core.jobs.job_queue import JobQueue, PooledJob
+from cnn_core.jobs.job_queue import (
+    SHUT_DOWN_WHILE_RUNNING,
+    SHUT_DOWN_WHILE_WAITING,
+    JobQueue,
+    PooledJob,
+)
 from cnn_core.jobs.spawning import MALLOC_ARENAS
 
 ADDRESS_ENV = "CNN_CLASSROOM_RAY_ADDRESS"
@@ -214,10 +219,10 @@ class RayExecutor(JobQueue):
 
     def close(self) -> None:
         with self._lock:
-            self._closed = True
-            self._waiting.clear()
-            self._followers.clear()
+            waiting = self._close_line()
             runs = list(self._runs.values())
+        for job in waiting:
+            job.on_ended(SHUT_DOWN_WHILE_WAITING)
         for run in runs:
             with contextlib.suppress(Exception):
                 self._ray.kill(run.actor)
@@ -256,6 +261,8 @@ class RayExecutor(JobQueue):
             model_bytes = None
             if run.killed:
                 error = "Training was stopped before the model could be saved."
+            if self._closed:  # its actor killed by close(), not lost
+                error = SHUT_DOWN_WHILE_RUNNING
             error = error or ("The training job was lost on the cluster "
                               f"({type(exc).__name__}), perhaps out of memory or stopped; "
                               "please train again.")

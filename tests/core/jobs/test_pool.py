@@ -394,6 +394,21 @@ def test_a_job_whose_task_cannot_cross_to_a_worker_ends_and_the_queue_goes_on(fa
     _stop_and_wait(pool, job)
     assert job.error is None
 
+
+def test_closing_the_pool_ends_the_jobs_still_waiting_with_a_sentence(fake_pool):
+    """Waiting jobs whose line is gone would otherwise say 'Waiting' for ever."""
+    pool = fake_pool()
+    running, waiting, following = FakeJob(), FakeJob(), FakeJob()
+    pool.submit(running)
+    assert running.started.wait(10)
+    pool.submit(waiting)
+    pool.submit(following, after=waiting)  # the same learner's next job
+    pool.close()
+    assert running.error == "The training service shut down before the job finished."
+    for job in (waiting, following):
+        assert job.ended.is_set() and not job.started.is_set()
+        assert job.error == "The training service shut down before the job could start."
+
 class ProbeJob(FakeJob):
     """Asks its worker for the value of CNN_CLASSROOM_PROBE."""
 
