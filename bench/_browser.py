@@ -55,6 +55,22 @@ def user_chromium(niceness: int = 0) -> str:
     return str(wrapper)
 
 
+AUTOGROUP_SETTING = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def autogroup_scheduling(setting: Path = AUTOGROUP_SETTING) -> bool | None:
+    """Whether Linux schedules by session here (autogroup; None where it cannot be read).
+
+    Then a `nice` orders processes only within their session, and sessions share the CPU
+    evenly whenever they all want it: Playwright starts each browser in a session of its
+    own, so the class's browsers at nice 19 take, as a whole, as much as the server and its
+    workers do, and a priority given to the workers counts against the server only."""
+    try:
+        return setting.read_text().strip() != "0"
+    except OSError:
+        return None
+
+
 IDLE_JS = ("() => !document.querySelector("
            "'[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
            " && document.querySelector('[data-testid=\"stMain\"]') !== null")

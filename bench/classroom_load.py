@@ -30,7 +30,11 @@ Notes: the browsers run on the same machine as the server. In a classroom each l
 browser runs on their own computer, so the class's browser runs at the lowest CPU priority
 (--class-browser-nice 19) and takes only what the server leaves; the kernel learner's browser,
 whose page is timed, runs at normal priority. Both run as an ordinary user's browser does,
-unable to raise their priority (`_browser.user_chromium`). Other work on a shared machine
+unable to raise their priority (`_browser.user_chromium`). Where Linux schedules by session
+(autogroup, on in most distributions; the JSON's `autogroup`), a priority holds only within a
+session and each browser has a session of its own: the class's browsers then take, as a whole,
+up to half of the machine whatever their nice, and the runs compare only with runs made the
+same way. Other work on a shared machine
 makes the timings noisy: compare runs made in the same conditions. Details of every learner go to
 bench/results/classroom_load-<learners>.json, the server's log next to it.
 
@@ -38,7 +42,7 @@ Usage: python bench/classroom_load.py [--learners 30] [--subset] [--max-jobs N]
        [--timeout 2400] [--stagger 5] [--seed 0] [--class-browser-nice 19]
 The last line is JSON: {"learners", "finished", "lost", "peak_rss_mb", "wait_p50_s",
 "wait_p95_s", "click_to_result_p95_s", "kernel_page_p95_s", "kernel_server_p95_s", "slots",
-"sum_train_s", "class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice"}.
+"sum_train_s", "class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice", "autogroup"}.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ from _browser import (  # noqa: E402
     REPO_ROOT,
     MemorySampler,
     Server,
+    autogroup_scheduling,
     open_page,
     user_chromium,
     wait_for_idle,
@@ -522,7 +527,8 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
             "sum_train_s": round(sum_train, 2) if sum_train else None,
             "class_done_s": round(class_done, 2) if class_done else None,
             "ideal_s": round(ideal, 2) if ideal else None,
-            "ratio_to_ideal": round(class_done / ideal, 3) if class_done and ideal else None}
+            "ratio_to_ideal": round(class_done / ideal, 3) if class_done and ideal else None,
+            "autogroup": autogroup_scheduling()}
 
 
 def main() -> None:
@@ -567,8 +573,10 @@ def main() -> None:
     sampler = MemorySampler(server.pid).start()
     try:
         server.wait_healthy()
+        autogroup = autogroup_scheduling()
         print(f"server up at {server.url} (pid {server.pid}); {args.learners} learners, "
-              f"timeout {args.timeout:.0f} s", flush=True)
+              f"timeout {args.timeout:.0f} s; scheduling by session (autogroup): "
+              f"{'unknown' if autogroup is None else 'on' if autogroup else 'off'}", flush=True)
         try:
             asyncio.run(asyncio.wait_for(
                 run_class(args, server.url, learners, kernel, info, deadline),

@@ -81,3 +81,13 @@ def test_every_process_of_the_browser_keeps_the_priority_asked_for(bench, nicene
             asyncio.run, _open_a_page_and_read_priorities(bench, niceness)).result(timeout=120)
     assert {"browser", "renderer"} <= priorities.keys(), priorities
     assert min(priorities.values()) >= niceness, priorities
+
+
+def test_the_benches_say_whether_the_cpu_is_shared_by_session(bench, tmp_path):
+    """Where it is (autogroup), a browser's nice orders it only within its own session."""
+    setting = tmp_path / "sched_autogroup_enabled"
+    setting.write_text("1\n")
+    assert bench.autogroup_scheduling(setting) is True
+    setting.write_text("0\n")
+    assert bench.autogroup_scheduling(setting) is False
+    assert bench.autogroup_scheduling(tmp_path / "absent") is None
