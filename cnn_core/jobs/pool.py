@@ -69,10 +69,11 @@ SPARE_WORKERS = 1
 # How much lower than the server's the workers' CPU priority is (Unix `nice`, 0 to 19): the
 # lowest. Training is the one thing on the server that can always wait a moment, and at 10 a
 # worker's two or three TensorFlow threads still weighed a third of the server whenever a
-# learner's click needed it (the kernel page's p95 under a class: 1.05-1.10 s at 10,
-# 0.76-0.84 s at 19, the class's own time no longer; bench/classroom_load.py). One learner's
-# training beside their live page (bench/train_mnist.py) measured the same within the
-# machine's drift; with nothing else to run, the priority costs training nothing.
+# learner's click needed it (the kernel page's p95 under a class, three pairs of runs in
+# turns: 1.05 s, 1.10 s, 1.12 s at 10; 0.76 s, 0.84 s, 1.05 s at 19, the class done no later;
+# bench/classroom_load.py). One learner's training beside their live page
+# (bench/train_mnist.py) measured the same within the machine's drift; with nothing else to
+# run, the priority costs training nothing.
 WORKER_NICENESS = 19
 MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
 CEILING_ENV = "CNN_CLASSROOM_WORKER_MAX_MB"
