@@ -34,7 +34,13 @@ from cnn_core.models.network_edits import (
     remove_layer,
     with_output,
 )
-from cnn_core.models.specs import LAYER_KINDS, MODEL_PRESETS, LayerSpec, model_spec
+from cnn_core.models.specs import (
+    LAYER_KINDS,
+    MODEL_PRESETS,
+    LayerSpec,
+    model_spec,
+    shape_text,
+)
 from ui.links import NO_LINK, PageLink
 
 ADD_KIND_KEY = "network_add_kind"
@@ -168,7 +174,7 @@ def _layer_rows(data: Dataset, preset: str, hidden: Sequence[LayerSpec],
     row = st.columns(widths, vertical_alignment="center", gap="xsmall")
     row[0].markdown("**input**")
     row[1].markdown("the picture")
-    row[2].markdown(_shape_text(shape))
+    row[2].markdown(shape_text(shape))
     row[3].markdown("0")
     for index, layer in enumerate(layers):
         output = index == len(layers) - 1
@@ -180,7 +186,7 @@ def _layer_rows(data: Dataset, preset: str, hidden: Sequence[LayerSpec],
         else:
             _settings_popover(row[1], data.name, preset, index, layer, fixed)
         if index < len(check.rows):
-            row[2].markdown(_shape_text(check.rows[index].output_shape))
+            row[2].markdown(shape_text(check.rows[index].output_shape))
             row[3].markdown(f"{check.rows[index].parameters:,}")
         else:
             row[2].markdown(":red[does not work]" if index == len(check.rows) else "—")
@@ -200,10 +206,6 @@ def _works(layer: LayerSpec) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return " x ".join(f"{n:,}" for n in shape)
 
 
 def _settings_popover(column, data: str, preset: str, index: int, layer: LayerSpec,

@@ -30,6 +30,7 @@ from cnn_core.models.specs import (
     model_spec,
     network_hparams,
     resolved_hparams,
+    shape_text,
 )
 from cnn_core.views.pictures import to_rgb_uint8, upscale
 from ui.job_ui import queue_job
@@ -251,7 +252,7 @@ def layer_table_ui(preset: str, hparams: dict, data: Dataset,
         st.error(str(error))
         return
     frame = pd.DataFrame({"layer": [r.name for r in rows], "type": [r.kind for r in rows],
-                          "output shape": [" x ".join(map(str, r.output_shape)) for r in rows],
+                          "output shape": [shape_text(r.output_shape) for r in rows],
                           "parameters": [r.parameters for r in rows]})
     st.markdown("**The model's layers:** what comes out of each one (height x width x "
                 "channels, or a flat row of numbers) and how many numbers it learns.")

@@ -97,6 +97,12 @@ class LayerRow:
     parameters: int
 
 
+def shape_text(shape: Sequence[int | None]) -> str:
+    """A layer's output as the app's tables show it: '7 x 7 x 32', '1,568' (a flat row),
+    'any x any x 16' where the model leaves a size open."""
+    return " x ".join("any" if size is None else f"{size:,}" for size in shape)
+
+
 @dataclass(frozen=True)
 class ModelPreset:
     title: str

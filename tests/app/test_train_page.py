@@ -36,6 +36,9 @@ def test_page_loads_with_mnist_and_the_layer_table(run_page):
     assert app.selectbox(key="data_name").value == "mnist"
     assert "**215,370 parameters**" in text_of(app)
     assert "1,572,992" in text_of(app)
+    # A flat row's length has its separator, as every other count on the page does.
+    shapes = list(app.dataframe[0].value["output shape"])
+    assert shapes[0] == "28 x 28 x 16" and "1,568" in shapes
 
 
 @pytest.mark.parametrize("dataset,preset", [("fashion_mnist", "mnist_cnn"),

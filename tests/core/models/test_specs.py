@@ -249,3 +249,11 @@ def test_network_hparams_take_only_optimizer_settings():
 def test_model_titles():
     assert model_title("mnist_cnn") == "MNIST CNN"
     assert model_title((FLAT, dense("out"))) == CUSTOM_TITLE == "Your network"
+
+
+def test_a_layer_s_output_reads_with_separators_and_open_sizes():
+    from cnn_core.models.specs import shape_text
+
+    assert shape_text((7, 7, 32)) == "7 x 7 x 32"
+    assert shape_text((1568,)) == "1,568"
+    assert shape_text((None, None, 16)) == "any x any x 16"
