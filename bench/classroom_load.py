@@ -34,9 +34,9 @@ unable to raise their priority (`_browser.user_chromium`). Where Linux schedules
 (autogroup, on in most distributions; the JSON's `autogroup`), a priority holds only within a
 session and each browser has a session of its own: the class's browsers then take, as a whole,
 up to half of the machine whatever their nice, and the runs compare only with runs made the
-same way. Other work on a shared machine
-makes the timings noisy: compare runs made in the same conditions. Details of every learner go to
-bench/results/classroom_load-<learners>.json, the server's log next to it.
+same way. Other work on a shared machine makes the timings noisy: compare runs made in the
+same conditions. Details of every learner go to bench/results/classroom_load-<learners>.json,
+the server's log next to it.
 
 Usage: python bench/classroom_load.py [--learners 30] [--subset] [--max-jobs N]
        [--timeout 2400] [--stagger 5] [--seed 0] [--class-browser-nice 19]
@@ -528,7 +528,7 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
             "class_done_s": round(class_done, 2) if class_done else None,
             "ideal_s": round(ideal, 2) if ideal else None,
             "ratio_to_ideal": round(class_done / ideal, 3) if class_done and ideal else None,
-            "autogroup": autogroup_scheduling()}
+            "autogroup": info.get("autogroup")}
 
 
 def main() -> None:
@@ -573,7 +573,7 @@ def main() -> None:
     sampler = MemorySampler(server.pid).start()
     try:
         server.wait_healthy()
-        autogroup = autogroup_scheduling()
+        info["autogroup"] = autogroup = autogroup_scheduling()
         print(f"server up at {server.url} (pid {server.pid}); {args.learners} learners, "
               f"timeout {args.timeout:.0f} s; scheduling by session (autogroup): "
               f"{'unknown' if autogroup is None else 'on' if autogroup else 'off'}", flush=True)

@@ -99,9 +99,9 @@ def dataset_ui(link: PageLink = NO_LINK) -> Dataset | None:
     except DatasetUnavailable as error:
         st.error(str(error))
         return None
-    pixels = " x ".join(map(str, info.image_shape))
     st.caption(f"Loaded from the {data.source.description}: {len(data.y_train):,} training "
-               f"and {len(data.y_test):,} test images of {pixels} pixels.")
+               f"and {len(data.y_test):,} test images of {shape_text(info.image_shape)} "
+               "pixels.")
     examples = [int(np.argmax(data.y_train == c)) for c in range(data.num_classes)]
     st.image([upscale(to_rgb_uint8(data.x_train[i]), 56) for i in examples],
              caption=[data.class_names[c] for c in range(data.num_classes)], width=56)

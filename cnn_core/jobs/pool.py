@@ -78,10 +78,8 @@ WORKER_NICENESS = 19
 MAX_JOBS_ENV = "CNN_CLASSROOM_MAX_JOBS"
 CEILING_ENV = "CNN_CLASSROOM_WORKER_MAX_MB"
 
-# Pools still open, closed when the interpreter exits (see `_close_pools_at_exit`).
+# Pools still open, closed when the interpreter exits (see `_close_at_exit`).
 _open_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
-_exit_hook = threading.Lock()
-_exit_hook_registered = False
 
 
 def default_slots(cpu_count: int, memory_bytes: int, gpu_count: int = 0,
@@ -417,15 +415,12 @@ def _close_at_exit(pool: WorkerPool) -> None:
     That handler terminates every daemonic child; a pool still open would take its workers'
     deaths for crashes and start replacements while the interpreter tears down, whose start
     then fails (their semaphores already gone) and leaks. Exit handlers run last registered
-    first, and multiprocessing registered its own when the first worker started, so ours,
-    registered after it, runs before it.
+    first, and multiprocessing registered its own by the time a worker started: registered
+    again now (once, wherever it was), ours runs before it.
     """
-    global _exit_hook_registered
-    with _exit_hook:
-        _open_pools.add(pool)
-        if not _exit_hook_registered:
-            atexit.register(_close_pools_at_exit)
-            _exit_hook_registered = True
+    _open_pools.add(pool)
+    atexit.unregister(_close_pools_at_exit)
+    atexit.register(_close_pools_at_exit)
 
 
 def _close_pools_at_exit() -> None:
