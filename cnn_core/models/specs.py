@@ -381,7 +381,7 @@ def _layer_output(layer: LayerSpec, s: dict[str, Any],
         if len(shape) != 1:
             raise ValueError(
                 f"{layer.name}: a dense layer needs a flat row of numbers, but "
-                f"{'x'.join(map(str, shape))} feature maps reach it; put a flatten or "
+                f"{shape_text(shape)} feature maps reach it; put a flatten or "
                 "global_pool layer before it (Keras would apply it to every pixel on its own).")
         return (s["units"],), shape[0] * s["units"] + s["units"]
     return shape, 0  # dropout

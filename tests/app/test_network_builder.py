@@ -79,9 +79,9 @@ def test_a_stack_that_cannot_work_names_the_layer_and_train_waits(run_page):
     app.button(key="network_remove_4").click().run()  # flatten_1
     assert not app.exception
     assert [e.value for e in app.error] == [
-        "dense_1: a dense layer needs a flat row of numbers, but 7x7x32 feature maps reach it; "
-        "put a flatten or global_pool layer before it (Keras would apply it to every pixel on "
-        "its own)."]
+        "dense_1: a dense layer needs a flat row of numbers, but 7 x 7 x 32 feature maps reach "
+        "it; put a flatten or global_pool layer before it (Keras would apply it to every pixel "
+        "on its own)."]
     assert app.button(key="train_start").disabled
     assert "Train waits for a network that works: see the red message above." in texts(app)
     assert ":red[does not work]" in texts(app)

@@ -116,7 +116,7 @@ def test_dense_on_feature_maps_is_refused_though_keras_accepts_it(keras):
                                   keras_layer(stack[1])])
     assert per_pixel.output_shape == (None, 6, 6, 10)  # Keras applies it pixel by pixel
     with pytest.raises(ValueError, match="out: a dense layer needs a flat row of numbers, but "
-                                         "6x6x4 feature maps reach it"):
+                                         "6 x 6 x 4 feature maps reach it"):
         build_model(stack, (8, 8, 1), 10)
 
 

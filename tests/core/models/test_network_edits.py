@@ -134,7 +134,7 @@ def test_check_network_sentences_name_the_layer():
     assert [r.name for r in check.rows] == ["pool_1", "pool_2", "pool_3"]
     # Dense on feature maps without a flatten.
     assert problem([new_layer("conv")]).startswith(
-        "output: a dense layer needs a flat row of numbers, but 28x28x16 feature maps")
+        "output: a dense layer needs a flat row of numbers, but 28 x 28 x 16 feature maps")
     # 200 layers.
     many = renumber([new_layer("batchnorm")] * 199)
     assert problem(many).startswith(f"batchnorm_{MAX_LAYERS + 1}: a network may have at most "
