@@ -33,7 +33,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-backgrounding-occluded-windows"]
 
 
-def user_chromium(niceness: int = 0) -> str:
+def user_chromium(niceness: int = 0, session_niceness: int = 0) -> str:
     """The chromium to launch, as an ordinary user's browser runs: at CPU priority `niceness`
     (Unix `nice`; 0 is normal, 19 the lowest) and unable to raise it.
 
@@ -41,16 +41,28 @@ def user_chromium(niceness: int = 0) -> str:
     nice -8, each page's renderer back to 0), which no ordinary user's browser can: a page
     timed that way would be drawn ahead of the server, and a `nice` meant to keep the
     class's pages out of the way would lower nothing. The wrapper first takes away the right
-    to raise a priority (CAP_SYS_NICE), which chromium's pages never need."""
+    to raise a priority (CAP_SYS_NICE), which chromium's pages never need.
+
+    Where Linux shares the CPU by session (autogroup_scheduling), a process's nice orders it
+    only within its session, and Playwright starts the browser as a session of its own:
+    `session_niceness` is then that session's (/proc/self/autogroup), how the browser as a
+    whole weighs against the server. Set only when the wrapper leads its session, so that a
+    wrapper started otherwise cannot lower its caller's."""
+    lines = ["#!/bin/sh"]
+    if session_niceness > 0 and autogroup_scheduling():
+        # Field 6 of /proc/PID/stat is the session: this shell's own pid when it leads one.
+        lines.append(f'[ "$(cut -d")" -f2- /proc/$$/stat | cut -d" " -f5)" = "$$" ] && '
+                     f"echo {session_niceness} 2>/dev/null > /proc/self/autogroup")
     steps = []
     if os.geteuid() == 0 and shutil.which("setpriv"):
         steps.append("setpriv --bounding-set -sys_nice --inh-caps -sys_nice")
     if niceness > 0:
         steps.append(f"nice -n {niceness}")
-    if not steps:
+    if not steps and len(lines) == 1:
         return CHROMIUM
+    lines.append(f'exec {" ".join(steps)} {shlex.quote(CHROMIUM)} "$@"')
     wrapper = Path(tempfile.mkdtemp(prefix="cnn_classroom_chromium_")) / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec {" ".join(steps)} {shlex.quote(CHROMIUM)} "$@"\n')
+    wrapper.write_text("\n".join(lines) + "\n")
     wrapper.chmod(0o755)
     return str(wrapper)
 
@@ -62,9 +74,8 @@ def autogroup_scheduling(setting: Path = AUTOGROUP_SETTING) -> bool | None:
     """Whether Linux schedules by session here (autogroup; None where it cannot be read).
 
     Then a `nice` orders processes only within their session, and sessions share the CPU
-    evenly whenever they all want it: Playwright starts each browser in a session of its
-    own, so the class's browsers at nice 19 take, as a whole, as much as the server and its
-    workers do, and a priority given to the workers counts against the server only."""
+    evenly whenever they all want it (unless a session is given a nice of its own, as
+    user_chromium does): a priority given to the workers counts against the server only."""
     try:
         return setting.read_text().strip() != "0"
     except OSError:

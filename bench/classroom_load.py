@@ -27,22 +27,33 @@ Targets (issue 10): all finish, none lost; peak memory of the server and its wor
 class done within 1.25x of ideal_s.
 
 Notes: the browsers run on the same machine as the server. In a classroom each learner's
-browser runs on their own computer, so the class's browser runs at the lowest CPU priority
-(--class-browser-nice 19) and takes only what the server leaves; the kernel learner's browser,
-whose page is timed, runs at normal priority. Both run as an ordinary user's browser does,
+browser runs on their own computer: the server answers every page's requests but draws none
+of them. Here the class's pages must still keep up (ask the server as often as a class would;
+the report's `class_requests_per_s_p50`), so the class's browser can only be lowered so far.
+Its processes run at the lowest CPU priority (--class-browser-nice 19); the kernel learner's
+browser, whose page is timed, at normal priority; both as an ordinary user's browser runs,
 unable to raise their priority (`_browser.user_chromium`). Where Linux schedules by session
 (autogroup, on in most distributions; the JSON's `autogroup`), a priority holds only within a
-session and each browser has a session of its own: the class's browsers then take, as a whole,
-up to half of the machine whatever their nice, and the runs compare only with runs made the
-same way. Other work on a shared machine makes the timings noisy: compare runs made in the
-same conditions. Details of every learner go to bench/results/classroom_load-<learners>.json,
-the server's log next to it.
+session and each browser has a session of its own, so the class's browser then takes, as a
+whole, as much as the server and its workers whenever it wants it: its drawing of thirty pages
+costs the training a third of the cores, a real class's does not. Lowering its session too
+(--class-session-nice 19, or 10) starves its pages instead: they asked the server about half
+as often as they keep up, sent their clicks up to 20 s late, and the server did only part of
+a class's work (README, 2026-12-02). The default runs the harder case. Other work on a shared
+machine makes the timings noisy: compare runs made in the same conditions. Details of every
+learner go to bench/results/classroom_load-<learners>.json, the server's log next to it.
 
 Usage: python bench/classroom_load.py [--learners 30] [--subset] [--max-jobs N]
        [--timeout 2400] [--stagger 5] [--seed 0] [--class-browser-nice 19]
+       [--class-session-nice 0]
 The last line is JSON: {"learners", "finished", "lost", "peak_rss_mb", "wait_p50_s",
 "wait_p95_s", "click_to_result_p95_s", "kernel_page_p95_s", "kernel_server_p95_s", "slots",
-"sum_train_s", "class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice", "autogroup"}.
+"sum_train_s", "class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice",
+"class_session_nice", "class_requests_per_s_p50", "autogroup"}. class_requests_per_s_p50: the
+messages a class's page sent the server a second from its click to its result (median over
+learners): a page whose browser keeps up asks at least once every WAITING_REFRESH_S (0.33 a
+second); fewer mean that the class's browsers, starved of CPU, spared the server part of a
+real class's work.
 """
 
 from __future__ import annotations
@@ -80,6 +91,9 @@ from _browser import (  # noqa: E402
     wait_for_idle,
 )
 
+sys.path.insert(0, str(REPO_ROOT))
+from cnn_core.jobs.job_queue import WAITING_REFRESH_S  # noqa: E402
+
 os.environ.setdefault("CNN_CLASSROOM_DATA", str(REPO_ROOT.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -92,15 +106,26 @@ PRESETS = ["Sobel y", "Box blur 3x3", "Sharpen", "Emboss", "Laplacian", "Gaussia
 
 # Installed in every training learner's page before the app loads. Records, in wall-clock
 # seconds, the Train click, the first "Waiting" and "Epoch" progress, the result metric and
-# any error, plus every distinct progress text (to check the queue's messages afterwards).
+# any error, plus every distinct progress text (to check the queue's messages afterwards), and
+# the messages the page sent the server between the click and the result: a waiting or
+# training panel asks for a redraw from the browser's own timer (every WAITING_REFRESH_S or
+# LIVE_REFRESH_S of cnn_core.jobs.job_queue), so a browser starved of CPU asks less often and
+# spares the server work that a learner's own computer would not.
 OBSERVER_JS = """
 (() => {
   const b = window.__bench = {click: null, waiting: null, epoch: null, result: null,
-                              error: null, errorText: null, toast: null, messages: []};
+                              error: null, errorText: null, toast: null, messages: [],
+                              requests: 0, requestsAtClick: null, requestsAtResult: null};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    b.requests += 1;
+    return send.call(this, data);
+  };
   document.addEventListener('click', (event) => {
     const button = event.target.closest && event.target.closest('button');
     if (b.click === null && button && button.textContent.trim().endsWith('Train')) {
       b.click = Date.now() / 1000;
+      b.requestsAtClick = b.requests;
     }
   }, true);
   const check = () => {
@@ -116,7 +141,10 @@ OBSERVER_JS = """
     }
     if (b.result === null) {
       for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
-        if (metric.textContent.includes('Test accuracy')) b.result = now;
+        if (metric.textContent.includes('Test accuracy')) {
+          b.result = now;
+          b.requestsAtResult = b.requests;
+        }
       }
     }
     if (b.error === null) {
@@ -152,6 +180,8 @@ class Learner:
     messages: list = field(default_factory=list)
     images_per_s: float | None = None
     train_s: float | None = None
+    requests_at_click: int | None = None
+    requests_at_result: int | None = None
     reason: str = ""
 
     @property
@@ -165,6 +195,14 @@ class Learner:
     @property
     def click_to_result_s(self) -> float | None:
         return self.result - self.click if self.result and self.click else None
+
+    @property
+    def requests_per_s(self) -> float | None:
+        """Messages the page sent the server a second, from the click to the result."""
+        if self.requests_at_result is None or self.requests_at_click is None \
+                or not self.click_to_result_s:
+            return None
+        return (self.requests_at_result - self.requests_at_click) / self.click_to_result_s
 
     def queue_positions(self) -> list[tuple[int, float | None]]:
         """(place in line, announced seconds) of each distinct waiting message shown."""
@@ -299,6 +337,8 @@ async def train_learner(learner: Learner, browser, url: str, subset: bool,
         return
     for name in ("click", "waiting", "epoch", "result", "error", "toast", "messages"):
         setattr(learner, name, state[name])
+    learner.requests_at_click = state["requestsAtClick"]
+    learner.requests_at_result = state["requestsAtResult"]
     learner.error_text = state["errorText"]
     if learner.error is not None:
         learner.reason = f"error shown: {learner.error_text}"
@@ -376,7 +416,8 @@ async def run_class(args, url: str, learners: list[Learner], kernel: list[Kernel
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=user_chromium(args.class_browser_nice), args=CHROMIUM_ARGS)
+            executable_path=user_chromium(args.class_browser_nice, args.class_session_nice),
+            args=CHROMIUM_ARGS)
         kernel_browser = await playwright.chromium.launch(executable_path=user_chromium(0),
                                                           args=CHROMIUM_ARGS)
         try:
@@ -464,6 +505,8 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
     before = [s.seconds for s in kernel if not s.during_load]
     server_during = [s.server_seconds for s in kernel
                      if s.during_load and s.server_seconds is not None]
+    asking = [learner.requests_per_s for learner in finished
+              if learner.requests_per_s is not None]
 
     print(f"\nServer: {info.get('executor', '?')}")
     print(f"{'#':>3} {'click s':>8} {'1st place':>9} {'said s':>7} {'wait s':>7} "
@@ -485,6 +528,13 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
     print(f"\nfinished {len(finished)} of {len(learners)}, lost {len(lost)}; the browser "
           f"clicked Train {percentile(lags, 50)} s (p50), {percentile(lags, 100)} s (max) "
           "after being asked")
+    asked = percentile(asking, 50)
+    print(f"the class's pages asked the server {asked} times a second (p50; p5 "
+          f"{percentile(asking, 5)}) from click to result; a page whose browser keeps up asks "
+          f"at least every {WAITING_REFRESH_S:.0f} s ({1 / WAITING_REFRESH_S:.2f}): "
+          + ("they kept up" if asked is not None and asked >= 1 / WAITING_REFRESH_S else
+             "they did NOT keep up, starved of CPU, and the server did less than a class's "
+             "work: its figures flatter it"))
     print(f"peak memory of the server and its descendants: {sampler.peak_bytes / 1e6:,.0f} MB "
           f"(sum of RSS, {sampler.samples} samples; at most {sampler.peak_processes} "
           f"processes at once, {len(sampler.peak_by_pid)} seen in all)")
@@ -524,6 +574,8 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
             "kernel_page_p95_s": percentile(during, 95),
             "kernel_server_p95_s": percentile(server_during, 95), "slots": slots,
             "class_browser_nice": args.class_browser_nice,
+            "class_session_nice": args.class_session_nice,
+            "class_requests_per_s_p50": asked,
             "sum_train_s": round(sum_train, 2) if sum_train else None,
             "class_done_s": round(class_done, 2) if class_done else None,
             "ideal_s": round(ideal, 2) if ideal else None,
@@ -546,6 +598,12 @@ def main() -> None:
     parser.add_argument("--class-browser-nice", type=int, default=19,
                         help="CPU niceness of the class's browser (its pages stand for the "
                              "learners' own computers); 0 runs it at the server's priority")
+    parser.add_argument("--class-session-nice", type=int, default=0,
+                        help="where Linux shares the CPU by session (autogroup): the nice of "
+                             "the class's browser's session as a whole. 0 (default): its pages "
+                             "keep up and ask the server as a class would; at 10 or 19 they "
+                             "starve, ask about half as often, and the server's figures "
+                             "flatter it")
     args = parser.parse_args()
     if args.learners < 1:
         parser.error("--learners must be at least 1")

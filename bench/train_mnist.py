@@ -1,20 +1,22 @@
 """Training speed through the real app against a bare model.fit, on full MNIST.
 
-1. App: starts `streamlit run app.py`, opens the training page in headless chromium (run
-   as an ordinary user's browser, at normal priority: `_browser.user_chromium`; its
-   live curves polling as a learner sees them) through a link that sets the subset (default
-   all 60,000 images) and the epochs (default 2), and trains the "MNIST CNN" preset with the
-   page's other defaults: batch size 64, and 10% of the chosen images held out (stratified)
-   as a validation split checked after every epoch, so 54,000 images train and 6,000
-   validate; the 10,000 test images are evaluated once, at the end. It reads what the
-   results section shows: the "Test accuracy" and "Validation accuracy" metrics, the line
-   "Trained for ... s at ... images a second", and the history CSV it offers for download,
-   whose `time_s` (seconds of training at the end of each epoch, its validation pass
-   included) and `val_accuracy` give the time to 98% validation accuracy, at an epoch's end.
-   It presses Train APP_RUNS times. Then it times kernel-page reruns in a second tab
-   (preset change -> new result shown) while a second, short job trains (the smallest
-   subset, 20 epochs) and after it, against the same measurement before any training
-   (separately, so the timing clicks do not slow the measured jobs).
+1. App: starts `streamlit run app.py`, opens the training page in headless chromium (run as an
+   ordinary user's browser, `_browser.user_chromium`: at normal priority, as on one laptop, or
+   with --browser-nice 19 at the lowest, processes and session, standing for a classroom where
+   the browser runs on the learner's own computer; its live curves polling as a learner sees
+   them, or with --watch away the home page shown while the big jobs train) through a link that
+   sets the subset (default all 60,000 images) and the epochs (default 2), and trains the
+   "MNIST CNN" preset with the page's other defaults: batch size 64, and 10% of the chosen
+   images held out (stratified) as a validation split checked after every epoch, so 54,000
+   images train and 6,000 validate; the 10,000 test images are evaluated once, at the end. It
+   reads what the results section shows: the "Test accuracy" and "Validation accuracy" metrics,
+   the line "Trained for ... s at ... images a second", and the history CSV it offers for
+   download, whose `time_s` (seconds of training at the end of each epoch, its validation pass
+   included) and `val_accuracy` give the time to 98% validation accuracy, at an epoch's end. It
+   presses Train APP_RUNS times. Then it times kernel-page reruns in a second tab (preset
+   change -> new result shown) while a second, short job trains (the smallest subset, 20
+   epochs) and after it, against the same measurement before any training (separately, so the
+   timing clicks do not slow the measured jobs).
 2. Bare: the same model, batch size and data, split as the app's worker splits it
    (cnn_core.jobs.worker.prepare_data: the same training images and validation split),
    with a plain `model.fit` validating on that split in a subprocess; speed measured over the
@@ -36,14 +38,18 @@ where `ratio` is that already).
 Data from CNN_CLASSROOM_DATA (default ../shared/data). The last line is JSON:
 {"app_img_per_s", "bare_img_per_s", "ratio", "same_calls_img_per_s", "overhead_ratio",
 "test_accuracy", "seconds_to_98", "val_accuracy", "app_runs_img_per_s", "run_ratios",
-"bare_runs_img_per_s", "bare_runs_idle_s", "train_images", "epochs", "autogroup"}:
+"bare_runs_img_per_s", "bare_runs_idle_s", "page_requests_per_s", "train_images", "epochs",
+"browser_nice", "watch", "autogroup"}:
 app_img_per_s and bare_img_per_s are medians; test_accuracy and val_accuracy the lowest of the
 app runs, seconds_to_98 the longest (null when a run's validation accuracy never reached 98%);
-autogroup whether Linux shares the CPU by session here (`_browser.autogroup_scheduling`). Targets on
+autogroup whether Linux shares the CPU by session here (`_browser.autogroup_scheduling`);
+page_requests_per_s how often the learner's page asked the server for a redraw from the click to
+the job's end, in each app run (about 1 while it watches the live panel and keeps up). Targets on
 a 2-core machine, with the defaults: ratio >= 0.9, test accuracy >= 0.985 after 2 epochs, 98%
 validation accuracy after under 30 s of training.
 
-Usage: python bench/train_mnist.py [--subset IMAGES] [--epochs N] [--runs N]
+Usage: python bench/train_mnist.py [--subset IMAGES] [--epochs N] [--runs N] [--browser-nice 0]
+       [--watch page]
 (a smoke run of the whole path: --subset 2000 --epochs 1 --runs 1; its figures mean nothing)
 """
 
@@ -85,6 +91,19 @@ PLAIN_RUNS_EACH_TURN = 1  # plus one with the app's batches per call (plain too 
 # the next epoch's start (about 4-5 s; an epoch's end with its validation takes under 0.6 s
 # here), and is left out of its speed: the baseline is Keras training, not Keras waiting.
 IDLE_GAP_S = 2.0
+# Counts the messages a page sends the server: while a job trains, its live panel asks for a
+# redraw every cnn_core.jobs.job_queue.LIVE_REFRESH_S from the browser's own timer, so a
+# browser starved of CPU asks less often and spares the server work a learner's would not.
+COUNT_REQUESTS_JS = """
+(() => {
+  const send = WebSocket.prototype.send;
+  window.__requests = 0;
+  WebSocket.prototype.send = function (data) {
+    window.__requests += 1;
+    return send.call(this, data);
+  };
+})();
+"""
 
 # argv: batch size, epochs, subset (0: all), 1 to train with the app's batches per call (else
 # one), idle gap. Prints JSON: training images a second (the idle waits left out), those waits
@@ -154,19 +173,28 @@ def _percent(metric) -> float:
     return round(float(re.search(r"([\d.]+)%", metric.inner_text()).group(1)) / 100, 4)
 
 
-def train_once(page) -> dict:
-    """Press Train on the open training page and read the run's results once shown."""
-    from tests.e2e.conftest import wait_for_idle
+def train_once(page, watch: bool = True) -> dict:
+    """Press Train on the open training page and read the run's results once shown. With
+    `watch` False the learner looks at the home page while the job trains, and comes back
+    when its queue line says nothing trains."""
+    from tests.e2e.conftest import go_to, wait_for_idle
 
     finished = page.get_by_text(re.compile(r"^Finished: ")).first
     trained_line = page.get_by_text(re.compile(r"Trained for [\d,.]+ s at [\d,]+ images a "
                                                r"second")).first
     earlier = trained_line.inner_text() if trained_line.count() else None
+    requests_before, clicked = page.evaluate("window.__requests"), time.monotonic()
     page.get_by_role("button", name="Train", exact=True).click()
     # An earlier run's "Finished" line gives way to the live panel, and comes back at the end;
     # its results stay below meanwhile, until the run after the job's end replaces them.
     finished.wait_for(state="detached", timeout=120_000)
+    if not watch:
+        go_to(page, "Home")
+        page.get_by_text("Nothing is training now").first.wait_for(timeout=900_000)
+        go_to(page, "Train a CNN")
     finished.wait_for(timeout=900_000)
+    requests_per_s = ((page.evaluate("window.__requests") - requests_before)
+                      / (time.monotonic() - clicked))
     # The results come with the run that brought "Finished" back, or just after it; a line
     # still the same after 30 s is the new run's, by chance to the tenth of a second.
     deadline = time.monotonic() + 30
@@ -188,20 +216,26 @@ def train_once(page) -> dict:
     # Every epoch has a val_accuracy: the page holds out 10% by default.
     reached = [float(row["time_s"]) for row in history if float(row["val_accuracy"]) >= 0.98]
     return {"img_per_s": speed, "accuracy": accuracy, "val_accuracy": validation,
-            "seconds_to_98": reached[0] if reached else None}
+            "seconds_to_98": reached[0] if reached else None, "requests_per_s": requests_per_s}
 
 
-def run_app(url: str, subset: int, epochs: int, runs: int, between) -> dict:
+def run_app(url: str, subset: int, epochs: int, runs: int, between, browser_nice: int,
+            watch: bool) -> dict:
     """The app's trainings, `between()` after each (the bare fits' turn), then the kernel
-    page's reruns while a short job trains and after it."""
+    page's reruns while a short job trains and after it; the browser at CPU priority
+    `browser_nice`, the learner watching the live panel or not (train_once)."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.conftest import open_page, wait_for_idle
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=user_chromium(), args=CHROMIUM_ARGS)
+        # Its processes and its session alike (where the CPU is shared by session): one page
+        # still keeps up at the lowest, which `page_requests_per_s` shows.
+        browser = playwright.chromium.launch(
+            executable_path=user_chromium(browser_nice, browser_nice), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                       accept_downloads=True)
+        context.add_init_script(COUNT_REQUESTS_JS)
         kernels = context.new_page()
         open_page(kernels, url, "Image_kernels")
         before = kernel_page_latency(kernels)
@@ -212,11 +246,12 @@ def run_app(url: str, subset: int, epochs: int, runs: int, between) -> dict:
         open_page(page, url, f"Train_a_CNN?subset={subset}&epochs={epochs}")
         trainings = []
         for _ in range(runs):
-            trainings.append(train_once(page))
+            trainings.append(train_once(page, watch))
             print(f"app:  {trainings[-1]['img_per_s']:,.0f} images/s, test accuracy "
                   f"{trainings[-1]['accuracy']:.4f}, validation accuracy "
                   f"{trainings[-1]['val_accuracy']:.4f}, 98% validation accuracy after "
-                  f"{trainings[-1]['seconds_to_98']} s of training", flush=True)
+                  f"{trainings[-1]['seconds_to_98']} s of training; the page asked the server "
+                  f"{trainings[-1]['requests_per_s']:.2f} times a second", flush=True)
             between()
         # Kernel-page reruns while a second (shorter) job trains.
         slider = page.get_by_role("slider").first
@@ -273,6 +308,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"default {EPOCHS}")
     parser.add_argument("--runs", type=int, default=APP_RUNS,
                         help=f"presses of Train, each between bare fits (default {APP_RUNS})")
+    parser.add_argument("--browser-nice", type=int, default=0,
+                        help="CPU niceness of the learner's browser: 0 (default) as on one "
+                             "laptop, where it shares the cores with the server; 19 as in a "
+                             "classroom, where it runs on the learner's own computer")
+    parser.add_argument("--watch", choices=["page", "away"], default="page",
+                        help="page (default): the learner watches the live panel while the "
+                             "big jobs train; away: the learner looks at the home page "
+                             "meanwhile and comes back for the results, so that the browser "
+                             "draws nothing while they train")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -289,7 +333,8 @@ def main() -> None:
 
     bare_turn()
     with running_server(logs / "train_mnist-server.log") as url:
-        app = run_app(url, args.subset, args.epochs, args.runs, bare_turn)
+        app = run_app(url, args.subset, args.epochs, args.runs, bare_turn,
+                      args.browser_nice, args.watch == "page")
     rerun = app["kernel_rerun_s"]
     print(f"kernel page, preset change to result shown (median of 5): before training "
           f"{rerun['before']:.3f} s, while training {rerun['during']:.3f} s, after "
@@ -322,7 +367,11 @@ def main() -> None:
                       "bare_runs_img_per_s": [round(fit["img_per_s"], 1) for fit in plain],
                       "bare_runs_idle_s": [round(fit["idle_s"], 2) for fit in plain],
                       "train_images": plain[0]["train_images"],
-                      "epochs": args.epochs, "autogroup": autogroup_scheduling()}))
+                      "page_requests_per_s": [round(run["requests_per_s"], 2)
+                                              for run in trainings],
+                      "epochs": args.epochs, "browser_nice": args.browser_nice,
+                      "watch": args.watch,
+                      "autogroup": autogroup_scheduling()}))
 
 
 if __name__ == "__main__":

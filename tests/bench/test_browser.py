@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,12 +49,24 @@ def _chromium_kinds(bench) -> dict[int, str]:
     return kinds
 
 
-async def _open_a_page_and_read_priorities(bench, niceness: int) -> dict[str, int]:
-    """The lowest priority (nice) among chromium's processes of each kind, a page open."""
+def _autogroup_nice(pid: int | str = "self") -> int | None:
+    """The nice of the session `pid` belongs to where Linux shares the CPU by session
+    ("/autogroup-123 nice 19"), else None."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def _open_a_page_and_read_priorities(bench, niceness: int,
+                                           session_niceness: int) -> dict[str, int]:
+    """The lowest priority (nice) among chromium's processes of each kind, a page open, and
+    under "session" the lowest of their sessions' (autogroup) nices, where there are any."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=bench.user_chromium(niceness),
+        browser = await playwright.chromium.launch(executable_path=bench.user_chromium(
+            niceness, session_niceness),
                                                    args=bench.CHROMIUM_ARGS)
         try:
             page = await (await browser.new_context()).new_page()
@@ -64,23 +77,35 @@ async def _open_a_page_and_read_priorities(bench, niceness: int) -> dict[str, in
                 with contextlib.suppress(ProcessLookupError):
                     nice = os.getpriority(os.PRIO_PROCESS, pid)
                     priorities[kind] = min(nice, priorities.get(kind, nice))
+                session_nice = _autogroup_nice(pid)
+                if session_nice is not None:
+                    priorities["session"] = min(session_nice,
+                                                priorities.get("session", session_nice))
             return priorities
         finally:
             await browser.close()
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("niceness", [19, 0])
-def test_every_process_of_the_browser_keeps_the_priority_asked_for(bench, niceness):
+@pytest.mark.parametrize(("niceness", "session_niceness"), [(19, 19), (19, 0), (0, 0)])
+def test_every_process_of_the_browser_keeps_the_priority_asked_for(bench, niceness,
+                                                                   session_niceness):
     if not Path(bench.CHROMIUM).exists():
         pytest.skip(f"no chromium at {bench.CHROMIUM}")
+    session_nice_before = _autogroup_nice()
     # A thread of its own: the browser tests' session may hold Playwright's sync API open in
     # this one, and the two cannot nest.
     with ThreadPoolExecutor(max_workers=1) as thread:
         priorities = thread.submit(
-            asyncio.run, _open_a_page_and_read_priorities(bench, niceness)).result(timeout=120)
+            asyncio.run, _open_a_page_and_read_priorities(bench, niceness, session_niceness)
+        ).result(timeout=120)
+    session = priorities.pop("session", None)
     assert {"browser", "renderer"} <= priorities.keys(), priorities
     assert min(priorities.values()) >= niceness, priorities
+    if bench.autogroup_scheduling():
+        # The browser's session weighs as asked; the session that launched it is unchanged.
+        assert session == session_niceness, priorities
+        assert _autogroup_nice() == session_nice_before, "the caller's session was lowered"
 
 
 def test_the_benches_say_whether_the_cpu_is_shared_by_session(bench, tmp_path):
@@ -91,3 +116,19 @@ def test_the_benches_say_whether_the_cpu_is_shared_by_session(bench, tmp_path):
     setting.write_text("0\n")
     assert bench.autogroup_scheduling(setting) is False
     assert bench.autogroup_scheduling(tmp_path / "absent") is None
+
+
+def test_a_browser_that_does_not_lead_its_session_leaves_the_callers_alone(bench, monkeypatch):
+    """The wrapper lowers its session only where Playwright made it the session's leader:
+    started from the caller's own session it would lower the caller with it."""
+    if not bench.autogroup_scheduling():
+        pytest.skip("this machine does not share the CPU by session")
+    monkeypatch.setattr(bench, "CHROMIUM", "/bin/sh")  # the "browser" reports its session
+    wrapper = bench.user_chromium(19, 19)
+    report = [wrapper, "-c", "cat /proc/self/autogroup"]
+    before = _autogroup_nice()
+    inside = subprocess.run(report, capture_output=True, text=True, check=True).stdout
+    assert _autogroup_nice() == before and inside.split()[-1] == str(before)
+    alone = subprocess.run(report, capture_output=True, text=True, check=True,
+                           start_new_session=True).stdout
+    assert alone.split()[-1] == "19" and _autogroup_nice() == before

@@ -1,12 +1,17 @@
 """bench/classroom_load.py splits a kernel change into the server's share and the browser's:
 the server's share is read from the page's websocket frames as DevTools reports them (binary
-Streamlit protobufs, base64), from the rerun request to the last run finished after it."""
+Streamlit protobufs, base64), from the rerun request to the last run finished after it. It
+also counts what each class's page asks of the server, to tell a class whose starved browsers
+spared the server work from a real one."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib.util
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
 
@@ -75,3 +80,53 @@ def test_the_servers_share_runs_from_the_rerun_to_the_last_run_finished(bench):
     assert turns.seconds() is None
     turns.frame_sent(_frame(_rerun(), 20.0))
     assert turns.seconds() is None  # no run finished yet: unknown, not zero
+
+
+def test_a_learner_asks_the_server_as_often_as_its_page_sent(bench):
+    learner = bench.Learner(index=1, delay_s=0.0, click=100.0, result=110.0,
+                            requests_at_click=3, requests_at_result=23)
+    assert learner.requests_per_s == pytest.approx(2.0)
+    assert bench.Learner(index=2, delay_s=0.0, click=100.0).requests_per_s is None
+
+
+async def _count_requests_in_a_page(bench, chromium: str) -> dict:
+    """A page with the bench's observer: two messages sent before a Train click, three
+    after, then a result shown."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium,
+                                                   args=bench.CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.add_init_script(bench.OBSERVER_JS)
+            # A document of its own (set_content keeps the blank one, without init scripts).
+            await page.goto("data:text/html,<button>Train</button>")
+            # No server: send() on a socket still connecting throws, after the count.
+            send = ("() => { const socket = new WebSocket('ws://127.0.0.1:9');"
+                    " try { socket.send('x'); } catch (error) {} }")
+            for _ in range(2):
+                await page.evaluate(send)
+            await page.get_by_role("button", name="Train").click()
+            for _ in range(3):
+                await page.evaluate(send)
+            await page.evaluate("() => document.body.insertAdjacentHTML('beforeend',"
+                                " '<div data-testid=\"stMetric\">Test accuracy 98%</div>')")
+            await page.wait_for_function("() => window.__bench.result !== null")
+            return await page.evaluate("() => window.__bench")
+        finally:
+            await browser.close()
+
+
+@pytest.mark.e2e
+def test_the_observer_counts_what_a_page_sends_from_the_click_to_the_result(bench):
+    chromium = os.environ.get("CNN_CLASSROOM_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.skip(f"no chromium at {chromium}")
+    # A thread of its own: the browser tests' session may hold Playwright's sync API open in
+    # this one, and the two cannot nest.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        state = thread.submit(asyncio.run,
+                              _count_requests_in_a_page(bench, chromium)).result(timeout=120)
+    assert (state["requestsAtClick"], state["requestsAtResult"], state["requests"]) == (2, 5, 5)
+    assert state["click"] is not None and state["result"] >= state["click"]
