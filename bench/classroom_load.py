@@ -51,9 +51,10 @@ The last line is JSON: {"learners", "finished", "lost", "peak_rss_mb", "wait_p50
 "sum_train_s", "class_done_s", "ideal_s", "ratio_to_ideal", "class_browser_nice",
 "class_session_nice", "class_requests_per_s_p50", "autogroup"}. class_requests_per_s_p50: the
 messages a class's page sent the server a second from its click to its result (median over
-learners): a page whose browser keeps up asks at least once every WAITING_REFRESH_S (0.33 a
-second); fewer mean that the class's browsers, starved of CPU, spared the server part of a
-real class's work.
+learners). A page asks at the live panel's pace (cnn_core.jobs.job_queue.refresh_seconds: from
+every second while its job trains to every 6 s far back in line) when its browser keeps up,
+and less when it is starved of CPU, sparing the server part of a real class's work: compare
+runs of the same class.
 """
 
 from __future__ import annotations
@@ -92,7 +93,12 @@ from _browser import (  # noqa: E402
 )
 
 sys.path.insert(0, str(REPO_ROOT))
-from cnn_core.jobs.job_queue import WAITING_REFRESH_S  # noqa: E402
+from cnn_core.jobs.job_queue import (  # noqa: E402
+    FAR_BACK_PLACE,
+    FAR_BACK_REFRESH_S,
+    LIVE_REFRESH_S,
+    WAITING_REFRESH_S,
+)
 
 os.environ.setdefault("CNN_CLASSROOM_DATA", str(REPO_ROOT.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -108,8 +114,8 @@ PRESETS = ["Sobel y", "Box blur 3x3", "Sharpen", "Emboss", "Laplacian", "Gaussia
 # seconds, the Train click, the first "Waiting" and "Epoch" progress, the result metric and
 # any error, plus every distinct progress text (to check the queue's messages afterwards), and
 # the messages the page sent the server between the click and the result: a waiting or
-# training panel asks for a redraw from the browser's own timer (every WAITING_REFRESH_S or
-# LIVE_REFRESH_S of cnn_core.jobs.job_queue), so a browser starved of CPU asks less often and
+# training panel asks for a redraw from the browser's own timer (its pace from
+# cnn_core.jobs.job_queue.refresh_seconds), so a browser starved of CPU asks less often and
 # spares the server work that a learner's own computer would not.
 OBSERVER_JS = """
 (() => {
@@ -530,11 +536,11 @@ def report(args, learners: list[Learner], kernel: list[KernelSample], info: dict
           "after being asked")
     asked = percentile(asking, 50)
     print(f"the class's pages asked the server {asked} times a second (p50; p5 "
-          f"{percentile(asking, 5)}) from click to result; a page whose browser keeps up asks "
-          f"at least every {WAITING_REFRESH_S:.0f} s ({1 / WAITING_REFRESH_S:.2f}): "
-          + ("they kept up" if asked is not None and asked >= 1 / WAITING_REFRESH_S else
-             "they did NOT keep up, starved of CPU, and the server did less than a class's "
-             "work: its figures flatter it"))
+          f"{percentile(asking, 5)}) from click to result: a page asks every "
+          f"{LIVE_REFRESH_S:.0f} s while its job trains or starts next, every "
+          f"{WAITING_REFRESH_S:.0f} s further back in line, every {FAR_BACK_REFRESH_S:.0f} s "
+          f"from place {FAR_BACK_PLACE} on, and less when its browser is starved of CPU "
+          "(compare runs of the same class)")
     print(f"peak memory of the server and its descendants: {sampler.peak_bytes / 1e6:,.0f} MB "
           f"(sum of RSS, {sampler.samples} samples; at most {sampler.peak_processes} "
           f"processes at once, {len(sampler.peak_by_pid)} seen in all)")

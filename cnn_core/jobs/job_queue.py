@@ -73,15 +73,20 @@ def waiting_message(position: int, eta_seconds: float | None) -> str:
 # A live panel redraws once a second while its job trains or starts next. Further back in
 # line the place changes only when some job ends, seconds apart at best, so a slower redraw
 # costs a waiting learner nothing and spares the server: thirty learners waiting are thirty
-# reruns a second otherwise, on the same cores as the kernel page and the training.
+# reruns a second otherwise, on the same cores as the kernel page and the training. From
+# FAR_BACK_PLACE on, a job is at least four jobs from its start, and redraws slower still.
 LIVE_REFRESH_S = 1.0
 WAITING_REFRESH_S = 3.0
+FAR_BACK_REFRESH_S = 6.0
+FAR_BACK_PLACE = 6
 
 
 def refresh_seconds(position: int | None) -> float:
     """Seconds between redraws of a job's live panel, given its place in line (None: not
     waiting, so it trains, starts or has ended)."""
-    return WAITING_REFRESH_S if position is not None and position > 1 else LIVE_REFRESH_S
+    if position is None or position <= 1:
+        return LIVE_REFRESH_S
+    return WAITING_REFRESH_S if position < FAR_BACK_PLACE else FAR_BACK_REFRESH_S
 
 
 def estimated_wait(ahead: list[float], slots: int, running_left: list[float]) -> float:

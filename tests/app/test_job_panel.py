@@ -58,7 +58,7 @@ def _record_panels(monkeypatch) -> list[str]:
     import ui.live_panel as live_panel
 
     drawn = []
-    for name in ("_live_panel", "_waiting_panel"):
+    for name in ("_live_panel", "_waiting_panel", "_far_back_panel"):
         real = getattr(live_panel, name)
         monkeypatch.setattr(live_panel, name, lambda *args, _real=real, _name=name: (
             drawn.append(_name), _real(*args)))
@@ -67,12 +67,16 @@ def _record_panels(monkeypatch) -> list[str]:
 
 def test_a_job_far_back_in_line_is_redrawn_slowly_and_at_the_live_pace_once_next(monkeypatch):
     drawn = _record_panels(monkeypatch)
-    job = QueuedJob(position=4)
+    job = QueuedJob(position=12)
     app = AppTest.from_function(_panel_script, default_timeout=30)
     app.session_state[JOB_KEY] = job
     app.run()
     assert not app.exception
-    assert drawn == ["_waiting_panel"]
+    assert drawn == ["_far_back_panel"]
+    assert "Waiting: place 12" in app.get("progress")[0].proto.text
+    job.position = 4
+    app.run()
+    assert drawn[-1] == "_waiting_panel" and not app.exception
     assert "Waiting: place 4" in app.get("progress")[0].proto.text
     assert app.button(key="panel_stop").label == "Leave the queue"
     job.position = 1  # next in line: it must show the start of training within a second

@@ -16,6 +16,8 @@ import pytest
 import cnn_core.jobs.pool as pool_module
 from cnn_core.jobs.iris import IrisRequest
 from cnn_core.jobs.job_queue import (
+    FAR_BACK_PLACE,
+    FAR_BACK_REFRESH_S,
     LIVE_REFRESH_S,
     WAITING_REFRESH_S,
     QueueError,
@@ -59,10 +61,11 @@ def test_queue_messages_read_like_a_sentence():
 
 
 def test_only_jobs_further_back_than_next_are_redrawn_slowly():
-    assert WAITING_REFRESH_S > LIVE_REFRESH_S
+    assert FAR_BACK_REFRESH_S > WAITING_REFRESH_S > LIVE_REFRESH_S
     assert refresh_seconds(None) == LIVE_REFRESH_S  # training, starting or ended
     assert refresh_seconds(1) == LIVE_REFRESH_S  # starts next: show it start at once
-    assert refresh_seconds(2) == refresh_seconds(30) == WAITING_REFRESH_S
+    assert refresh_seconds(2) == refresh_seconds(FAR_BACK_PLACE - 1) == WAITING_REFRESH_S
+    assert refresh_seconds(FAR_BACK_PLACE) == refresh_seconds(30) == FAR_BACK_REFRESH_S
 
 
 def test_wait_estimate_counts_running_jobs_and_rounds_of_slots():
