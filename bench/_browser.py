@@ -82,6 +82,20 @@ def autogroup_scheduling(setting: Path = AUTOGROUP_SETTING) -> bool | None:
         return None
 
 
+# Installed in a page before the app loads: counts the messages it sends the server
+# (window.__requests). A live panel asks for its redraws from the browser's own timer, so a
+# browser starved of CPU asks less often and spares the server work a learner's would not.
+COUNT_REQUESTS_JS = """
+(() => {
+  const send = WebSocket.prototype.send;
+  window.__requests = 0;
+  WebSocket.prototype.send = function (data) {
+    window.__requests += 1;
+    return send.call(this, data);
+  };
+})();
+"""
+
 IDLE_JS = ("() => !document.querySelector("
            "'[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
            " && document.querySelector('[data-testid=\"stMain\"]') !== null")

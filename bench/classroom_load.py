@@ -82,6 +82,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _browser import (  # noqa: E402
     CHROMIUM_ARGS,
+    COUNT_REQUESTS_JS,
     IDLE_JS,
     REPO_ROOT,
     MemorySampler,
@@ -113,25 +114,19 @@ PRESETS = ["Sobel y", "Box blur 3x3", "Sharpen", "Emboss", "Laplacian", "Gaussia
 # Installed in every training learner's page before the app loads. Records, in wall-clock
 # seconds, the Train click, the first "Waiting" and "Epoch" progress, the result metric and
 # any error, plus every distinct progress text (to check the queue's messages afterwards), and
-# the messages the page sent the server between the click and the result: a waiting or
-# training panel asks for a redraw from the browser's own timer (its pace from
-# cnn_core.jobs.job_queue.refresh_seconds), so a browser starved of CPU asks less often and
-# spares the server work that a learner's own computer would not.
+# how many messages the page had sent the server at the click and at the result (counted by
+# _browser.COUNT_REQUESTS_JS, installed before it; a panel's pace comes from
+# cnn_core.jobs.job_queue.refresh_seconds).
 OBSERVER_JS = """
 (() => {
   const b = window.__bench = {click: null, waiting: null, epoch: null, result: null,
                               error: null, errorText: null, toast: null, messages: [],
-                              requests: 0, requestsAtClick: null, requestsAtResult: null};
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) {
-    b.requests += 1;
-    return send.call(this, data);
-  };
+                              requestsAtClick: null, requestsAtResult: null};
   document.addEventListener('click', (event) => {
     const button = event.target.closest && event.target.closest('button');
     if (b.click === null && button && button.textContent.trim().endsWith('Train')) {
       b.click = Date.now() / 1000;
-      b.requestsAtClick = b.requests;
+      b.requestsAtClick = window.__requests;
     }
   }, true);
   const check = () => {
@@ -149,7 +144,7 @@ OBSERVER_JS = """
       for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
         if (metric.textContent.includes('Test accuracy')) {
           b.result = now;
-          b.requestsAtResult = b.requests;
+          b.requestsAtResult = window.__requests;
         }
       }
     }
@@ -307,6 +302,7 @@ async def train_learner(learner: Learner, browser, url: str, subset: bool,
                         opening: asyncio.Semaphore, ready, go: asyncio.Event,
                         deadline: float) -> None:
     context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(COUNT_REQUESTS_JS)
     await context.add_init_script(OBSERVER_JS)
     page = await context.new_page()
     try:

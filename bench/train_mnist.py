@@ -73,7 +73,7 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 os.environ.setdefault("CNN_CLASSROOM_DATA", str(REPO_ROOT.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from _browser import autogroup_scheduling, user_chromium  # noqa: E402
+from _browser import COUNT_REQUESTS_JS, autogroup_scheduling, user_chromium  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM_ARGS, running_server  # noqa: E402
 
@@ -91,19 +91,6 @@ PLAIN_RUNS_EACH_TURN = 1  # plus one with the app's batches per call (plain too 
 # the next epoch's start (about 4-5 s; an epoch's end with its validation takes under 0.6 s
 # here), and is left out of its speed: the baseline is Keras training, not Keras waiting.
 IDLE_GAP_S = 2.0
-# Counts the messages a page sends the server: while a job trains, its live panel asks for a
-# redraw every cnn_core.jobs.job_queue.LIVE_REFRESH_S from the browser's own timer, so a
-# browser starved of CPU asks less often and spares the server work a learner's would not.
-COUNT_REQUESTS_JS = """
-(() => {
-  const send = WebSocket.prototype.send;
-  window.__requests = 0;
-  WebSocket.prototype.send = function (data) {
-    window.__requests += 1;
-    return send.call(this, data);
-  };
-})();
-"""
 
 # argv: batch size, epochs, subset (0: all), 1 to train with the app's batches per call (else
 # one), idle gap. Prints JSON: training images a second (the idle waits left out), those waits
