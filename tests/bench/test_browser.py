@@ -6,17 +6,17 @@ processes a real chromium starts, since chromium run as root raised them above n
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.util
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
 
 import pytest
+
+from tests.bench.browser_thread import chromium_or_skip, run_in_a_thread_of_its_own
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "_browser.py"
 
@@ -90,15 +90,10 @@ async def _open_a_page_and_read_priorities(bench, niceness: int,
 @pytest.mark.parametrize(("niceness", "session_niceness"), [(19, 19), (19, 0), (0, 0)])
 def test_every_process_of_the_browser_keeps_the_priority_asked_for(bench, niceness,
                                                                    session_niceness):
-    if not Path(bench.CHROMIUM).exists():
-        pytest.skip(f"no chromium at {bench.CHROMIUM}")
+    chromium_or_skip()
     session_nice_before = _autogroup_nice()
-    # A thread of its own: the browser tests' session may hold Playwright's sync API open in
-    # this one, and the two cannot nest.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        priorities = thread.submit(
-            asyncio.run, _open_a_page_and_read_priorities(bench, niceness, session_niceness)
-        ).result(timeout=120)
+    priorities = run_in_a_thread_of_its_own(
+        _open_a_page_and_read_priorities(bench, niceness, session_niceness))
     session = priorities.pop("session", None)
     assert {"browser", "renderer"} <= priorities.keys(), priorities
     assert min(priorities.values()) >= niceness, priorities

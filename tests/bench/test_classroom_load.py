@@ -6,18 +6,17 @@ spared the server work from a real one."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import importlib.util
-import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from tests.bench.browser_thread import chromium_or_skip, run_in_a_thread_of_its_own
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -121,13 +120,6 @@ async def _count_requests_in_a_page(bench, chromium: str) -> dict:
 
 @pytest.mark.e2e
 def test_the_observer_counts_what_a_page_sends_from_the_click_to_the_result(bench):
-    chromium = os.environ.get("CNN_CLASSROOM_CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        pytest.skip(f"no chromium at {chromium}")
-    # A thread of its own: the browser tests' session may hold Playwright's sync API open in
-    # this one, and the two cannot nest.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        state = thread.submit(asyncio.run,
-                              _count_requests_in_a_page(bench, chromium)).result(timeout=120)
+    state = run_in_a_thread_of_its_own(_count_requests_in_a_page(bench, chromium_or_skip()))
     assert (state["requestsAtClick"], state["requestsAtResult"]) == (2, 5)
     assert state["click"] is not None and state["result"] >= state["click"]
