@@ -269,7 +269,9 @@ def progress_callback(recorder: ProgressRecorder, stop_event: threading.Event, n
         stopped = False
         stopped_mid_epoch = False
         clock_started = False
-        last_progress = 0.0
+        # Never, whatever the clock reads: monotonic time starts near 0 at boot, and a machine
+        # up for less than every_s would otherwise send nothing until that long after boot.
+        last_progress = float("-inf")
 
         def _progress(self, now: bool = False) -> None:
             if on_progress is not None and (

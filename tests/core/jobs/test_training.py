@@ -349,3 +349,23 @@ def test_the_recorder_remembers_the_first_batch_only():
     assert (second.first_batch_images, second.first_batch_seconds) == (
         10, first.first_batch_seconds)
     assert second.eta_seconds is not None and second.eta_seconds > 0
+
+
+def test_the_first_batch_is_sent_on_a_machine_booted_moments_ago(monkeypatch):
+    """Monotonic time counts from boot: a worker on a machine up for 5 s still sends its
+    first batch at once, whatever the throttle (CI runners are often that young)."""
+    import threading
+
+    import cnn_core.jobs.training as training
+
+    monkeypatch.setattr(training.time, "monotonic", lambda: 5.0)
+    recorder = ProgressRecorder(epochs=1, batches_per_epoch=2, batch_size=8, n_train=16)
+    sent = []
+    callback = progress_callback(recorder, threading.Event(), on_progress=lambda: sent.append(1),
+                                 every_s=60)
+    callback.set_model(build_model("dense_baseline", (28, 28, 1), 10, dense_units=4))
+    callback.on_train_begin()
+    callback.on_epoch_begin(0)
+    callback.on_train_batch_end(0, {"loss": 2.0, "accuracy": 0.1})
+    callback.on_train_batch_end(1, {"loss": 1.5, "accuracy": 0.2})
+    assert len(sent) == 1
