@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import go_to, open_page, query, wait_for_idle
+from tests.e2e.conftest import eventually, go_to, open_page, query, wait_for_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 MODEL_WAIT = 120_000  # the first answer starts the model process
@@ -43,6 +43,10 @@ def test_settings_outlive_home_live_in_the_url_and_open_in_a_new_browser(page, a
     shift.focus()
     shift.press("End")  # moved as far right as the lesson goes
     wait_for_idle(page, timeout=MODEL_WAIT)
+    # Once: a fresh clone's run read "0" here while the address bar already said dx=8 (the
+    # press's rerun starting after the page looked idle). A slider that really went back
+    # would still read "0" after this wait.
+    eventually(lambda: shift.get_attribute("aria-valuetext"), "8")
     before = settings(page)
     assert (before["source"], before["index"], before["dx"]) == ("MNIST test image", "8", "8")
     assert query(page) == {"source": "mnist", "index": "8", "dx": "8"}
