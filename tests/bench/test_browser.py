@@ -49,11 +49,17 @@ def _chromium_kinds(bench) -> dict[int, str]:
     return kinds
 
 
+def _autogroup_line(pid: int | str = "self") -> str:
+    """The session `pid` belongs to, as Linux writes it ("/autogroup-123 nice 19"; empty for
+    the machine's first session, never setsid)."""
+    return Path(f"/proc/{pid}/autogroup").read_text()
+
+
 def _autogroup_nice(pid: int | str = "self") -> int | None:
-    """The nice of the session `pid` belongs to where Linux shares the CPU by session
-    ("/autogroup-123 nice 19"), else None."""
+    """The nice of the session `pid` belongs to where Linux shares the CPU by session, else
+    None."""
     try:
-        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+        return int(_autogroup_line(pid).split()[-1])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -123,9 +129,9 @@ def test_a_browser_that_does_not_lead_its_session_leaves_the_callers_alone(bench
     report = [wrapper, "-c", "cat /proc/self/autogroup"]
     # Compared as written: a caller in the machine's first session (never setsid, as under
     # some CI runners) reads an empty line there, and its weight cannot be changed at all.
-    before = Path("/proc/self/autogroup").read_text()
+    before = _autogroup_line()
     inside = subprocess.run(report, capture_output=True, text=True, check=True).stdout
-    assert inside == before and Path("/proc/self/autogroup").read_text() == before
+    assert inside == before and _autogroup_line() == before
     alone = subprocess.run(report, capture_output=True, text=True, check=True,
                            start_new_session=True).stdout
-    assert alone.split()[-1:] == ["19"] and Path("/proc/self/autogroup").read_text() == before
+    assert alone.split()[-1:] == ["19"] and _autogroup_line() == before
